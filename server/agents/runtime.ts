@@ -1,0 +1,147 @@
+/**
+ * The process's agents, loaded once at start: the intent agent (grammar parser or an
+ * OpenAI-compatible model), the channel agent (pGF diffusion model) and the traffic agent
+ * (nGF multi-generator GAN) from their shipped weights. A model that cannot load is
+ * replaced by the physics it was trained on — the channel model itself, or nominal
+ * bitrates — under its own name, so every decision says what really answered.
+ */
+import type { Logger } from "pino";
+import type { AgentsConfig } from "../config.ts";
+import { initTf } from "../ml/backend.ts";
+import { DEFAULT_LADDER } from "../net/allocation.ts";
+import { DEFAULT_BANDS } from "../net/bands.ts";
+import { computeChannel } from "../net/channel-model.ts";
+import type { DemandPrediction, FlowWindow, TrafficScenario } from "../net/contracts.ts";
+import {
+  AgentLayer,
+  AgentRegistry,
+  Capability,
+  type ChannelEstimator,
+  type DemandEstimator,
+} from "./agent.ts";
+import { ChannelAgent } from "./channel-agent.ts";
+import { createIntentModel } from "./intent/create.ts";
+import type { IntentModel } from "./intent/intent-model.ts";
+import { TrafficAgent } from "./traffic-agent.ts";
+
+export interface AgentRuntime {
+  readonly registry: AgentRegistry;
+  readonly intents: IntentModel;
+  /**
+   * Feeds measured traffic windows to the traffic agent's drift check and fine-tuning;
+   * absent when no learned traffic model is loaded. Rejects while another call adapts.
+   */
+  readonly observeTraffic?: (
+    windows: readonly FlowWindow[],
+    scenario: TrafficScenario,
+  ) => Promise<unknown>;
+  /** TF.js backend in use. */
+  readonly backend: string;
+}
+
+export async function loadAgents(config: AgentsConfig, logger: Logger): Promise<AgentRuntime> {
+  const backend = await initTf(config.tfBackend);
+  logger.info({ backend: backend.name, skipped: backend.skipped.length }, "TensorFlow.js backend");
+  const registry = new AgentRegistry();
+  const intents = createIntentModel(
+    config.intent.kind === "openai" ? { ...config.intent, logger } : { kind: "grammar" },
+  );
+  registry.register({
+    info: {
+      id: "intent",
+      layer: AgentLayer.Application,
+      capabilities: [Capability.Intent],
+      model: intents.name,
+    },
+  });
+
+  let channel: ChannelEstimator;
+  try {
+    // The denoiser's mean network ranks bands better than the mean of samples (server/ml/README.md).
+    const agent = await ChannelAgent.load(config.pgfDir, { estimator: "mean" });
+    channel = {
+      info: {
+        id: "pgf",
+        layer: AgentLayer.Physical,
+        capabilities: [Capability.ChannelPrediction],
+        model: `pgf-diffusion@${config.pgfDir}`,
+      },
+      predict: (env) => agent.predict(env),
+    };
+  } catch (err) {
+    logger.warn(
+      { err, dir: config.pgfDir },
+      "channel agent model not loaded; the channel model answers instead",
+    );
+    channel = {
+      info: {
+        id: "channel-model",
+        layer: AgentLayer.Physical,
+        capabilities: [Capability.ChannelPrediction],
+        model: "geometric channel model (no learned model)",
+      },
+      predict: (env) => {
+        const t0 = performance.now();
+        const bands = computeChannel(env, DEFAULT_BANDS, { seed: 1, fading: false });
+        return Promise.resolve({
+          bands,
+          inferenceMs: performance.now() - t0,
+          source: "channel-model",
+        });
+      },
+    };
+  }
+  registry.register(channel);
+
+  let traffic: DemandEstimator;
+  let observeTraffic: AgentRuntime["observeTraffic"];
+  try {
+    const agent = await TrafficAgent.load(config.ngfDir);
+    observeTraffic = (windows, scenario) => agent.observe(windows, scenario);
+    traffic = {
+      info: {
+        id: "ngf",
+        layer: AgentLayer.Network,
+        capabilities: [Capability.TrafficPrediction],
+        model: `ngf-mgan@${config.ngfDir}`,
+      },
+      predictDemand: (s) => agent.predictDemand(s),
+    };
+  } catch (err) {
+    logger.warn(
+      { err, dir: config.ngfDir },
+      "traffic agent model not loaded; nominal bitrates answer instead",
+    );
+    traffic = {
+      info: {
+        id: "nominal-demand",
+        layer: AgentLayer.Network,
+        capabilities: [Capability.TrafficPrediction],
+        model: "nominal bitrates (no learned model)",
+      },
+      predictDemand: (s) => Promise.resolve(nominalDemand(s)),
+    };
+  }
+  registry.register(traffic);
+  return { registry, intents, backend: backend.name, ...(observeTraffic && { observeTraffic }) };
+}
+
+/** Demand from nominal figures: ~6 kB/s of state per arm and headset, 20 kB/s control, the rung's bitrate. */
+function nominalDemand(s: TrafficScenario): DemandPrediction {
+  const state = 48e3 * s.arms * s.headsets;
+  const control = 160e3 * s.headsets;
+  const video = s.videoRung
+    ? (DEFAULT_LADDER.find((r) => r.name === s.videoRung)?.bitrateBps ?? 0) * s.headsets
+    : 0;
+  const mean = state + control + video;
+  return {
+    meanBps: mean,
+    p95Bps: mean * 1.3,
+    perClass: [
+      { flowClass: "twin_state", meanBps: state, p95Bps: state * 1.3 },
+      { flowClass: "control", meanBps: control, p95Bps: control * 1.3 },
+    ],
+    inferenceMs: 0,
+    source: "nominal",
+  };
+}

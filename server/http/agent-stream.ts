@@ -1,0 +1,82 @@
+/**
+ * The agents' decisions streamed to dashboards over socket.io (namespace `/agents`, path
+ * `/socket.io`, on the same http server as the rooms). A client authenticates with a join
+ * token (`auth: { token }`), then emits `subscribe` `{ roomId }` and receives a `snapshot`
+ * of that room's recent decisions in the acknowledgement and every new one as `decision`
+ * `{ roomId, decision }`. Emits are volatile: a slow dashboard misses decisions rather than
+ * growing a queue in the server.
+ */
+import type { Server as HttpServer } from "node:http";
+import type { Logger } from "pino";
+import { Server as IoServer } from "socket.io";
+import { z } from "zod";
+import type { Decision } from "../agents/controller.ts";
+import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
+
+export const AGENT_NAMESPACE = "/agents";
+
+const Subscribe = z.strictObject({
+  roomId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[\w-]+$/),
+});
+
+export interface AgentStreamDeps {
+  tokens: TokenService;
+  logger: Logger;
+  /** Recent decisions of a room, or undefined when there is no such room (or no agents). */
+  decisionsOf(roomId: string): readonly Decision[] | undefined;
+}
+
+export interface AgentStream {
+  /** Sends a decision to the dashboards subscribed to `roomId`. */
+  publish(roomId: string, decision: Decision): void;
+  close(): Promise<void>;
+}
+
+export function attachAgentStream(http: HttpServer, deps: AgentStreamDeps): AgentStream {
+  // destroyUpgrade false: other websocket upgrades on this server belong to Colyseus.
+  const io = new IoServer(http, {
+    path: "/socket.io",
+    serveClient: false,
+    destroyUpgrade: false,
+    maxHttpBufferSize: 16 * 1024,
+  });
+  const ns = io.of(AGENT_NAMESPACE);
+  ns.use((socket, next) => {
+    const token: unknown = socket.handshake.auth?.token;
+    deps.tokens.verify(token).then(
+      (identity: Identity) => {
+        socket.data.identity = identity;
+        next();
+      },
+      (err: unknown) => next(new Error(err instanceof AuthError ? err.message : "unauthorized")),
+    );
+  });
+  ns.on("connection", (socket) => {
+    socket.on("subscribe", (payload: unknown, ack?: unknown) => {
+      const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : () => undefined;
+      const parsed = Subscribe.safeParse(payload);
+      if (!parsed.success) return reply({ ok: false, error: "subscribe needs { roomId }" });
+      const decisions = deps.decisionsOf(parsed.data.roomId);
+      if (!decisions)
+        return reply({ ok: false, error: `no twin room ${parsed.data.roomId} with agents` });
+      void socket.join(parsed.data.roomId);
+      reply({ ok: true, decisions });
+    });
+  });
+  return {
+    publish(roomId, decision) {
+      ns.to(roomId).volatile.emit("decision", { roomId, decision });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        // io.close() would also close the shared http server; disconnect the sockets only.
+        ns.disconnectSockets(true);
+        io.engine.close();
+        resolve();
+      }),
+  };
+}

@@ -1,0 +1,477 @@
+/**
+ * Media over HTTP (mount on the app or a router; paths below are relative to it):
+ *
+ *   POST   /media/video                 upload a clip: raw body (`Content-Type: video/*` or
+ *                                       `application/octet-stream`) or multipart/form-data
+ *                                       (the first file part). Streamed to disk with the size
+ *                                       limit enforced while streaming; probed; queued.
+ *                                       202 { jobId, streamId, statusUrl, streamUrl }
+ *   GET    /media/jobs/:id              job status: queued | running | succeeded | failed |
+ *                                       cancelled, progress 0..1, error, the stream when done
+ *   DELETE /media/jobs/:id              cancel a queued or running job
+ *   GET    /media/video/:streamId/…     finished streams: master.m3u8, stream.json,
+ *                                       <rung>/index.m3u8, init.mp4, seg_*.m4s | seg_*.ts
+ *   GET    /media/live/:streamId/…      live streams (same layout, playlists not cached)
+ *
+ * Errors are JSON `{ error: { code, message } }`: 400 (not media, corrupt or truncated, no
+ * video stream, too long, empty body), 413 (larger than the upload limit; nothing is kept),
+ * 415 (a content type that is not video, or an unsupported codec), 404, 416, 503 (queue
+ * full or too many uploads at once; `Retry-After`).
+ *
+ * Files are served with `res.sendFile` under a fixed root (Range → 206, ETag,
+ * Last-Modified); names are checked against a strict pattern first, so there is no
+ * traversal, no dotfile, no directory listing and nothing half-written (jobs write to
+ * `video/.tmp/` and publish by rename; live segments are renamed when complete). Segments and
+ * init segments never change under a URL and are `immutable`; VOD playlists are too
+ * (stream ids are never reused) but get a shorter max-age; live playlists `no-cache`.
+ */
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
+import { join } from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import busboy from "busboy";
+import type { IRouter, Request, Response } from "express";
+import type { Logger } from "pino";
+import { UploadTooLargeError, VideoError } from "../media/video/errors.ts";
+import type { VideoPipeline } from "../media/video/pipeline.ts";
+import { probeVideo } from "../media/video/probe.ts";
+import { STREAM_ID, type VideoJob } from "../media/video/transcode.ts";
+
+/** A rendition as clients see it. */
+export interface PublicRendition {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  /** Nominal bitrate, bit/s (the rung's). */
+  readonly bitrateBps: number;
+  /** Measured peak bitrate, bit/s (HLS BANDWIDTH). */
+  readonly bandwidthBps: number;
+  /** URL of its media playlist. */
+  readonly playlistUrl: string;
+}
+
+/** A job as `GET /media/jobs/:id` and `onJobDone` show it. */
+export interface PublicJob {
+  readonly id: string;
+  readonly streamId: string;
+  readonly status: VideoJob["status"];
+  readonly progress: number;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly source: {
+    durationS: number;
+    width: number;
+    height: number;
+    fps: number;
+    codec: string;
+  };
+  readonly error: { code: string; message: string } | null;
+  /** Master playlist URL (succeeded jobs), else null. */
+  readonly streamUrl: string | null;
+  /** Lowest first (succeeded jobs), else []. */
+  readonly renditions: readonly PublicRendition[];
+  /** Renditions' duration, s (succeeded jobs), else null. */
+  readonly durationS: number | null;
+}
+
+export interface MediaRoutesDeps {
+  readonly pipeline: VideoPipeline;
+  readonly logger: Logger;
+  /** Where the router is mounted (e.g. "" or "/api"), to build URLs. Default "". */
+  readonly mountPath?: string;
+  /**
+   * Decides whether a request may upload or cancel (e.g. checks a bearer token). Default:
+   * everyone. A refusal is 401.
+   */
+  readonly authorize?: (req: Request) => boolean | Promise<boolean>;
+  /**
+   * Called once per job when it ends (check `status`: only `succeeded` has a stream), with
+   * the room the upload named (`?room=`), if any.
+   */
+  readonly onJobDone?: (job: PublicJob, room: string | undefined) => void;
+  /** Whether `?room=` names a room that can take the stream; absent: `?room=` is refused. */
+  readonly roomExists?: (roomId: string) => boolean;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".m3u8": "application/vnd.apple.mpegurl",
+  ".ts": "video/mp2t",
+  ".m4s": "video/iso.segment",
+  ".mp4": "video/mp4",
+  ".json": "application/json; charset=utf-8",
+};
+
+/** A file name inside a stream folder: no dotfiles, no separators, a known extension. */
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.(m3u8|ts|m4s|mp4|json)$/;
+const DIR_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/;
+
+/** After a refused upload, the rest of the body is read and discarded for at most this. */
+const DRAIN_MS = 10_000;
+
+function fail(res: Response, status: number, code: string, message: string): void {
+  if (res.headersSent) return;
+  res.status(status).json({ error: { code, message } });
+}
+
+/** The HTTP status of a pipeline error. */
+export function statusOf(err: VideoError): number {
+  switch (err.code) {
+    case "too_large":
+      return 413;
+    case "unsupported_codec":
+      return 415;
+    case "queue_full":
+      return 503;
+    case "not_media":
+    case "no_video_stream":
+    case "corrupt_media":
+    case "too_long":
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+class ByteLimit extends Transform {
+  bytes = 0;
+  constructor(private readonly max: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) cb(new UploadTooLargeError(this.max));
+    else cb(null, chunk);
+  }
+}
+
+/** Thrown when the client went away mid-upload (nothing to answer). */
+class ClientAbortError extends Error {}
+
+/** Thrown for a multipart body without a file part. */
+class NoFileError extends Error {}
+
+/**
+ * Writes `source` to `file` (created exclusively), failing with UploadTooLargeError past
+ * `max` bytes and with ClientAbortError when `signal` aborts. On failure `source` is
+ * unpiped, not destroyed, so the answer can still go out on the same socket.
+ */
+function streamToFile(
+  source: NodeJS.ReadableStream,
+  file: string,
+  max: number,
+  signal: AbortSignal,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const limit = new ByteLimit(max);
+    const out = createWriteStream(file, { flags: "wx" });
+    let settled = false;
+    const onAbort = () => done(new ClientAbortError("client aborted the upload"));
+    const done = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      if (err) {
+        source.unpipe(limit);
+        limit.unpipe(out);
+        limit.destroy();
+        out.destroy();
+        reject(err);
+      } else resolve(limit.bytes);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    limit.on("error", done);
+    out.on("error", done);
+    out.on("finish", () => done(null));
+    source.pipe(limit).pipe(out);
+  });
+}
+
+/**
+ * Receives the request body into `file`: raw, or the first file part of a multipart body
+ * (other parts are skipped).
+ * @throws UploadTooLargeError, ClientAbortError, NoFileError, Error (malformed multipart)
+ */
+function receiveUpload(
+  req: IncomingMessage,
+  file: string,
+  max: number,
+  multipart: boolean,
+): Promise<number> {
+  const abort = new AbortController();
+  const aborted = new Promise<never>((_, reject) => {
+    req.once("close", () => {
+      if (req.complete) return;
+      abort.abort();
+      reject(new ClientAbortError("client aborted the upload"));
+    });
+  });
+  aborted.catch(() => undefined);
+  if (!multipart) return Promise.race([streamToFile(req, file, max, abort.signal), aborted]);
+
+  const parsed = new Promise<number>((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      // One byte over the limit reaches the byte counter, which then refuses the upload.
+      bb = busboy({
+        headers: req.headers,
+        limits: { files: 1, fileSize: max + 1, fields: 20, fieldSize: 4096, parts: 30 },
+      });
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    let writing: Promise<number> | null = null;
+    bb.on("file", (_name, stream) => {
+      if (writing) {
+        stream.resume();
+        return;
+      }
+      writing = streamToFile(stream, file, max, abort.signal);
+      // Fail at once (the route then drains the rest) instead of after the whole body.
+      writing.catch((err: unknown) => {
+        stream.resume();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+    bb.once("error", (err) => reject(err instanceof Error ? err : new Error(String(err))));
+    bb.once("close", () => {
+      if (!writing) reject(new NoFileError("the multipart body has no file part"));
+      else writing.then(resolve, reject);
+    });
+    req.pipe(bb);
+  });
+  return Promise.race([parsed, aborted]);
+}
+
+/** Reads and drops the rest of a refused upload so the answer reaches the client. */
+function drain(req: IncomingMessage): void {
+  req.unpipe();
+  req.resume();
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+  timer.unref();
+  req.once("end", () => clearTimeout(timer));
+  req.once("close", () => clearTimeout(timer));
+}
+
+/** Mounts the media routes on `router`. Returns a function that detaches `onJobDone`. */
+export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => void {
+  const { pipeline, logger } = deps;
+  const config = pipeline.config;
+  const base = (deps.mountPath ?? "").replace(/\/+$/, "");
+  const streamUrl = (streamId: string, file: string) => `${base}/media/video/${streamId}/${file}`;
+  let uploading = 0;
+
+  /** Strips server paths out of messages that reach clients. */
+  const sanitize = (message: string) => message.split(config.mediaDir).join("<media>");
+
+  const toPublic = (job: VideoJob): PublicJob => ({
+    id: job.id,
+    streamId: job.streamId,
+    status: job.status,
+    progress: job.progress,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    source: {
+      durationS: job.source.durationS,
+      width: job.source.width,
+      height: job.source.height,
+      fps: job.source.fps,
+      codec: job.source.codec,
+    },
+    error: job.error ? { code: job.error.code, message: sanitize(job.error.message) } : null,
+    streamUrl: job.result ? streamUrl(job.streamId, job.result.master) : null,
+    renditions:
+      job.result?.renditions.map((r) => ({
+        name: r.name,
+        width: r.width,
+        height: r.height,
+        bitrateBps: r.nominalBitrateBps,
+        bandwidthBps: r.bandwidthBps,
+        playlistUrl: streamUrl(job.streamId, r.playlist),
+      })) ?? [],
+    durationS: job.result?.durationS ?? null,
+  });
+
+  /** Room named by each upload still running, by job id. */
+  const rooms = new Map<string, string>();
+  const unsubscribe = pipeline.queue.onJobDone((job) => {
+    const room = rooms.get(job.id);
+    rooms.delete(job.id);
+    deps.onJobDone?.(toPublic(job), room);
+  });
+
+  const allowed = async (req: Request, res: Response): Promise<boolean> => {
+    if (!deps.authorize || (await deps.authorize(req))) return true;
+    fail(res, 401, "unauthorized", "not allowed to do this");
+    return false;
+  };
+
+  router.post("/media/video", async (req, res) => {
+    if (!(await allowed(req, res))) return drain(req);
+    const room = typeof req.query.room === "string" ? req.query.room : undefined;
+    if (room !== undefined && !(deps.roomExists?.(room) ?? false)) {
+      drain(req);
+      return fail(res, 404, "unknown_room", `no metaverse room "${room.slice(0, 64)}" here`);
+    }
+    const type = (req.headers["content-type"] ?? "").toLowerCase();
+    const multipart = type.startsWith("multipart/form-data");
+    if (!multipart && !/^(video\/[\w.+-]+|application\/octet-stream)\s*(;|$)/.test(type)) {
+      drain(req);
+      return fail(
+        res,
+        415,
+        "unsupported_content_type",
+        `send the clip as video/* or application/octet-stream, or as multipart/form-data (got ${type || "none"})`,
+      );
+    }
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > config.maxUploadBytes) {
+      drain(req);
+      return fail(res, 413, "too_large", new UploadTooLargeError(config.maxUploadBytes).message);
+    }
+    if (uploading >= config.maxConcurrentUploads) {
+      drain(req);
+      res.set("Retry-After", "5");
+      return fail(res, 503, "busy", "too many uploads in progress; retry later");
+    }
+    uploading++;
+    const file = join(config.uploadsDir, `${randomUUID()}.upload`);
+    let queued = false;
+    try {
+      let bytes: number;
+      try {
+        bytes = await receiveUpload(req, file, config.maxUploadBytes, multipart);
+      } catch (err) {
+        if (err instanceof ClientAbortError) return;
+        drain(req);
+        if (err instanceof UploadTooLargeError) return fail(res, 413, err.code, err.message);
+        if (err instanceof NoFileError) return fail(res, 400, "no_file", err.message);
+        if (err instanceof Error && !(err instanceof VideoError)) {
+          return fail(res, 400, "bad_request", `malformed upload: ${err.message}`);
+        }
+        throw err;
+      }
+      if (bytes === 0) return fail(res, 400, "empty", "the upload is empty");
+      let probe;
+      try {
+        probe = await probeVideo(file, {
+          ffprobePath: config.ffprobePath,
+          timeoutMs: config.probeTimeoutMs,
+          acceptedCodecs: config.acceptedCodecs,
+          maxDurationS: config.maxDurationS,
+        });
+      } catch (err) {
+        if (err instanceof VideoError && statusOf(err) < 500) {
+          return fail(res, statusOf(err), err.code, err.message);
+        }
+        logger.error({ err }, "probing an upload failed");
+        return fail(res, 500, "probe_failed", "could not inspect the upload");
+      }
+      let job: VideoJob;
+      try {
+        job = pipeline.queue.enqueue({ inputPath: file, probe, deleteInput: true });
+      } catch (err) {
+        if (err instanceof VideoError && err.code === "queue_full") {
+          res.set("Retry-After", "30");
+          return fail(res, 503, err.code, err.message);
+        }
+        throw err;
+      }
+      queued = true;
+      if (room !== undefined) rooms.set(job.id, room);
+      logger.info(
+        { jobId: job.id, streamId: job.streamId, room, bytes, probe },
+        "video upload queued",
+      );
+      res.status(202).json({
+        jobId: job.id,
+        streamId: job.streamId,
+        statusUrl: `${base}/media/jobs/${job.id}`,
+        streamUrl: streamUrl(job.streamId, "master.m3u8"),
+      });
+    } finally {
+      uploading--;
+      if (!queued) await rm(file, { force: true }).catch(() => undefined);
+    }
+  });
+
+  router.get("/media/jobs/:id", (req, res) => {
+    const job = pipeline.queue.get(req.params.id);
+    if (!job) return fail(res, 404, "not_found", "no such job");
+    res.set("Cache-Control", "no-store").json(toPublic(job));
+  });
+
+  router.delete("/media/jobs/:id", async (req, res) => {
+    if (!(await allowed(req, res))) return;
+    const job = pipeline.queue.get(req.params.id);
+    if (!job) return fail(res, 404, "not_found", "no such job");
+    if (!pipeline.queue.cancel(job.id)) {
+      return fail(res, 409, "finished", `job is already ${job.status}`);
+    }
+    const done = await pipeline.queue.whenDone(job.id);
+    res.json(toPublic(done ?? job));
+  });
+
+  const serve = (root: string, live: boolean) => (req: Request, res: Response) => {
+    const id = req.params.streamId;
+    const raw = (req.params as Record<string, unknown>).file;
+    const parts = Array.isArray(raw) ? raw.map(String) : [String(raw ?? "")];
+    const name = parts[parts.length - 1] ?? "";
+    const dirs = parts.slice(0, -1);
+    if (
+      typeof id !== "string" ||
+      !STREAM_ID.test(id) ||
+      dirs.length > 1 ||
+      !dirs.every((d) => DIR_NAME.test(d)) ||
+      !FILE_NAME.test(name)
+    ) {
+      return fail(res, 404, "not_found", "no such file");
+    }
+    const ext = name.slice(name.lastIndexOf("."));
+    const playlist = ext === ".m3u8" || ext === ".json";
+    res.type(CONTENT_TYPES[ext] ?? "application/octet-stream");
+    res.set(
+      "Cache-Control",
+      !playlist ? "public, max-age=31536000, immutable" : live ? "no-cache" : "public, max-age=60",
+    );
+    res.set("X-Content-Type-Options", "nosniff");
+    const rel = [id, ...dirs, name].join("/");
+    res.sendFile(rel, { root, dotfiles: "deny", cacheControl: false }, (err?: Error) => {
+      if (!err) return;
+      const e = err as Error & { status?: number; statusCode?: number; code?: string };
+      if (res.headersSent || e.code === "ECONNABORTED" || e.code === "ECONNRESET") {
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      for (const h of ["Content-Type", "Cache-Control", "ETag", "Last-Modified"]) {
+        res.removeHeader(h);
+      }
+      const status = e.status ?? e.statusCode;
+      if (status === 416) {
+        return fail(res, 416, "range_not_satisfiable", "requested range is outside the file");
+      }
+      if (status === 404 || e.code === "ENOENT" || e.code === "EISDIR") {
+        return fail(res, 404, "not_found", "no such file");
+      }
+      if (status !== undefined && status >= 400 && status < 500) {
+        return fail(res, status, "bad_request", e.message);
+      }
+      logger.error({ err, rel }, "sending a media file failed");
+      fail(res, 500, "internal", "could not send the file");
+    });
+  };
+
+  router.get("/media/video/:streamId/*file", serve(config.videoDir, false));
+  router.get("/media/live/:streamId/*file", serve(config.liveDir, true));
+  // Folders (`/media/video/<id>`, `/media/video/<id>/`) are not listed.
+  router.get(["/media/video/:streamId", "/media/live/:streamId"], (_req, res) =>
+    fail(res, 404, "not_found", "no such file"),
+  );
+
+  return unsubscribe;
+}

@@ -1,0 +1,84 @@
+/**
+ * Prometheus metrics of the process, on a registry of its own (no module-level default
+ * registry), exposed as text at `GET /metrics`.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Every metric the server records; one instance per process, injected where needed. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+
+  readonly rooms = new Gauge({
+    name: "agenttwin_rooms",
+    help: "Rooms currently open in this process",
+    labelNames: ["room_type"] as const,
+    registers: [this.registry],
+  });
+
+  readonly clients = new Gauge({
+    name: "agenttwin_clients",
+    help: "Clients currently joined",
+    labelNames: ["room_type", "role"] as const,
+    registers: [this.registry],
+  });
+
+  readonly tickSeconds = new Histogram({
+    name: "agenttwin_room_tick_seconds",
+    help: "Duration of one room tick (simulation, state sync), seconds",
+    labelNames: ["room_type"] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064],
+    registers: [this.registry],
+  });
+
+  readonly patchBytes = new Counter({
+    name: "agenttwin_patch_bytes_total",
+    help: "State patch bytes sent to clients (summed over clients)",
+    labelNames: ["room_type"] as const,
+    registers: [this.registry],
+  });
+
+  readonly messageBytes = new Counter({
+    name: "agenttwin_message_bytes_total",
+    help: "Bytes of other server→client frames (messages, full states)",
+    labelNames: ["room_type"] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesReceived = new Counter({
+    name: "agenttwin_messages_received_total",
+    help: "Client messages accepted, by type",
+    labelNames: ["room_type", "type"] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesRejected = new Counter({
+    name: "agenttwin_messages_rejected_total",
+    help: "Client messages refused, by error code",
+    labelNames: ["room_type", "code"] as const,
+    registers: [this.registry],
+  });
+
+  readonly planSeconds = new Histogram({
+    name: "agenttwin_plan_seconds",
+    help: "Motion planning time, seconds",
+    labelNames: ["outcome"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
+
+  readonly plans = new Counter({
+    name: "agenttwin_plans_total",
+    help: "Plans by final status",
+    labelNames: ["status"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Prometheus text exposition. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Entry of the web viewer served at `/`. Chooses the view from the URL hash — `#twin`
+ * (default) or `#metaverse` — and the join token: `#token=<jwt>` (deployments; also
+ * `#metaverse&token=<jwt>`), removed from the address bar once read, or else a
+ * development token from `POST /api/dev/token` for the name and role in the form.
+ * Exposes `window.__agenttwin.snapshot()` for tests and debugging (see debug-hooks.ts).
+ */
+import { devToken, HttpError, type Role, roleOfToken } from "./api.ts";
+import { idleSnapshot, type ViewerDebugHooks, type ViewerSnapshot } from "./debug-hooks.ts";
+import { $ } from "./dom.ts";
+import { StatusLine } from "./panels.ts";
+import { describeError, stageMessage, type ViewContext } from "./view-context.ts";
+
+declare global {
+  interface Window {
+    __agenttwin?: ViewerDebugHooks;
+  }
+}
+
+type View = ViewerSnapshot["view"];
+
+/** `#metaverse&token=…`, `#token=…&view=metaverse`, `#twin`, `` → view and token. */
+export function parseHash(hash: string): { view: View; token: string } {
+  let view: View = "twin";
+  let token = "";
+  for (const part of hash.replace(/^#/, "").split("&")) {
+    const [k, v] = part.split("=", 2) as [string, string | undefined];
+    if (v === undefined) {
+      if (k === "metaverse") view = "metaverse";
+    } else if (k === "token") token = decodeURIComponent(v);
+    else if (k === "view" && v === "metaverse") view = "metaverse";
+  }
+  return { view, token };
+}
+
+const NAME_RE = /^[\w .-]{1,64}$/;
+
+function boot(): void {
+  const { view, token } = parseHash(location.hash);
+  if (token) {
+    // Keep the token out of the address bar, bookmarks and screenshots.
+    history.replaceState(null, "", `${location.pathname}${location.search}#${view}`);
+  }
+  $(`#nav-${view}`).classList.add("active");
+  window.addEventListener("hashchange", () => {
+    if (parseHash(location.hash).view !== view) location.reload();
+  });
+
+  const status = new StatusLine();
+  let snapshot: () => ViewerSnapshot = () => idleSnapshot(view, status.text);
+  window.__agenttwin = { snapshot: () => snapshot() };
+
+  const start = async (jwt: string, role: Role) => {
+    $("#login").hidden = true;
+    const ctx: ViewContext = {
+      token: jwt,
+      role,
+      status,
+      expose: (fn) => {
+        snapshot = fn;
+      },
+    };
+    try {
+      if (view === "metaverse") {
+        const { startMetaverseView } = await import("./metaverse-view.ts");
+        await startMetaverseView(ctx);
+      } else {
+        const { startTwinView } = await import("./twin-view.ts");
+        await startTwinView(ctx);
+      }
+    } catch (err) {
+      status.set("error", `viewer failed: ${describeError(err)}`);
+      stageMessage(status.text);
+      console.error(err);
+    }
+  };
+
+  if (token) {
+    void start(token, roleOfToken(token) ?? "observer");
+    return;
+  }
+  const form = $<HTMLFormElement>("#login");
+  const name = form.elements.namedItem("name") as HTMLInputElement;
+  const role = form.elements.namedItem("role") as HTMLSelectElement;
+  name.value =
+    localStorage.getItem("agenttwin.name") ?? `viewer-${Math.random().toString(36).slice(2, 6)}`;
+  role.value = localStorage.getItem("agenttwin.role") === "observer" ? "observer" : "operator";
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const who = name.value.trim();
+    if (!NAME_RE.test(who)) {
+      status.set("error", "name: 1–64 letters, digits, spaces, . _ -");
+      return;
+    }
+    const r: Role = role.value === "observer" ? "observer" : "operator";
+    localStorage.setItem("agenttwin.name", who);
+    localStorage.setItem("agenttwin.role", r);
+    status.set("connecting", "getting a development token…");
+    devToken(who, r).then(
+      (jwt) => start(jwt, r),
+      (err: unknown) => {
+        const disabled = err instanceof HttpError && err.status === 404;
+        status.set(
+          "error",
+          disabled
+            ? "development tokens are disabled on this server: open the viewer with #token=<jwt>"
+            : `no token: ${describeError(err)}`,
+        );
+      },
+    );
+  });
+}
+
+boot();

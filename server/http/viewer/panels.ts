@@ -1,0 +1,146 @@
+/**
+ * Panels both views share: the connection line, the event log (errors and notices from
+ * the server), the agent panel and the utterance box with the agents' answers.
+ */
+import type { AgentPanelState } from "../../../shared/schema/twin-state.ts";
+import type { ViewerStatus } from "./debug-hooks.ts";
+import { $, el, mbps, setText } from "./dom.ts";
+
+/** The status line in the top bar. */
+export class StatusLine {
+  status: ViewerStatus = "idle";
+  text = "not connected";
+  readonly #el = $("#status");
+
+  set(status: ViewerStatus, text: string): void {
+    this.status = status;
+    this.text = text;
+    this.#el.dataset.status = status;
+    setText(this.#el, text);
+  }
+}
+
+/** Errors and notices, newest first on screen, bounded. */
+export class EventLog {
+  readonly items: string[] = [];
+  readonly #list = $("#events");
+  readonly #limit: number;
+
+  constructor(limit = 30) {
+    this.#limit = limit;
+    $("#events-card").hidden = false;
+  }
+
+  #last = { line: "", count: 0 };
+
+  push(kind: "error" | "notice" | "info", text: string): void {
+    const line = `${kind}: ${text}`;
+    // A held jog refused ten times a second is one line with a count, not a flood.
+    if (line === this.#last.line && this.#list.firstElementChild) {
+      this.#last.count++;
+      this.#list.firstElementChild.setAttribute("data-count", String(this.#last.count));
+      setText(
+        this.#list.firstElementChild,
+        `${new Date().toLocaleTimeString()} ${text} ×${this.#last.count}`,
+      );
+      return;
+    }
+    this.#last = { line, count: 1 };
+    this.items.push(line);
+    if (this.items.length > this.#limit) this.items.shift();
+    const time = new Date().toLocaleTimeString();
+    this.#list.prepend(el("li", { class: kind }, `${time} ${text}`));
+    while (this.#list.childElementCount > this.#limit) this.#list.lastElementChild?.remove();
+  }
+}
+
+/** Fills `root` with the agents' panel. @returns decisions listed */
+export function renderAgentPanel(root: HTMLElement, panel: AgentPanelState): number {
+  if (!root.firstChild) {
+    root.append(
+      el("dl", { class: "small" }),
+      el("h3", { class: "small muted" }, "Last decisions"),
+      el("ul", { class: "list small decisions" }),
+    );
+  }
+  const a = panel.allocation;
+  const facts: [string, string][] = [
+    ["agents", panel.agents || "(agents off)"],
+    ["wanted", panel.wantedRung || "—"],
+    ["rung", a.rung || "—"],
+    ["bands", a.bands || "—"],
+    ["reserved", mbps(a.reservedBps)],
+    ["capacity", mbps(a.capacityBps)],
+    ["demand", mbps(a.demandBps)],
+  ];
+  const dl = root.querySelector("dl")!;
+  const key = JSON.stringify(facts);
+  if (dl.dataset.key !== key) {
+    dl.dataset.key = key;
+    dl.replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  }
+  const list = root.querySelector("ul")!;
+  const decisions = panel.decisions.toArray();
+  const dkey = decisions.map((d) => d.id).join(",");
+  if (list.dataset.key !== dkey) {
+    list.dataset.key = dkey;
+    list.replaceChildren(
+      ...decisions
+        .slice()
+        .reverse()
+        .map((d) =>
+          el(
+            "li",
+            { "data-decision": d.id, title: `agents: ${d.agents}` },
+            el("strong", {}, `${d.task}`),
+            ` (${d.trigger}, ${d.latencyMs.toFixed(0)} ms${d.applied ? ", applied" : ""}): `,
+            d.summary,
+          ),
+        ),
+    );
+  }
+  return decisions.length;
+}
+
+/** The utterance box: sends `utterance` and shows the answer (the ack's summary). */
+export class Chat {
+  readonly answers: string[] = [];
+  readonly #list = $("#chat");
+  readonly #pending = new Map<string, HTMLElement>();
+  #counter = 0;
+
+  /** @param send sends `{ text, requestId }` as an `utterance` message */
+  constructor(send: (body: { text: string; requestId: string }) => void) {
+    $("#talk").hidden = false;
+    const form = $<HTMLFormElement>("#utterance-form");
+    const input = form.querySelector("input")!;
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = input.value.trim().slice(0, 500);
+      if (!text) return;
+      const requestId = `utt-${++this.#counter}`;
+      const answer = el("div", { class: "muted" }, "…");
+      this.#list.prepend(
+        el("li", { "data-request": requestId }, el("div", {}, `you: ${text}`), answer),
+      );
+      this.#pending.set(requestId, answer);
+      send({ text, requestId });
+      input.value = "";
+    });
+  }
+
+  /** True when `requestId` is one of the utterances sent here. */
+  owns(requestId: string | undefined): boolean {
+    return requestId !== undefined && this.#pending.has(requestId);
+  }
+
+  /** Shows the answer (or the refusal) for an utterance. */
+  answer(requestId: string, text: string, ok: boolean): void {
+    const target = this.#pending.get(requestId);
+    if (!target) return;
+    this.#pending.delete(requestId);
+    target.className = ok ? "answer" : "error";
+    target.textContent = `agents: ${text}`;
+    if (ok) this.answers.push(text);
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * One `metaverse` room: the people in a 360° scene, the scene (3D asset and video stream),
+ * and what each headset streams. Every headset has its own link and its own agent
+ * controller: the channel agent predicts that headset's bands where it stands, the traffic
+ * agent the demand of each rendition, and the rendition is raised only when the link can
+ * sustain it. Quality-of-experience reports close the loop: a draining buffer or a measured
+ * throughput below the rendition's bitrate lowers it before the player stalls.
+ */
+import type { Logger } from "pino";
+import type { Pose, Vec3 } from "../../shared/geometry.ts";
+import { ErrorCode } from "../../shared/messages/common.ts";
+import type { MetaverseCommand } from "../../shared/messages/metaverse.ts";
+import type { AgentRegistry } from "../agents/agent.ts";
+import { AgentController, type Decision, type DecisionTrigger } from "../agents/controller.ts";
+import type { IntentModel } from "../agents/intent/intent-model.ts";
+import { DEFAULT_LADDER, type Rung } from "../net/allocation.ts";
+import { armGeometry } from "../net/arm-geometry.ts";
+import { DEFAULT_BANDS } from "../net/bands.ts";
+import type { ArmGeometry } from "../net/contracts.ts";
+import type { Actor } from "../twin/actor.ts";
+import { CommandError } from "../twin/errors.ts";
+import type { RobotDescription } from "../twin/robot-description.ts";
+
+/** Buffer below which the rendition is lowered to what the measured throughput carries, s. */
+const LOW_BUFFER_S = 4;
+/** A rendition is chosen to use at most this share of the measured throughput. */
+const THROUGHPUT_SAFETY = 0.85;
+/** A QoE report older than this no longer constrains decisions, ms. */
+const QOE_FRESH_MS = 3000;
+/** Headset movement that makes the agents decide again, m. */
+const MOVE_THRESHOLD_M = 0.5;
+/** Re-decide at least this often while someone streams, ms. */
+const MONITOR_MS = 5000;
+const DEFAULT_HEADSET: Vec3 = { x: 1.8, y: 0.9, z: 1.7 };
+
+export interface StreamView {
+  rendition: string;
+  playlistUrl: string;
+  bitrateBps: number;
+  bands: readonly string[];
+  reservedBps: number;
+  wantedRendition: string;
+  reason: string;
+}
+
+export interface QoeView {
+  bufferS: number;
+  throughputBps: number;
+  stalls: number;
+  atMs: number;
+}
+
+export interface Participant {
+  readonly actor: Actor;
+  connected: boolean;
+  head: Pose | null;
+  left: Pose | null;
+  right: Pose | null;
+  stream: StreamView;
+  qoe: QoeView;
+  /** Bumped on every change (state sync copies only then). */
+  version: number;
+}
+
+export interface SceneView {
+  version: number;
+  assetUrl: string;
+  streamUrl: string;
+  renditions: readonly string[];
+  status: string;
+  error: string;
+}
+
+/** A rendition of the scene's stream as the video pipeline produced it. */
+export interface SceneRendition {
+  readonly name: string;
+  /** Measured peak bitrate (HLS BANDWIDTH), bit/s. */
+  readonly bitrateBps: number;
+  /** URL of its media playlist. */
+  readonly playlistUrl: string;
+}
+
+export interface MetaverseSessionDeps {
+  /** The agents; null runs the room without them (the lowest rendition is played). */
+  agents: { registry: AgentRegistry; intents: IntentModel; label: string } | null;
+  robot: RobotDescription;
+  gnb: Vec3;
+  margin: number;
+  patchRateHz: number;
+  intentTimeoutMs: number;
+  logger: Logger;
+  /** Playlist of rendition `rung` of the stream at `streamUrl`. */
+  playlistFor(streamUrl: string, rung: string): string;
+  now?: () => number;
+}
+
+interface Link {
+  controller: AgentController;
+  /** Where the headset was at the last decision. */
+  decidedAt: Vec3 | null;
+  lastDecisionMs: number;
+  busy: Promise<unknown>;
+  /** Decisions queued behind the running one (background triggers coalesce into one). */
+  waiting: number;
+}
+
+export class MetaverseSession {
+  readonly scene: SceneView = {
+    version: 0,
+    assetUrl: "",
+    streamUrl: "",
+    renditions: [],
+    status: "idle",
+    error: "",
+  };
+  /** Bumped when the scene or the panel changes. */
+  version = 0;
+  readonly #people = new Map<string, Participant>();
+  readonly #links = new Map<string, Link>();
+  readonly #decisions: Decision[] = [];
+  readonly #d: MetaverseSessionDeps;
+  readonly #now: () => number;
+  readonly #cellArm: ArmGeometry;
+  #closed = false;
+  /** The stream's renditions with measured bitrates and playlists, lowest first. */
+  #video: SceneRendition[] = [];
+  #assetBytes = 0;
+
+  constructor(deps: MetaverseSessionDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#cellArm = armGeometry(
+      deps.robot.kinematics,
+      deps.robot.home,
+      deps.robot.basePose,
+      "panda",
+    );
+  }
+
+  participants(): IterableIterator<Participant> {
+    return this.#people.values();
+  }
+
+  /**
+   * The ladder the stream offers, lowest first: its renditions at the larger of the product
+   * rung's nominal bitrate and the measured one (the product ladder when there is no stream).
+   */
+  ladder(): readonly Rung[] {
+    if (this.#video.length > 0) {
+      return this.#video.map((r) => ({
+        name: r.name,
+        bitrateBps: Math.max(
+          r.bitrateBps,
+          DEFAULT_LADDER.find((d) => d.name === r.name)?.bitrateBps ?? 0,
+        ),
+      }));
+    }
+    const offered = DEFAULT_LADDER.filter((r) => this.scene.renditions.includes(r.name));
+    return offered.length > 0 ? offered : DEFAULT_LADDER;
+  }
+
+  join(actor: Actor): void {
+    const existing = this.#people.get(actor.sessionId);
+    if (existing) {
+      existing.connected = true;
+      existing.version += 1;
+      return;
+    }
+    const lowest = this.ladder()[0]?.name ?? "";
+    this.#people.set(actor.sessionId, {
+      actor,
+      connected: true,
+      head: null,
+      left: null,
+      right: null,
+      stream: {
+        rendition: "",
+        playlistUrl: "",
+        bitrateBps: 0,
+        bands: [],
+        reservedBps: 0,
+        wantedRendition: lowest,
+        reason: "",
+      },
+      qoe: { bufferS: 0, throughputBps: 0, stalls: 0, atMs: 0 },
+      version: 1,
+    });
+    void this.#decide(actor.sessionId, "start");
+  }
+
+  setConnected(sessionId: string, connected: boolean): void {
+    const p = this.#people.get(sessionId);
+    if (p && p.connected !== connected) {
+      p.connected = connected;
+      p.version += 1;
+    }
+  }
+
+  leave(sessionId: string): void {
+    this.#people.delete(sessionId);
+    this.#links.delete(sessionId);
+  }
+
+  /** Runs one validated command for `actor`. Throws CommandError on refusal. */
+  async handle(actor: Actor, cmd: MetaverseCommand): Promise<{ summary?: string } | void> {
+    if (this.#closed) throw new CommandError(ErrorCode.Conflict, "session closed");
+    const p = this.#people.get(actor.sessionId);
+    if (!p) throw new CommandError(ErrorCode.Conflict, "not in this room");
+    switch (cmd.type) {
+      case "pose": {
+        p.head = cmd.body.head;
+        if (cmd.body.left) p.left = cmd.body.left;
+        if (cmd.body.right) p.right = cmd.body.right;
+        p.version += 1;
+        const link = this.#links.get(actor.sessionId);
+        // A link whose first decision is still under way has not moved (that decision reads
+        // the newest pose when it runs).
+        const moved = !link
+          ? Infinity
+          : link.decidedAt
+            ? distance(link.decidedAt, cmd.body.head.position)
+            : 0;
+        if (moved > MOVE_THRESHOLD_M) void this.#decide(actor.sessionId, "environment_change");
+        return;
+      }
+      case "qoe": {
+        const b = cmd.body;
+        p.qoe = {
+          bufferS: b.bufferS,
+          throughputBps: b.throughputBps,
+          stalls: b.stalls,
+          atMs: this.#now(),
+        };
+        p.version += 1;
+        const starving =
+          b.bufferS < LOW_BUFFER_S && b.throughputBps < p.stream.bitrateBps / THROUGHPUT_SAFETY;
+        const link = this.#links.get(actor.sessionId);
+        const stale = !link || this.#now() - link.lastDecisionMs > MONITOR_MS;
+        if (starving || stale) void this.#decide(actor.sessionId, starving ? "qoe" : "monitor");
+        return;
+      }
+      case "requestRendition": {
+        const rung = cmd.body.rendition;
+        if (!this.ladder().some((r) => r.name === rung)) {
+          throw new CommandError(
+            ErrorCode.NotFound,
+            `no rendition ${rung} (have ${this.ladder()
+              .map((r) => r.name)
+              .join(", ")})`,
+          );
+        }
+        p.stream.wantedRendition = rung;
+        const d = await this.#decide(actor.sessionId, "request");
+        return { summary: d?.summary ?? p.stream.reason };
+      }
+      case "utterance":
+        return this.#utterance(actor, p, cmd.body.text);
+    }
+  }
+
+  /**
+   * A new scene asset or stream: every headset's rendition is decided again. `video` gives
+   * the stream's renditions as the pipeline measured them (they replace `renditions`);
+   * `assetBytes` the size of the 3D asset.
+   */
+  setScene(
+    update: Partial<Omit<SceneView, "version">> & {
+      video?: readonly SceneRendition[];
+      assetBytes?: number;
+    },
+  ): void {
+    const { video, assetBytes, ...view } = update;
+    if (video) {
+      this.#video = [...video].sort((a, b) => a.bitrateBps - b.bitrateBps);
+      view.renditions = this.#video.map((r) => r.name);
+    } else if (view.renditions) this.#video = [];
+    if (assetBytes !== undefined) this.#assetBytes = assetBytes;
+    Object.assign(this.scene, view);
+    this.scene.version += 1;
+    this.version += 1;
+    if (view.renditions) {
+      // The ladder changed: controllers are rebuilt on the new one.
+      this.#links.clear();
+      for (const id of this.#people.keys()) void this.#decide(id, "environment_change");
+    } else if (view.streamUrl !== undefined) {
+      for (const p of this.#people.values()) this.#applyPlaylist(p);
+    }
+  }
+
+  /** Latest decisions of every headset, oldest first (bounded). */
+  decisions(): readonly Decision[] {
+    return this.#decisions;
+  }
+
+  panel() {
+    const last = this.#decisions[this.#decisions.length - 1];
+    const allocation = last?.outputs.allocation as
+      | {
+          rung: string | null;
+          bands: readonly string[];
+          reservedBps: number;
+          capacityBps: number;
+          plannedDemandBps: number;
+        }
+      | undefined;
+    return {
+      version: this.version,
+      agents: this.#d.agents?.label ?? "",
+      wantedRung: null,
+      allocation: allocation ?? null,
+      decisions: this.#decisions.slice(-10),
+    };
+  }
+
+  /** Listeners for every decision (socket.io stream, recording). */
+  onDecision(listener: (d: Decision) => void): void {
+    this.#listeners.push(listener);
+  }
+  readonly #listeners: ((d: Decision) => void)[] = [];
+
+  close(): void {
+    this.#closed = true;
+    this.#links.clear();
+  }
+
+  async #utterance(actor: Actor, p: Participant, text: string): Promise<{ summary: string }> {
+    const agents = this.#d.agents;
+    if (!agents) throw new CommandError(ErrorCode.Conflict, "the agents are off on this server");
+    const ladder = this.ladder();
+    const result = await agents.intents.parse(
+      text,
+      {
+        namedPoses: [],
+        objectIds: [],
+        rungs: ladder.map((r) => r.name),
+        ...(p.stream.rendition && { currentRung: p.stream.rendition }),
+        role: actor.role,
+      },
+      AbortSignal.timeout(this.#d.intentTimeoutMs + 1000),
+    );
+    const lines: string[] = [];
+    for (const intent of result.intents) {
+      switch (intent.kind) {
+        case "set_resolution": {
+          const names = ladder.map((r) => r.name);
+          const from = names.indexOf(p.stream.wantedRendition);
+          const next =
+            intent.rung ??
+            names[
+              Math.max(
+                0,
+                Math.min(names.length - 1, from + (intent.direction === "raise" ? 1 : -1)),
+              )
+            ];
+          if (next) p.stream.wantedRendition = next;
+          const d = await this.#decide(actor.sessionId, "utterance");
+          lines.push(d?.summary ?? p.stream.reason);
+          break;
+        }
+        case "evaluate_impact": {
+          const d = await this.#decide(actor.sessionId, "utterance", false);
+          lines.push(`what-if: ${d?.summary ?? ""}`);
+          break;
+        }
+        case "stop":
+          lines.push("nothing moves in the metaverse room; stop applies to the digital twin");
+          break;
+        case "unknown":
+          lines.push(`not understood (${intent.reason})`);
+          break;
+        default:
+          lines.push(`${intent.kind} is for the digital twin room`);
+      }
+    }
+    return { summary: lines.join("; ") };
+  }
+
+  /** Decides (and by default applies) the rendition of one headset; queued per headset. */
+  #decide(sessionId: string, trigger: DecisionTrigger, apply = true): Promise<Decision | null> {
+    const p = this.#people.get(sessionId);
+    const agents = this.#d.agents;
+    if (!p) return Promise.resolve(null);
+    if (!agents) {
+      this.#setStream(
+        p,
+        this.ladder()[0]?.name ?? "",
+        [],
+        0,
+        "agents off: the lowest rendition plays",
+      );
+      return Promise.resolve(null);
+    }
+    let link = this.#links.get(sessionId);
+    if (!link) {
+      link = {
+        controller: new AgentController({
+          registry: agents.registry,
+          bands: DEFAULT_BANDS,
+          ladder: this.ladder(),
+          margin: this.#d.margin,
+          logger: this.#d.logger,
+        }),
+        decidedAt: null,
+        lastDecisionMs: 0,
+        busy: Promise.resolve(),
+        waiting: 0,
+      };
+      this.#links.set(sessionId, link);
+    }
+    const l = link;
+    const background = trigger !== "request" && trigger !== "utterance";
+    // Bounded: a background decision already waiting will read the newest pose and QoE when
+    // it runs, so another one would only repeat it (a pose stream must not queue hundreds).
+    if (background && l.waiting > 0) return Promise.resolve(null);
+    l.waiting += 1;
+    const run = async (): Promise<Decision | null> => {
+      l.waiting -= 1;
+      if (this.#closed || !this.#people.has(sessionId)) return null;
+      const headset = p.head?.position ?? DEFAULT_HEADSET;
+      const d = await l.controller.allocate(
+        {
+          radio: { gnb: this.#d.gnb, headset, arms: [this.#cellArm] },
+          traffic: { arms: 1, headsets: 1, patchRateHz: this.#d.patchRateHz, videoRung: null },
+          wantedRung: p.stream.wantedRendition || null,
+          ...(this.scene.streamUrl && {
+            scene: { renditions: this.#video, assetBytes: this.#assetBytes },
+          }),
+        },
+        trigger,
+        trigger === "request" || trigger === "utterance" ? "set_resolution" : "allocate",
+        apply,
+      );
+      l.lastDecisionMs = this.#now();
+      if (apply) {
+        l.decidedAt = { ...headset };
+        const a = l.controller.allocation;
+        let rung = a?.rung ?? "";
+        let reason = d.summary;
+        // The player's own measurement wins when its buffer drains: lower before it stalls.
+        const q = p.qoe;
+        if (rung && q.atMs > 0 && this.#now() - q.atMs < QOE_FRESH_MS && q.bufferS < LOW_BUFFER_S) {
+          const fits = this.ladder().filter(
+            (r) => r.bitrateBps <= THROUGHPUT_SAFETY * q.throughputBps,
+          );
+          const cap = fits[fits.length - 1]?.name ?? this.ladder()[0]?.name ?? "";
+          if (indexOf(this.ladder(), cap) < indexOf(this.ladder(), rung)) {
+            reason = `buffer ${q.bufferS.toFixed(1)} s at ${(q.throughputBps / 1e6).toFixed(1)} Mbit/s measured: ${cap} instead of ${rung}`;
+            rung = cap;
+          }
+        }
+        this.#setStream(p, rung, a?.bands ?? [], a?.reservedBps ?? 0, reason);
+      }
+      this.#decisions.push(d);
+      if (this.#decisions.length > 100) this.#decisions.shift();
+      this.version += 1;
+      for (const listener of this.#listeners) listener(d);
+      return d;
+    };
+    const next = l.busy.then(run, run);
+    l.busy = next.catch((err: unknown) =>
+      this.#d.logger.error({ err }, "metaverse decision failed"),
+    );
+    if (background) next.catch(() => undefined);
+    return next;
+  }
+
+  #setStream(
+    p: Participant,
+    rung: string,
+    bands: readonly string[],
+    reservedBps: number,
+    reason: string,
+  ): void {
+    const s = p.stream;
+    s.rendition = rung;
+    s.bitrateBps = this.ladder().find((r) => r.name === rung)?.bitrateBps ?? 0;
+    s.bands = bands;
+    s.reservedBps = reservedBps;
+    s.reason = reason;
+    this.#applyPlaylist(p);
+  }
+
+  #applyPlaylist(p: Participant): void {
+    p.stream.playlistUrl =
+      this.scene.streamUrl && p.stream.rendition
+        ? (this.#video.find((r) => r.name === p.stream.rendition)?.playlistUrl ??
+          this.#d.playlistFor(this.scene.streamUrl, p.stream.rendition))
+        : "";
+    p.version += 1;
+  }
+}
+
+/**
+ * Playlist of rendition `rung` next to a master playlist: `…/<id>/master.m3u8` →
+ * `…/<id>/<rung>/index.m3u8` (the layout the video pipeline writes).
+ */
+export function renditionPlaylist(streamUrl: string, rung: string): string {
+  return streamUrl.replace(/[^/]*$/, `${encodeURIComponent(rung)}/index.m3u8`);
+}
+
+function indexOf(ladder: readonly Rung[], name: string): number {
+  return ladder.findIndex((r) => r.name === name);
+}
+
+function distance(a: Vec3, b: Vec3): number {
+  return Math.hypot(a.x - b.x, a.y - b.y, a.z - b.z);
+}

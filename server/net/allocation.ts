@@ -1,0 +1,146 @@
+/**
+ * Resource orchestration for one headset link: which downlink bands to use, which video
+ * rung to stream and what bandwidth share to reserve, from the agents' estimates (per-band
+ * capacity from the channel agent, demand from the traffic agent), plus the utilisation
+ * measures the benchmark compares. Pure functions; units bit/s.
+ *
+ * Definitions (also in the README):
+ *  - spectrum utilisation = carried traffic / capacity of the allocated bands (how much of
+ *    the spectrum handed to the link actually carries data);
+ *  - bandwidth utilisation = carried traffic / reserved bandwidth share (how much of the
+ *    network share reserved for the flow is used);
+ *  - a stall = a window in which the demand exceeds what the link delivers (the capacity
+ *    of its bands, or its bandwidth share, whichever is smaller).
+ */
+import type { BandChannel } from "./contracts.ts";
+
+/** One rung of the video ladder. */
+export interface Rung {
+  readonly name: string;
+  /** Nominal (mean) bitrate, bit/s. */
+  readonly bitrateBps: number;
+}
+
+/** 360° equirectangular ladder (HEVC, 30 fps); nominal mean bitrates. */
+export const DEFAULT_LADDER: readonly Rung[] = [
+  { name: "1080p", bitrateBps: 8e6 },
+  { name: "1440p", bitrateBps: 14e6 },
+  { name: "4k", bitrateBps: 25e6 },
+  { name: "6k", bitrateBps: 45e6 },
+  { name: "8k", bitrateBps: 80e6 },
+];
+
+/** What the orchestrator decides for a link. */
+export interface Allocation {
+  /** Downlink bands assigned, best first. */
+  readonly bands: readonly string[];
+  /** Capacity of those bands (as estimated when deciding), bit/s. */
+  readonly capacityBps: number;
+  /** Video rung, or null when no rung fits. */
+  readonly rung: string | null;
+  /** Bandwidth share reserved in the network for the link, bit/s. */
+  readonly reservedBps: number;
+  /** Demand the decision planned for (p95 of non-video + the rung), bit/s. */
+  readonly plannedDemandBps: number;
+}
+
+export interface AllocationInput {
+  /** Per-band channel estimates (downlink bands are used). */
+  readonly channel: readonly BandChannel[];
+  /** Which band ids are downlink. */
+  readonly downlink: ReadonlySet<string>;
+  /** Non-video demand of the link (state patches, control), p95, bit/s. */
+  readonly baseDemandBps: number;
+  /** Video demand by rung, p95, bit/s (from the traffic/reconstruction agents). */
+  readonly videoDemandBps: Readonly<Record<string, number>>;
+  readonly ladder: readonly Rung[];
+  /** Highest rung the user wants (their request), or null for video off. */
+  readonly wantedRung: string | null;
+  /** Fraction of estimated capacity kept free against estimation error (e.g. 0.2). */
+  readonly margin: number;
+  /**
+   * Bandwidth reserved above the planned (p95) demand, as a fraction (e.g. 0.1). The p95
+   * already covers the traffic's own variation; this covers windows beyond it.
+   */
+  readonly shareHeadroom?: number;
+}
+
+/**
+ * The coordinated choice: the highest rung not above the wanted one whose demand the
+ * fewest, best bands can carry with the margin (channel uncertainty); then exactly those
+ * bands, and a bandwidth share of the planned p95 demand plus the share headroom (traffic
+ * beyond its p95).
+ */
+export function allocateCoordinated(input: AllocationInput): Allocation {
+  const bands = [...input.channel]
+    .filter((b) => input.downlink.has(b.bandId))
+    .sort((a, b) => b.capacityBps - a.capacityBps);
+  const wantedIndex =
+    input.wantedRung === null ? -1 : input.ladder.findIndex((r) => r.name === input.wantedRung);
+  for (let i = wantedIndex; i >= -1; i--) {
+    const rung = i >= 0 ? (input.ladder[i] as Rung) : null;
+    const demand =
+      input.baseDemandBps + (rung ? (input.videoDemandBps[rung.name] ?? rung.bitrateBps) : 0);
+    const need = demand / (1 - input.margin);
+    const chosen: BandChannel[] = [];
+    let capacity = 0;
+    for (const b of bands) {
+      if (capacity >= need) break;
+      chosen.push(b);
+      capacity += b.capacityBps;
+    }
+    if (capacity >= need) {
+      return {
+        bands: chosen.map((b) => b.bandId),
+        capacityBps: capacity,
+        rung: rung?.name ?? null,
+        reservedBps: demand * (1 + (input.shareHeadroom ?? 0.1)),
+        plannedDemandBps: demand,
+      };
+    }
+  }
+  // Not even the base traffic fits: give it everything and no video.
+  const all = bands.reduce((s, b) => s + b.capacityBps, 0);
+  return {
+    bands: bands.map((b) => b.bandId),
+    capacityBps: all,
+    rung: null,
+    reservedBps: input.baseDemandBps * (1 + (input.shareHeadroom ?? 0.1)),
+    plannedDemandBps: input.baseDemandBps,
+  };
+}
+
+/** Outcome of one window on a link. */
+export interface WindowOutcome {
+  /** What the link carried, bit/s. */
+  readonly carriedBps: number;
+  /** True when demand exceeded what the link delivered. */
+  readonly stalled: boolean;
+  readonly spectrumUtilisation: number;
+  readonly bandwidthUtilisation: number;
+  /** True capacity of the link's bands in this window, bit/s. */
+  readonly capacityBps: number;
+  /** Bandwidth share reserved, bit/s. */
+  readonly reservedBps: number;
+}
+
+/**
+ * Plays one window: `demandBps` offered to a link with the allocation's bands, whose TRUE
+ * capacity in this window is `trueCapacityBps` (sum over its bands), and its reserved share.
+ */
+export function playWindow(
+  a: Allocation,
+  demandBps: number,
+  trueCapacityBps: number,
+): WindowOutcome {
+  const deliverable = Math.min(trueCapacityBps, a.reservedBps);
+  const carried = Math.min(demandBps, deliverable);
+  return {
+    carriedBps: carried,
+    stalled: demandBps > deliverable * 1.0001,
+    spectrumUtilisation: trueCapacityBps > 0 ? carried / trueCapacityBps : 0,
+    bandwidthUtilisation: a.reservedBps > 0 ? carried / a.reservedBps : 0,
+    capacityBps: trueCapacityBps,
+    reservedBps: a.reservedBps,
+  };
+}

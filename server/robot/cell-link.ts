@@ -1,0 +1,101 @@
+/**
+ * Which robot cell the twin rooms link to, chosen by `ROBOT_LINK`:
+ *  - `sim` (default): a simulated cell (ros/sim-cell) started on loopback, reached over the
+ *    rosbridge protocol exactly as a real cell would be — `npm start` exercises the ROS path;
+ *  - `ros`: a real cell's rosbridge at `ROSBRIDGE_URL` (MoveIt behind it);
+ *  - `inprocess`: the simulated arm in this process, no socket (fastest; tests of the room).
+ * Every room gets its own link to the same cell.
+ */
+import type { Logger } from "pino";
+import { startSimCell, type SimCell } from "../../ros/sim-cell/index.ts";
+import type { Config } from "../config.ts";
+import type { RobotDescription } from "../twin/robot-description.ts";
+import type { PlannerBackend } from "../twin/planning.ts";
+import { MoveItPlanner } from "./moveit-planner.ts";
+import type { RobotCell } from "./robot-cell.ts";
+import { RosCell } from "./ros-cell.ts";
+import { SimulatedCell } from "./simulated-cell.ts";
+
+/** A cell for one room and, when the cell plans, its planner. */
+export interface LinkedCell {
+  cell: RobotCell;
+  /** The cell's MoveIt, or null when the twin plans. */
+  planner: PlannerBackend | null;
+  /** Shown to headsets as `robot.cell`. */
+  label: string;
+}
+
+export interface CellLink {
+  /** rosbridge URL the rooms connect to ("" in-process). */
+  readonly url: string;
+  connect(): LinkedCell;
+  close(): Promise<void>;
+}
+
+export async function openCellLink(
+  config: Config,
+  robot: RobotDescription,
+  logger: Logger,
+): Promise<CellLink> {
+  const link = config.link;
+  if (link.mode === "inprocess") {
+    return {
+      url: "",
+      connect: () => ({
+        cell: new SimulatedCell({
+          limits: robot.kinematics,
+          start: robot.home,
+          gripper: robot.homeGripper,
+          rateHz: config.room.simRateHz,
+          startTolerance: config.motion.planStartToleranceRad,
+        }),
+        planner: null,
+        label: "in-process",
+      }),
+      close: async () => undefined,
+    };
+  }
+  let sim: SimCell | null = null;
+  let url = link.url;
+  if (link.mode === "sim") {
+    sim = await startSimCell({
+      robot,
+      rosVersion: link.rosVersion,
+      host: "127.0.0.1",
+      port: 0,
+      jointStatesHz: link.simCellRateHz,
+      controllerHz: config.room.simRateHz,
+      logger: logger.child({ component: "sim-cell" }),
+    });
+    url = sim.url;
+    logger.info({ url }, "simulated cell listening (rosbridge protocol)");
+  }
+  const linkConfig = { ...link, url };
+  return {
+    url,
+    connect: () => {
+      const cell = new RosCell({
+        link: linkConfig,
+        jointNames: robot.kinematics.jointNames,
+        gripper: robot.homeGripper,
+        ...(robot.model.gripper && { fingerJoint: robot.model.gripper.joint }),
+        simulated: link.mode === "sim",
+        logger,
+      });
+      const planner =
+        link.planner === "cell"
+          ? new MoveItPlanner({
+              connection: cell.connection,
+              link: linkConfig,
+              joints: cell.jointMap,
+              baseFrame: robot.model.group.base,
+              tipLink: robot.model.group.tip,
+            })
+          : null;
+      return { cell, planner, label: link.mode === "sim" ? "sim-cell" : "ros" };
+    },
+    close: async () => {
+      await sim?.close();
+    },
+  };
+}

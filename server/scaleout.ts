@@ -1,0 +1,119 @@
+/**
+ * Scale-out across processes on Colyseus's own engine: with `REDIS_URL` set, every process
+ * shares matchmaking through Redis — `@colyseus/redis-presence` (pub/sub for remote room
+ * calls and per-process channels, counters) and `@colyseus/redis-driver` (the room listing).
+ *
+ * How a client reaches a room on another process (Colyseus 0.18): a matchmaking request
+ * (`POST /matchmake/joinOrCreate|joinById|create/...`) may arrive at any process. That
+ * process looks the room up in the shared listing, or creates it on the process with the
+ * fewest rooms (an IPC request over the presence's `p:<processId>` channel), then reserves a
+ * seat by calling `_reserveSeat` on the room's `$<roomId>` channel. The seat reservation it
+ * returns carries the hosting process's `processId` and `publicAddress`; the SDK opens its
+ * websocket to `ws(s)://<publicAddress>/<processId>/<roomId>`, straight to the hosting
+ * process (no proxying between processes). So each process must advertise an address that
+ * headsets can reach: `PUBLIC_ADDRESS`, or `HOST:PORT` when HOST is a concrete address.
+ */
+import { hostname } from "node:os";
+import type { IRoomCache, MatchMakerDriver, Presence } from "@colyseus/core";
+import { RedisDriver } from "@colyseus/redis-driver";
+import { RedisPresence } from "@colyseus/redis-presence";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+
+/** How long the first answer from Redis may take before the start fails, ms. */
+export const REDIS_CONNECT_TIMEOUT_MS = 5000;
+
+/** What `new Server({...})` needs to matchmake across processes. */
+export interface ScaleOut {
+  presence: Presence;
+  driver: MatchMakerDriver;
+  /** `host:port[/path]` advertised in seat reservations for rooms of this process. */
+  publicAddress: string;
+  /** Redis URL with any password masked, for logs. */
+  redisLabel: string;
+}
+
+/** Redis did not answer, so the process cannot join the others. */
+export class ScaleOutError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ScaleOutError";
+  }
+}
+
+/**
+ * Connects the Redis presence and driver when `REDIS_URL` is set (null otherwise), after
+ * checking within {@link REDIS_CONNECT_TIMEOUT_MS} that Redis answers: Colyseus would
+ * otherwise wait forever for its first subscription. Colyseus closes both on shutdown.
+ * @throws ScaleOutError when Redis does not answer in time
+ */
+export async function openScaleOut(
+  config: Pick<Config, "scaleOut" | "host" | "port">,
+  logger: Logger,
+): Promise<ScaleOut | null> {
+  const { redisUrl } = config.scaleOut;
+  if (redisUrl === undefined) return null;
+  const redisLabel = maskPassword(redisUrl);
+  const presence = new RedisPresence(redisUrl);
+  const driver = completeDriver(new RedisDriver(redisUrl));
+  try {
+    await withTimeout(presence.exists("agenttwin:probe"), REDIS_CONNECT_TIMEOUT_MS);
+  } catch (err) {
+    presence.shutdown();
+    await withTimeout(Promise.resolve(driver.shutdown()), 1000).catch(() => undefined);
+    throw new ScaleOutError(
+      `Redis at ${redisLabel} did not answer within ${REDIS_CONNECT_TIMEOUT_MS} ms`,
+      { cause: err },
+    );
+  }
+  const publicAddress = config.scaleOut.publicAddress ?? defaultPublicAddress(config);
+  logger.info({ redis: redisLabel, publicAddress }, "scale-out: Redis presence and driver");
+  return { presence, driver, publicAddress, redisLabel };
+}
+
+/**
+ * `HOST:PORT`, with the machine's host name in place of a wildcard HOST (0.0.0.0, ::), which
+ * no client can dial. Inside a container that name resolves only on the container network:
+ * set `PUBLIC_ADDRESS` to what headsets reach.
+ */
+export function defaultPublicAddress(config: Pick<Config, "host" | "port">): string {
+  const wildcard = config.host === "0.0.0.0" || config.host === "::" || config.host === "[::]";
+  const host = wildcard ? hostname() : config.host;
+  return `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${config.port}`;
+}
+
+/** The URL with its password replaced by `***`. */
+function maskPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.toString();
+}
+
+/**
+ * Colyseus 0.18's matchmaker also calls `findByIds` (restoring listings after a health
+ * check swept this process, and user-session lookups); `@colyseus/redis-driver` before 0.18
+ * lacks it. Supplies it through `findOne` when missing; a 0.18 driver is returned as is.
+ */
+function completeDriver(driver: Omit<MatchMakerDriver, "findByIds">): MatchMakerDriver {
+  if (hasFindByIds(driver)) return driver;
+  return Object.assign(driver, {
+    async findByIds(roomIds: string[]): Promise<Map<string, IRoomCache>> {
+      const found = await Promise.all(roomIds.map((roomId) => driver.findOne({ roomId })));
+      const out = new Map<string, IRoomCache>();
+      for (const room of found) if (room) out.set(room.roomId, room);
+      return out;
+    },
+  });
+}
+
+function hasFindByIds(driver: Omit<MatchMakerDriver, "findByIds">): driver is MatchMakerDriver {
+  return typeof (driver as Partial<MatchMakerDriver>).findByIds === "function";
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,729 @@
+/**
+ * Records one twin session to one MCAP file that Foxglove opens: joint states, accepted
+ * and refused commands, plan changes, agent decisions and events, each on its own JSON
+ * channel (topics and message shapes in `recording-schemas.ts`).
+ *
+ * The record methods are called from a room's tick, so they are synchronous, cheap and
+ * never throw: each serialises its message and puts it in a bounded queue that one async
+ * loop drains into the `McapWriter` (whose methods must not overlap). Whatever cannot be
+ * recorded — queue full, file at its size limit, a write error — is counted in
+ * {@link SessionRecorder.stats} and logged once; the session itself goes on.
+ *
+ * The file is written as `<name>.mcap.part` and renamed to `<name>.mcap` once the summary
+ * (statistics, chunk index) is on disk, so a listing never shows a half-written file. A
+ * process killed mid-session leaves the `.part` file (chunks before the last one are
+ * readable with a streaming MCAP reader).
+ */
+import { mkdir, open as openFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { McapWriter } from "@mcap/core";
+import type { Logger } from "pino";
+import { RecordingError, RecordingErrorCode } from "./errors.ts";
+import { FileHandleWritable } from "./file-io.ts";
+import {
+  CHANNELS,
+  type ChannelSpec,
+  type CommandMessage,
+  type DecisionMessage,
+  type EventMessage,
+  type JointStateMessage,
+  type PlanMessage,
+  type RejectionMessage,
+  ROBOT_DESCRIPTION_CHANNEL,
+  RecordingTopic,
+  type StampJson,
+} from "./recording-schemas.ts";
+
+/** Options of {@link SessionRecorder.open}. */
+export interface SessionRecorderOptions {
+  /** Folder of the recordings; created when missing. */
+  dir: string;
+  /** Session (room) name; sanitised to `[A-Za-z0-9._-]` for the file name. */
+  sessionName: string;
+  /** Largest file, bytes: recording stops (the file stays valid) before exceeding it. */
+  maxBytes: number;
+  /** Most `/joint_states` messages written per second, Hz. */
+  jointHz: number;
+  logger: Logger;
+  /** Clock for the file name and for stamps that are not finite, ms since the Unix epoch. */
+  now?: () => number;
+  /** Messages waiting to be written at most; newer ones are dropped (default 10 000). */
+  queueCapacity?: number;
+  /** The robot's URDF; when given it is written once on `/robot_description`. */
+  robotDescription?: string;
+}
+
+/** A plan as the recorder needs it (a `PlanRecord` fits). */
+export interface RecordedPlan {
+  id: string;
+  status: string;
+  reason: string;
+  requestedBy: string;
+  approvedBy: string;
+  trajectory: {
+    jointNames: readonly string[];
+    /** s */
+    duration: number;
+    points: readonly { timeFromStart: number; positions: ArrayLike<number> }[];
+  } | null;
+}
+
+/** Counters of one recording. */
+export interface RecorderStats {
+  /** Messages written to the file. */
+  messages: number;
+  /**
+   * Size of the file, bytes: exact once closed; while recording, an estimate that includes
+   * the chunk still in memory (what the file would take if closed now, less its summary).
+   */
+  bytes: number;
+  /**
+   * Messages handed to a record method but not written: queue full, size limit reached,
+   * write failed, not serialisable, or after close. Joint states skipped by the rate
+   * limit are not counted (they are skipped by design).
+   */
+  dropped: number;
+}
+
+/** Bytes of uncompressed chunk data buffered before a chunk is written. */
+const CHUNK_BYTES = 256 * 1024;
+const DEFAULT_QUEUE_CAPACITY = 10_000;
+/** Plans whose last recorded status is remembered (far more than a plan book keeps). */
+const PLAN_MEMORY = 1000;
+const NAME_MAX = 120;
+const NS_PER_MS = 1_000_000n;
+
+// Record sizes of the MCAP format, bytes, for the size estimate (see the MCAP spec).
+/** opcode + length + channel id + sequence + log time + publish time. */
+const MESSAGE_RECORD_OVERHEAD = 1 + 8 + 2 + 4 + 8 + 8;
+/** One (log time, offset) entry in a chunk's message index. */
+const MESSAGE_INDEX_ENTRY = 16;
+/** Chunk record header, message index record headers and chunk index entry, rounded up. */
+const CHUNK_OVERHEAD = 512;
+/** Data end, statistics, summary offsets, footer and magic, rounded up. */
+const SUMMARY_FIXED = 1024;
+
+type State = "recording" | "full" | "failed";
+
+interface Pending {
+  channel: number;
+  logTime: bigint;
+  publishTime: bigint;
+  data: Uint8Array;
+}
+
+interface Channel {
+  id: number;
+  /** Bytes its schema and channel records take once (written again in the summary). */
+  recordBytes: number;
+  sequence: number;
+  used: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** Writes one twin session to `<dir>/<sessionName>-<UTC time>.mcap`. */
+export class SessionRecorder {
+  /** Absolute path of the finished file (it is `<file>.part` until {@link close}). */
+  readonly file: string;
+  readonly #part: string;
+  readonly #handle: FileHandle;
+  readonly #sink: FileHandleWritable;
+  readonly #writer: McapWriter;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #maxBytes: number;
+  readonly #jointIntervalMs: number;
+  readonly #capacity: number;
+  readonly #channels: Map<RecordingTopic, Channel>;
+  /** The same channels by id. */
+  readonly #byId = new Map<number, Channel>();
+  /** Schema and channel records repeated in the summary, bytes. */
+  readonly #summaryRecordBytes: number;
+  readonly #plans = new Map<string, string>();
+  readonly #plansWithPoints = new Set<string>();
+  readonly #warned = new Set<string>();
+
+  #state: State = "recording";
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #queue: Pending[] = [];
+  /** Queued plus being written. */
+  #pending = 0;
+  #wake: (() => void) | undefined;
+  readonly #loop: Promise<void>;
+
+  #lastLogTime = 0n;
+  /** Stamp of the last joint state kept, ms. */
+  #lastJointMs = Number.NEGATIVE_INFINITY;
+  /**
+   * The joint-state grid: slot k is due at anchor + k / jointHz, ms. Computed from the
+   * anchor, not accumulated, so rounding cannot drift the grid off the samples.
+   */
+  #jointAnchorMs = Number.NEGATIVE_INFINITY;
+  #jointSlot = 0;
+  #messages = 0;
+  #dropped = 0;
+  /** Estimated bytes of the data section so far (header, chunks, buffered messages). */
+  #dataBytes: number;
+  #finalBytes: number | undefined;
+
+  private constructor(init: {
+    file: string;
+    handle: FileHandle;
+    sink: FileHandleWritable;
+    writer: McapWriter;
+    channels: Map<RecordingTopic, Channel>;
+    options: SessionRecorderOptions;
+    log: Logger;
+    now: () => number;
+  }) {
+    this.file = init.file;
+    this.#part = `${init.file}.part`;
+    this.#handle = init.handle;
+    this.#sink = init.sink;
+    this.#writer = init.writer;
+    this.#channels = init.channels;
+    for (const c of init.channels.values()) this.#byId.set(c.id, c);
+    this.#log = init.log;
+    this.#now = init.now;
+    this.#maxBytes = init.options.maxBytes;
+    this.#jointIntervalMs = 1000 / init.options.jointHz;
+    this.#capacity = init.options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
+    this.#summaryRecordBytes = [...init.channels.values()].reduce((s, c) => s + c.recordBytes, 0);
+    this.#dataBytes = Number(init.sink.position());
+    this.#loop = this.#run().catch((err: unknown) => {
+      this.#fail(RecordingErrorCode.WriteFailed, "the recording loop failed", err);
+    });
+  }
+
+  /**
+   * Creates the folder and the file, writes the MCAP header and registers the channels.
+   * @throws RecordingError (`invalid_options`, `open_failed`) with the cause, e.g. when
+   *   the folder cannot be created or written
+   */
+  static async open(options: SessionRecorderOptions): Promise<SessionRecorder> {
+    const dir = resolve(options.dir);
+    checkOptions(options, dir);
+    const now = options.now ?? Date.now;
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new RecordingError(
+        RecordingErrorCode.OpenFailed,
+        dir,
+        `cannot create the recording folder ${dir}: ${errorText(err)}`,
+        { cause: err },
+      );
+    }
+    const { file, handle } = await createPart(dir, recordingBaseName(options.sessionName, now()));
+    const part = `${file}.part`;
+    const sink = new FileHandleWritable(handle);
+    const writer = new McapWriter({ writable: sink, chunkSize: CHUNK_BYTES });
+    const channels = new Map<RecordingTopic, Channel>();
+    try {
+      await writer.start({ profile: "", library: "agenttwin" });
+      const specs =
+        options.robotDescription === undefined
+          ? CHANNELS
+          : [...CHANNELS, ROBOT_DESCRIPTION_CHANNEL];
+      for (const spec of specs) channels.set(spec.topic, await register(writer, spec));
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await rm(part, { force: true }).catch(() => undefined);
+      throw new RecordingError(
+        RecordingErrorCode.OpenFailed,
+        part,
+        `cannot start the recording ${part}: ${errorText(err)}`,
+        { cause: err },
+      );
+    }
+    const log = options.logger.child({ recording: basename(file) });
+    const recorder = new SessionRecorder({
+      file,
+      handle,
+      sink,
+      writer,
+      channels,
+      options,
+      log,
+      now,
+    });
+    if (options.robotDescription !== undefined) {
+      recorder.#enqueue(RecordingTopic.RobotDescription, now(), { data: options.robotDescription });
+    }
+    log.info({ file }, "recording started");
+    return recorder;
+  }
+
+  /**
+   * Records a joint sample, at most {@link SessionRecorderOptions.jointHz} per second of
+   * stamp time on average. Kept samples follow a grid of 1/jointHz s; a sample up to a
+   * quarter interval early fills its slot, so a jittery source at exactly jointHz keeps
+   * every sample (two kept samples are at least 3/4 of an interval apart). After a pause,
+   * or when the stamps go back (a restarted source), the grid restarts at the sample.
+   * @param stampMs measurement time, ms since the Unix epoch
+   * @param positions rad (m for prismatic joints), in `names` order (copied)
+   * @param velocities rad/s (m/s), in `names` order (copied)
+   */
+  jointState(
+    stampMs: number,
+    names: readonly string[],
+    positions: ArrayLike<number>,
+    velocities: ArrayLike<number>,
+  ): void {
+    try {
+      const stamp = this.#stamp(stampMs);
+      const interval = this.#jointIntervalMs;
+      const due = this.#jointAnchorMs + this.#jointSlot * interval;
+      const forward = stamp >= this.#lastJointMs;
+      if (forward && stamp < due - interval / 4) return;
+      if (forward && stamp - due <= interval) {
+        this.#jointSlot += 1;
+      } else {
+        this.#jointAnchorMs = stamp;
+        this.#jointSlot = 1;
+      }
+      this.#lastJointMs = stamp;
+      const msg: JointStateMessage = {
+        timestamp: toStamp(stamp),
+        name: Array.from(names),
+        position: Array.from(positions),
+        velocity: Array.from(velocities),
+        effort: [],
+      };
+      this.#enqueue(RecordingTopic.JointStates, stamp, msg);
+    } catch (err) {
+      this.#lost("jointState", err);
+    }
+  }
+
+  /**
+   * Records an accepted operator command.
+   * @param stampMs when it was accepted, ms since the Unix epoch
+   */
+  command(
+    stampMs: number,
+    entry: { sessionId: string; userId: string; role: string; type: string; body: unknown },
+  ): void {
+    try {
+      const stamp = this.#stamp(stampMs);
+      const msg: CommandMessage = {
+        timestamp: toStamp(stamp),
+        sessionId: entry.sessionId,
+        userId: entry.userId,
+        role: entry.role,
+        type: entry.type,
+        body: asObject(entry.body),
+      };
+      this.#enqueue(RecordingTopic.Commands, stamp, msg);
+    } catch (err) {
+      this.#lost("command", err);
+    }
+  }
+
+  /**
+   * Records a refused command.
+   * @param stampMs when it was refused, ms since the Unix epoch
+   */
+  rejection(
+    stampMs: number,
+    entry: { sessionId: string; type: string; code: string; message: string },
+  ): void {
+    try {
+      const stamp = this.#stamp(stampMs);
+      const msg: RejectionMessage = {
+        timestamp: toStamp(stamp),
+        sessionId: entry.sessionId,
+        type: entry.type,
+        code: entry.code,
+        message: entry.message,
+      };
+      this.#enqueue(RecordingTopic.Rejections, stamp, msg);
+    } catch (err) {
+      this.#lost("rejection", err);
+    }
+  }
+
+  /**
+   * Records a plan after a change. Calls that change nothing since the plan's last
+   * recorded message (status, reason, approver, trajectory presence) are ignored, so it is
+   * safe to call on every version bump. The full trajectory goes into the first message in
+   * which the plan has one; later ones carry empty `jointNames` and `points`.
+   * @param stampMs when it changed, ms since the Unix epoch
+   */
+  plan(stampMs: number, plan: RecordedPlan): void {
+    try {
+      const traj = plan.trajectory;
+      const key = `${plan.status}\u0000${plan.reason}\u0000${plan.approvedBy}\u0000${traj ? 1 : 0}`;
+      if (this.#plans.get(plan.id) === key) return;
+      this.#plans.delete(plan.id); // re-insert: the map's order is least recently changed first
+      this.#plans.set(plan.id, key);
+      if (this.#plans.size > PLAN_MEMORY) {
+        const oldest = this.#plans.keys().next().value;
+        if (oldest !== undefined) {
+          this.#plans.delete(oldest);
+          this.#plansWithPoints.delete(oldest);
+        }
+      }
+      const withPoints = traj !== null && !this.#plansWithPoints.has(plan.id);
+      if (withPoints) this.#plansWithPoints.add(plan.id);
+      const stamp = this.#stamp(stampMs);
+      const msg: PlanMessage = {
+        timestamp: toStamp(stamp),
+        id: plan.id,
+        status: plan.status,
+        reason: plan.reason,
+        requestedBy: plan.requestedBy,
+        approvedBy: plan.approvedBy,
+        durationS: traj?.duration ?? 0,
+        jointNames: withPoints ? Array.from(traj.jointNames) : [],
+        points: withPoints
+          ? traj.points.map((p) => ({ t: p.timeFromStart, positions: Array.from(p.positions) }))
+          : [],
+      };
+      this.#enqueue(RecordingTopic.Plans, stamp, msg);
+    } catch (err) {
+      this.#lost("plan", err);
+    }
+  }
+
+  /**
+   * Records an agent decision.
+   * @param stampMs when it was decided, ms since the Unix epoch
+   */
+  decision(stampMs: number, entry: { agent: string; inputs: unknown; outputs: unknown }): void {
+    try {
+      const stamp = this.#stamp(stampMs);
+      const msg: DecisionMessage = {
+        timestamp: toStamp(stamp),
+        agent: entry.agent,
+        inputs: asObject(entry.inputs),
+        outputs: asObject(entry.outputs),
+      };
+      this.#enqueue(RecordingTopic.Decisions, stamp, msg);
+    } catch (err) {
+      this.#lost("decision", err);
+    }
+  }
+
+  /**
+   * Records an event (link status change, alert).
+   * @param stampMs when it happened, ms since the Unix epoch
+   */
+  event(
+    stampMs: number,
+    entry: { level: "info" | "warn" | "error"; message: string; data?: unknown },
+  ): void {
+    try {
+      const stamp = this.#stamp(stampMs);
+      const msg: EventMessage = {
+        timestamp: toStamp(stamp),
+        level: entry.level,
+        message: entry.message,
+        data: asObject(entry.data),
+      };
+      this.#enqueue(RecordingTopic.Events, stamp, msg);
+    } catch (err) {
+      this.#lost("event", err);
+    }
+  }
+
+  /**
+   * Writes what is queued, the summary and index, closes the file and renames it from
+   * `.mcap.part` to `.mcap`. Idempotent (every call returns the same promise); never
+   * rejects: a failure is logged and leaves the `.part` file behind.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  /** Counters so far (see {@link RecorderStats}). */
+  stats(): RecorderStats {
+    return {
+      messages: this.#messages,
+      bytes: this.#finalBytes ?? this.#dataBytes,
+      dropped: this.#dropped,
+    };
+  }
+
+  #stamp(stampMs: number): number {
+    return Number.isFinite(stampMs) && stampMs >= 0 ? stampMs : this.#now();
+  }
+
+  #enqueue(topic: RecordingTopic, stampMs: number, msg: object): void {
+    if (this.#state !== "recording" || this.#closing) {
+      this.#dropped += 1;
+      return;
+    }
+    if (this.#pending >= this.#capacity) {
+      this.#dropped += 1;
+      this.#warnOnce("queue", { capacity: this.#capacity }, "recording queue full: dropping");
+      return;
+    }
+    const channel = this.#channels.get(topic);
+    if (!channel) throw new Error(`no channel for ${topic}`);
+    const data = encoder.encode(JSON.stringify(msg, jsonReplacer));
+    const publishTime = msToNs(stampMs);
+    // Log time never goes back, so the file is in log-time order; the payload and the
+    // publish time keep the source's own stamp.
+    const logTime = publishTime > this.#lastLogTime ? publishTime : this.#lastLogTime;
+    this.#lastLogTime = logTime;
+    this.#queue.push({ channel: channel.id, logTime, publishTime, data });
+    this.#pending += 1;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** The writer loop: the only caller of the McapWriter until close. */
+  async #run(): Promise<void> {
+    for (;;) {
+      if (this.#queue.length === 0) {
+        if (this.#closing) return;
+        await new Promise<void>((r) => (this.#wake = r));
+        continue;
+      }
+      const batch = this.#queue;
+      this.#queue = [];
+      for (const entry of batch) {
+        await this.#write(entry);
+        this.#pending -= 1;
+      }
+    }
+  }
+
+  async #write(entry: Pending): Promise<void> {
+    if (this.#state !== "recording") {
+      this.#dropped += 1;
+      return;
+    }
+    const channel = this.#byId.get(entry.channel);
+    if (!channel) throw new Error(`no channel ${entry.channel}`);
+    const cost =
+      MESSAGE_RECORD_OVERHEAD +
+      entry.data.byteLength +
+      MESSAGE_INDEX_ENTRY +
+      (channel.used ? 0 : channel.recordBytes);
+    if (this.#projectedBytes(cost) > this.#maxBytes) {
+      this.#state = "full";
+      this.#dropped += 1;
+      this.#log.warn(
+        { maxBytes: this.#maxBytes, messages: this.#messages },
+        "recording reached its size limit: stopped (the session goes on)",
+      );
+      return;
+    }
+    try {
+      await this.#writer.addMessage({
+        channelId: channel.id,
+        sequence: channel.sequence,
+        logTime: entry.logTime,
+        publishTime: entry.publishTime,
+        data: entry.data,
+      });
+    } catch (err) {
+      this.#fail(RecordingErrorCode.WriteFailed, "writing the recording failed", err);
+      this.#dropped += 1;
+      return;
+    }
+    channel.sequence += 1;
+    channel.used = true;
+    this.#messages += 1;
+    this.#dataBytes += cost;
+  }
+
+  /** Size of the file if closed after writing `extra` more bytes of data, bytes. */
+  #projectedBytes(extra: number): number {
+    const data = this.#dataBytes + extra;
+    const chunks = Math.floor(data / CHUNK_BYTES) + 1;
+    return data + chunks * CHUNK_OVERHEAD + this.#summaryRecordBytes + SUMMARY_FIXED;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+    await this.#loop;
+    if (this.#state !== "failed") {
+      try {
+        await this.#writer.end();
+        await this.#handle.sync();
+      } catch (err) {
+        this.#fail(RecordingErrorCode.CloseFailed, "finishing the recording failed", err);
+      }
+    }
+    this.#finalBytes = Number(this.#sink.position());
+    try {
+      await this.#handle.close();
+    } catch (err) {
+      this.#fail(RecordingErrorCode.CloseFailed, "closing the recording failed", err);
+    }
+    if (this.#state === "failed") {
+      this.#log.error({ file: this.#part }, "recording left unfinished");
+      return;
+    }
+    try {
+      await rename(this.#part, this.file);
+    } catch (err) {
+      this.#fail(RecordingErrorCode.CloseFailed, "renaming the finished recording failed", err);
+      return;
+    }
+    this.#log.info(
+      {
+        file: this.file,
+        messages: this.#messages,
+        bytes: this.#finalBytes,
+        dropped: this.#dropped,
+      },
+      "recording finished",
+    );
+  }
+
+  /** Stops recording for good after an I/O error; logs it (the first one only). */
+  #fail(code: RecordingErrorCode, message: string, cause: unknown): void {
+    const first = this.#state !== "failed";
+    this.#state = "failed";
+    if (!first) return;
+    const err = new RecordingError(code, this.#part, `${message}: ${errorText(cause)}`, {
+      cause,
+    });
+    this.#log.error({ err }, `${message}; recording stopped (the session goes on)`);
+  }
+
+  /** A record method could not build its message (bad input): drop it, warn once per kind. */
+  #lost(kind: string, err: unknown): void {
+    this.#dropped += 1;
+    this.#warnOnce(`lost:${kind}`, { err }, `could not record a ${kind} message; dropped`);
+  }
+
+  #warnOnce(key: string, fields: object, message: string): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.#log.warn(fields, message);
+  }
+}
+
+/** Recording file names: what {@link SessionRecorder} writes and the store serves. */
+export const RECORDING_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.mcap$/;
+
+/**
+ * `<sessionName>-<UTC time>` with the name reduced to `[A-Za-z0-9._-]` (other runs become
+ * `_`; leading dots and dashes are dropped so the file is never hidden or an option).
+ * @param nowMs ms since the Unix epoch
+ */
+export function recordingBaseName(sessionName: string, nowMs: number): string {
+  const name =
+    sessionName
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .replace(/^[._-]+/, "")
+      .slice(0, NAME_MAX) || "session";
+  // 2025-01-02T03:04:05.678Z → 20250102T030405.678Z
+  const time = new Date(nowMs).toISOString().replace(/[-:]/g, "");
+  return `${name}-${time}`;
+}
+
+function checkOptions(o: SessionRecorderOptions, dir: string): void {
+  const bad = (what: string) =>
+    new RecordingError(RecordingErrorCode.InvalidOptions, dir, `invalid recorder option: ${what}`);
+  if (!(Number.isFinite(o.maxBytes) && o.maxBytes > 0)) throw bad(`maxBytes ${o.maxBytes}`);
+  if (!(Number.isFinite(o.jointHz) && o.jointHz > 0)) throw bad(`jointHz ${o.jointHz}`);
+  const q = o.queueCapacity;
+  if (q !== undefined && !(Number.isInteger(q) && q > 0)) throw bad(`queueCapacity ${q}`);
+}
+
+/** Creates `<base>[-n].mcap.part` exclusively, choosing `n` so neither it nor the `.mcap` exists. */
+async function createPart(
+  dir: string,
+  base: string,
+): Promise<{ file: string; handle: FileHandle }> {
+  let lastError: unknown;
+  for (let n = 0; n < 100; n++) {
+    const file = join(dir, n === 0 ? `${base}.mcap` : `${base}-${n}.mcap`);
+    if (await exists(file)) continue;
+    try {
+      return { file, handle: await openFile(`${file}.part`, "wx") };
+    } catch (err) {
+      lastError = err;
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      break;
+    }
+  }
+  throw new RecordingError(
+    RecordingErrorCode.OpenFailed,
+    dir,
+    `cannot create a recording file in ${dir}: ${errorText(lastError ?? "every name taken")}`,
+    { cause: lastError },
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function register(writer: McapWriter, spec: ChannelSpec): Promise<Channel> {
+  const schemaData = encoder.encode(JSON.stringify(spec.schema));
+  const schemaId = await writer.registerSchema({
+    name: spec.schemaName,
+    encoding: "jsonschema",
+    data: schemaData,
+  });
+  const id = await writer.registerChannel({
+    topic: spec.topic,
+    messageEncoding: "json",
+    schemaId,
+    metadata: new Map(),
+  });
+  const len = (s: string) => encoder.encode(s).byteLength;
+  // Schema: opcode, length, id, name, encoding, data; channel: opcode, length, id,
+  // schema id, topic, encoding, empty metadata map.
+  const schemaBytes = 1 + 8 + 2 + 4 + len(spec.schemaName) + 4 + 10 + 4 + schemaData.byteLength;
+  const channelBytes = 1 + 8 + 2 + 2 + 4 + len(spec.topic) + 4 + 4 + 4;
+  return { id, recordBytes: schemaBytes + channelBytes, sequence: 0, used: false };
+}
+
+/** ms since the epoch → `{sec, nsec}`. */
+function toStamp(ms: number): StampJson {
+  let sec = Math.floor(ms / 1000);
+  let nsec = Math.round((ms - sec * 1000) * 1e6);
+  if (nsec >= 1e9) {
+    sec += 1;
+    nsec -= 1e9;
+  }
+  return { sec, nsec };
+}
+
+/** ms since the epoch (fractional allowed) → ns as bigint, without float rounding at 1e18. */
+function msToNs(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * NS_PER_MS + BigInt(Math.round((ms - whole) * 1e6));
+}
+
+/** Free-form values are JSON objects in the schemas: wrap anything else. */
+function asObject(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    return value as Record<string, unknown>;
+  }
+  return { value };
+}
+
+/** Typed arrays as arrays, bigints as strings (JSON.stringify would throw on them). */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return Array.from(value as unknown as ArrayLike<number>);
+  }
+  return value;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,74 @@
+/**
+ * Builds the domain of one `digital_twin` room: a Rapier twin world of the cell, the robot
+ * cell link (the in-process simulated cell by default), and a planner that checks against
+ * the twin. Kept apart from the room so that tests and benchmarks can build a session
+ * without Colyseus.
+ */
+import { readFile } from "node:fs/promises";
+import type { Logger } from "pino";
+import { SessionRecorder } from "../store/session-recorder.ts";
+import type { Config } from "../config.ts";
+import type { ServerMetrics } from "../http/metrics.ts";
+import type { RobotCell } from "../robot/robot-cell.ts";
+import { SimulatedCell } from "../robot/simulated-cell.ts";
+import { MotionPlanner } from "../sim/motion-planner.ts";
+import { createTwinWorld } from "../sim/world.ts";
+import type { RobotDescription } from "./robot-description.ts";
+import { type PlannerBackend, twinPlanner } from "./planning.ts";
+import { TwinSession } from "./session.ts";
+
+export interface SessionFactoryDeps {
+  config: Config;
+  logger: Logger;
+  metrics: ServerMetrics;
+  robot: RobotDescription;
+  roomId: string;
+  /** The cell to link; default: a new in-process simulated cell at the home pose. */
+  cell?: RobotCell;
+  /** The cell's planner (MoveIt); default: the twin's own planner. */
+  planner?: PlannerBackend | null;
+  /** Shown to headsets as `robot.cell`. */
+  cellLabel?: string;
+}
+
+export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinSession> {
+  const { config, robot } = deps;
+  const world = await createTwinWorld(robot.kinematics, robot.scene, {
+    timestep: 1 / config.room.simRateHz,
+  });
+  const cell =
+    deps.cell ??
+    new SimulatedCell({
+      limits: robot.kinematics,
+      start: robot.home,
+      gripper: robot.homeGripper,
+      rateHz: config.room.simRateHz,
+      startTolerance: config.motion.planStartToleranceRad,
+    });
+  const recorder = config.recording.enabled
+    ? await SessionRecorder.open({
+        dir: config.recording.dir,
+        sessionName: `twin-${deps.roomId}`,
+        maxBytes: config.recording.maxBytes,
+        jointHz: config.recording.jointHz,
+        logger: deps.logger.child({ roomId: deps.roomId, component: "recorder" }),
+        robotDescription: await readFile(robot.urdfPath, "utf8"),
+      })
+    : null;
+  const m = cell.measurement();
+  world.setArmJoints(m.positions, m.gripper);
+  world.step(1);
+  return new TwinSession({
+    config,
+    logger: deps.logger.child({ roomId: deps.roomId }),
+    metrics: deps.metrics,
+    robot,
+    kinematics: robot.kinematics,
+    cell,
+    planner: deps.planner ?? twinPlanner(new MotionPlanner(robot.kinematics, world)),
+    ...(deps.cellLabel !== undefined && { cellLabel: deps.cellLabel }),
+    world,
+    initialWorld: world.takeSnapshot(),
+    recorder,
+  });
+}

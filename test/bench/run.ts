@@ -1,0 +1,132 @@
+/**
+ * `npm run bench`: runs the benchmarks, prints a table of figures and writes them as JSON
+ * to `results/bench-<time>.json` (and `results/bench-latest.json`) so runs can be compared.
+ * Benchmarks never fail a build: they report; a reader compares.
+ *
+ *   npm run bench                 everything (about 2 minutes)
+ *   npm run bench -- --quick      fewer goals and shorter windows (smoke run)
+ *   npm run bench -- --only sim   just the simulation core (or: room, ros, video, reconstruction)
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../../server/config.ts";
+import { runReconstructionBench } from "./reconstruction.bench.ts";
+import { runRoomBench } from "./room.bench.ts";
+import { runRosBench } from "./ros.bench.ts";
+import { runSimBench } from "./sim.bench.ts";
+import { runVideoBench } from "./video.bench.ts";
+
+const { values } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
+});
+const quick = values.quick ?? false;
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown" },
+  quick,
+};
+
+if (!values.only || values.only === "sim") {
+  console.error("sim core …");
+  const sim = await runSimBench({ goals: quick ? 30 : 200, seed: 7 });
+  results.sim = sim;
+  console.log("\nSimulation core (one thread)");
+  console.table(
+    Object.fromEntries(
+      Object.entries(sim)
+        .filter(([, v]) => typeof (v as { median?: unknown }).median === "number")
+        .map(([k, v]) => {
+          const f = v as Record<string, number>;
+          return [
+            k,
+            { median: f.median, p95: f.p95, max: f.max, n: f.n, success: f.successRate ?? "" },
+          ];
+        }),
+    ),
+  );
+  console.log("plan failures by reason:", sim.planFailures);
+}
+
+if (!values.only || values.only === "room") {
+  console.error("room fan-out …");
+  const room = await runRoomBench({
+    clientCounts: quick ? [10, 50] : [10, 50, 200],
+    windowS: quick ? 3 : 10,
+    patchRateHz: 60,
+  });
+  results.room = room;
+  console.log("\nOne digital_twin room, arm jogging, 60 Hz patches (server in its own process)");
+  console.table(
+    (room.runs as Record<string, unknown>[]).map((r) => {
+      const lat = r.latencyMs as Record<string, number>;
+      return {
+        clients: r.clients,
+        "server CPU % of a core": r.serverCpuPercentOfOneCore,
+        "bytes/client/s": r.bytesPerClientPerS,
+        "latency p50 ms": lat.p50,
+        "latency p99 ms": lat.p99,
+        samples: lat.samples,
+      };
+    }),
+  );
+}
+
+if (!values.only || values.only === "ros") {
+  console.error("ros link …");
+  const ros = await runRosBench({
+    rates: [100, 500, 1000],
+    windowS: quick ? 2 : 5,
+    patchRateHz: 60,
+  });
+  results.ros = ros;
+  console.log("\n/joint_states from the simulated cell (own process) through roslib");
+  console.table(
+    (ros.jointStates as Record<string, unknown>[]).map((r) => {
+      const lat = r.addedLatencyMs as Record<string, number>;
+      return {
+        "rate Hz": r.rateHz,
+        encoding: r.compression,
+        "received/s": r.receivedPerS,
+        "loss %": r.lossPercent,
+        "latency p50 ms": lat.p50,
+        "latency p99 ms": lat.p99,
+      };
+    }),
+  );
+  const e2e = ros.endToEnd as { latencyMs: Record<string, number>; targetP99Ms: number };
+  console.log(
+    `cell joint sample → headset callback: p50 ${e2e.latencyMs.p50} ms, p99 ${e2e.latencyMs.p99} ms (target ≤ ${e2e.targetP99Ms} ms)`,
+  );
+}
+
+if (!values.only || values.only === "reconstruction") {
+  console.error("reconstruction …");
+  const rec = await runReconstructionBench({ quick });
+  results.reconstruction = rec;
+  console.log("\nRGB-D reconstruction (CPU TSDF + marching cubes, one thread)");
+  console.log(JSON.stringify(rec, null, 2));
+}
+
+if (!values.only || values.only === "video") {
+  console.error("video transcode (ffmpeg) …");
+  try {
+    const video = await runVideoBench({ quick });
+    results.video = video;
+    console.log(`\nTranscode to the 360° ladder (${video.ffmpeg}, preset ${video.preset})`);
+    console.table([...video.perRung, video.ladder]);
+  } catch (err) {
+    // No ffmpeg on this machine: report it, keep the other figures.
+    results.video = { error: err instanceof Error ? err.message : String(err) };
+    console.log(`video bench skipped: ${String((results.video as { error: string }).error)}`);
+  }
+}
+
+const dir = join(REPO_ROOT, "results");
+await mkdir(dir, { recursive: true });
+const json = JSON.stringify(results, null, 2);
+const file = join(dir, `bench-${results.date as string}.json`.replaceAll(":", "-"));
+await writeFile(file, json);
+await writeFile(join(dir, "bench-latest.json"), json);
+console.log(`\nwritten: ${file}`);

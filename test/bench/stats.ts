@@ -1,0 +1,52 @@
+/** Small helpers shared by the benchmarks: percentiles and a uniform figure record. */
+
+/** Summary of a sample of durations or sizes; the unit is the caller's (say it in the key). */
+export interface Summary {
+  n: number;
+  mean: number;
+  median: number;
+  p95: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
+/** Percentile by linear interpolation between closest ranks; `p` in [0, 100]. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const rank = (p / 100) * (n - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.min(n - 1, lo + 1);
+  const a = sorted[lo] as number;
+  const b = sorted[hi] as number;
+  return a + (b - a) * (rank - lo);
+}
+
+/** Summarises a sample (not modified). */
+export function summarize(sample: ArrayLike<number>): Summary {
+  const sorted = Float64Array.from(sample).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const n = sorted.length;
+  return {
+    n,
+    mean: n ? sum / n : Number.NaN,
+    median: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    min: n ? (sorted[0] as number) : Number.NaN,
+    max: n ? (sorted[n - 1] as number) : Number.NaN,
+  };
+}
+
+/** Runs `fn` repeatedly and returns per-call wall times in milliseconds. */
+export function timeCalls(fn: (i: number) => void, iterations: number): Float64Array {
+  const out = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now();
+    fn(i);
+    out[i] = performance.now() - t0;
+  }
+  return out;
+}

@@ -1,0 +1,375 @@
+/**
+ * The Docker images and compose files stay in step with the code they package: the start
+ * command is the README's, the exposed and published ports are the default PORT, the
+ * health checks call a route the server has, every variable compose sets on the servers is
+ * one that server/config.ts reads (and parses), and what the server imports is installed by
+ * `npm ci --omit=dev`. No Docker engine is needed (none runs in CI): `docker build` and
+ * `docker compose config` are not run here.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { describe, it } from "node:test";
+import { parse as parseYaml } from "yaml";
+import { loadConfig, REPO_ROOT } from "../../server/config.ts";
+
+const read = (path: string) => readFileSync(join(REPO_ROOT, path), "utf8");
+
+// --- Dockerfiles -------------------------------------------------------------------------
+
+interface Instruction {
+  op: string;
+  args: string;
+  /** 0-based index of the stage (FROM) the instruction belongs to. */
+  stage: number;
+}
+
+/** Instructions of a Dockerfile: comments dropped, `\` continuations joined. */
+function parseDockerfile(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  let stage = -1;
+  let pending = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!pending && (line === "" || line.startsWith("#"))) continue;
+    if (pending && line.startsWith("#")) continue;
+    if (line.endsWith("\\")) {
+      pending += line.slice(0, -1) + " ";
+      continue;
+    }
+    const full = (pending + line).trim();
+    pending = "";
+    const m = /^(\w+)\s+([\s\S]*)$/.exec(full);
+    if (!m) continue;
+    const op = m[1]!.toUpperCase();
+    if (op === "FROM") stage += 1;
+    out.push({ op, args: m[2]!.trim(), stage });
+  }
+  return out;
+}
+
+/** `KEY=value KEY2=value2` of ENV instructions (of the last stage). */
+function envOf(instructions: Instruction[]): Record<string, string> {
+  const last = Math.max(...instructions.map((i) => i.stage));
+  const env: Record<string, string> = {};
+  for (const i of instructions.filter((x) => x.op === "ENV" && x.stage === last)) {
+    for (const m of i.args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) env[m[1]!] = m[2]!.replace(/"/g, "");
+  }
+  return env;
+}
+
+/** The JSON (exec) form of CMD/HEALTHCHECK CMD as an argument list. */
+function execForm(args: string): string[] {
+  const json = args.replace(/^.*?CMD\s+/, "");
+  const parsed: unknown = JSON.parse(json);
+  assert.ok(Array.isArray(parsed) && parsed.every((a) => typeof a === "string"), args);
+  return parsed as string[];
+}
+
+/** Names of the variables EnvSchema in server/config.ts declares. */
+function configVariables(): Set<string> {
+  const src = read("server/config.ts");
+  const start = src.indexOf("const EnvSchema = z.object({");
+  const end = src.indexOf("\n});", start);
+  assert.ok(start >= 0 && end > start, "EnvSchema found in server/config.ts");
+  return new Set(
+    [...src.slice(start, end).matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!),
+  );
+}
+
+const CONFIG_VARS = configVariables();
+/** Variables images may set that are not the server's: Node's and npm's own. */
+const RUNTIME_VARS = new Set(["NODE_ENV", "NPM_CONFIG_SCRIPT_SHELL"]);
+const DEFAULT_PORT = loadConfig({}).port;
+
+/** The README's start command: the one in its first shell block. */
+function readmeStartCommand(): string {
+  const block = /```sh\n([\s\S]*?)```/.exec(read("README.md"))?.[1] ?? "";
+  const m = /\b(npm start)\b/.exec(block);
+  assert.ok(m, "README's first shell block starts the server");
+  return m[1]!;
+}
+
+const SERVER_IMAGES = ["docker/Dockerfile", "docker/Dockerfile.gpu"];
+
+describe("server images", () => {
+  for (const file of SERVER_IMAGES) {
+    describe(file, () => {
+      const ins = parseDockerfile(read(file));
+      const last = Math.max(...ins.map((i) => i.stage));
+      const final = ins.filter((i) => i.stage === last);
+
+      it("runs the README's start command, which package.json defines", () => {
+        const cmd = final.filter((i) => i.op === "CMD");
+        assert.equal(cmd.length, 1);
+        assert.equal(execForm(cmd[0]!.args).join(" "), readmeStartCommand());
+        const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
+        assert.match(pkg.scripts.start ?? "", /server\/main\.ts/);
+      });
+
+      it("is multi-stage (npm ci, then production dependencies only), runs as non-root", () => {
+        assert.ok(last >= 1, "at least two stages");
+        const built = ins.filter((i) => i.op === "RUN" && i.stage < last).map((i) => i.args);
+        assert.ok(built.some((r) => /\bnpm ci\b/.test(r)));
+        assert.ok(built.some((r) => /npm prune --omit=dev/.test(r)));
+        assert.ok(
+          final.some((i) => i.op === "COPY" && /--from=build \S*node_modules/.test(i.args)),
+        );
+        const user = final.filter((i) => i.op === "USER").pop()?.args;
+        assert.ok(user && user !== "root" && user !== "0", `USER ${user}`);
+        assert.ok(
+          final.some((i) => i.op === "RUN" && /apt-get install[^&]*\bffmpeg\b/.test(i.args)),
+        );
+      });
+
+      it("exposes the default PORT and checks health at /healthz with node", () => {
+        assert.deepEqual(
+          final.filter((i) => i.op === "EXPOSE").map((i) => i.args),
+          [String(DEFAULT_PORT)],
+        );
+        const env = envOf(ins);
+        assert.equal(env.PORT, String(DEFAULT_PORT));
+        const hc = final.find((i) => i.op === "HEALTHCHECK");
+        assert.ok(hc, "HEALTHCHECK");
+        const argv = execForm(hc.args);
+        assert.equal(argv[0], "node", "no curl in the image");
+        assert.match(argv.join(" "), /\/healthz/);
+        assert.match(read("server/http/routes.ts"), /app\.get\("\/healthz"/);
+      });
+
+      it("sets only variables that server/config.ts reads (or Node's and npm's own)", () => {
+        const env = envOf(ins);
+        for (const key of Object.keys(env)) {
+          assert.ok(CONFIG_VARS.has(key) || RUNTIME_VARS.has(key), `${key} is not read`);
+        }
+        const config = loadConfig(env);
+        assert.equal(config.port, DEFAULT_PORT);
+        // npm's /bin/sh would not exec the server: SIGTERM would skip its clean shutdown.
+        assert.equal(env.NPM_CONFIG_SCRIPT_SHELL, "/bin/bash");
+      });
+    });
+  }
+
+  it("the GPU image adds tfjs-node-gpu of the tfjs version in package.json", () => {
+    const ins = parseDockerfile(read("docker/Dockerfile.gpu"));
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+    const tfjs = (pkg.dependencies["@tensorflow/tfjs"] ?? "").replace(/^\D*/, "");
+    const arg = ins.find((i) => i.op === "ARG" && i.args.startsWith("TFJS_VERSION="));
+    assert.equal(arg?.args, `TFJS_VERSION=${tfjs}`);
+    assert.ok(
+      ins.some(
+        (i) => i.op === "RUN" && i.args.includes('"@tensorflow/tfjs-node-gpu@${TFJS_VERSION}"'),
+      ),
+    );
+    assert.equal(loadConfig(envOf(ins)).agents.tfBackend, "node-gpu");
+    assert.ok(!("@tensorflow/tfjs-node-gpu" in pkg.dependencies), "never a dependency");
+  });
+
+  it("the ROS 2 image launches the project's launch file with rosbridge on 9090", () => {
+    const ins = parseDockerfile(read("docker/ros2/Dockerfile"));
+    assert.match(ins[0]!.args, /^ros:humble/);
+    const install = ins
+      .filter((i) => i.op === "RUN")
+      .map((i) => i.args)
+      .join(" ");
+    for (const p of ["rosbridge-server", "moveit", "moveit-resources-panda-moveit-config"]) {
+      assert.match(install, new RegExp(`ros-humble-${p}\\b`));
+    }
+    const copy = ins.find((i) => i.op === "COPY")!.args.split(/\s+/);
+    assert.ok(existsSync(join(REPO_ROOT, copy[0]!)), copy[0]);
+    const cmd = execForm(ins.find((i) => i.op === "CMD")!.args);
+    const launch = cmd.find((a) => a.endsWith(".launch.py"))!;
+    const inRepo = join(copy[0]!, relative(copy[1]!, launch));
+    assert.ok(existsSync(join(REPO_ROOT, inRepo)), `${launch} is ${inRepo} in the repository`);
+    assert.match(read(inRepo), /"port", default_value="9090"/);
+    assert.deepEqual(
+      ins.filter((i) => i.op === "EXPOSE").map((i) => i.args),
+      ["9090"],
+    );
+  });
+
+  it(".dockerignore keeps host installs and data out but the server's files in", () => {
+    const ignored = read(".dockerignore")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
+    for (const p of ["node_modules", ".git", "data", "results"]) assert.ok(ignored.includes(p), p);
+    for (const p of ["server", "shared", "ros", "assets", "package.json", "package-lock.json"]) {
+      assert.ok(!ignored.includes(p), `${p} must reach the image`);
+    }
+  });
+
+  it("everything the server process imports is a production dependency (dev is pruned)", () => {
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+    // Native TensorFlow bindings are optional: only the GPU image installs one.
+    const optional = new Set(["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"]);
+    const { packages } = importGraph(["server/main.ts", "ros/sim-cell/main.ts"]);
+    const missing = [...packages].filter(
+      ([name]) => !(name in pkg.dependencies) && !optional.has(name),
+    );
+    assert.deepEqual(missing, []);
+    assert.ok(packages.has("@colyseus/core") && packages.has("@colyseus/redis-driver"));
+  });
+});
+
+/**
+ * Follows the relative imports (static, `export … from`, literal dynamic `import()`; not
+ * `import type`) from `entries` and collects the packages they name, each with the first
+ * file naming it.
+ */
+function importGraph(entries: string[]): { files: Set<string>; packages: Map<string, string> } {
+  const builtins = new Set(builtinModules);
+  const files = new Set<string>();
+  const packages = new Map<string, string>();
+  const queue = entries.map((e) => join(REPO_ROOT, e));
+  const statement = /^\s*(?:import|export)\s+(type\s+)?(?:[^"';]*?\s+from\s+)?"([^"]+)"/gm;
+  const dynamic = /\bimport\(\s*"([^"]+)"\s*\)/g;
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    const src = readFileSync(file, "utf8");
+    const specs = [
+      ...[...src.matchAll(statement)].filter((m) => !m[1]).map((m) => m[2]!),
+      ...[...src.matchAll(dynamic)].map((m) => m[1]!),
+    ];
+    for (const spec of specs) {
+      if (spec.startsWith(".")) {
+        const target = join(dirname(file), spec);
+        if (target.endsWith(".ts") && existsSync(target)) queue.push(target);
+        continue;
+      }
+      if (spec.startsWith("node:") || builtins.has(spec)) continue;
+      const name = spec.startsWith("@")
+        ? spec.split("/").slice(0, 2).join("/")
+        : spec.split("/")[0]!;
+      if (!packages.has(name)) packages.set(name, relative(REPO_ROOT, file));
+    }
+  }
+  return { files, packages };
+}
+
+// --- compose -----------------------------------------------------------------------------
+
+interface ComposeService {
+  build?: { context: string; dockerfile: string };
+  image?: string;
+  environment?: Record<string, string | number | boolean>;
+  ports?: string[];
+  profiles?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  command?: string[];
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+function loadCompose(path: string): ComposeFile {
+  const doc = parseYaml(read(path), { merge: true }) as ComposeFile;
+  assert.ok(doc && typeof doc.services === "object", `${path} has services`);
+  return doc;
+}
+
+/**
+ * Compose interpolation of `${VAR}`, `${VAR:-default}` and `${VAR:?error}` from `vars`
+ * (the error form takes the value in `vars`, as a deployment must set it).
+ */
+function interpolate(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_, name: string, kind, rest) => {
+    const v = vars[name];
+    if (v !== undefined && v !== "") return v;
+    if (kind === "-") return rest as string;
+    assert.fail(`${name} must be set (${String(rest ?? "")})`);
+  });
+}
+
+const SERVERS = ["agenttwin-a", "agenttwin-b"];
+const DEPLOYMENT = { AUTH_SECRET: "a-deployment-secret-of-32-chars!" };
+
+describe("compose", () => {
+  const compose = loadCompose("docker/compose.yaml");
+  const env = (name: string) =>
+    Object.fromEntries(
+      Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
+        k,
+        interpolate(String(v), DEPLOYMENT),
+      ]),
+    );
+
+  it("has two server replicas, Redis, rosbridge and an optional GPU reconstruction", () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), [
+      ...SERVERS,
+      "reconstruction",
+      "redis",
+      "rosbridge",
+    ]);
+    assert.match(compose.services.redis!.image ?? "", /^redis:7/);
+    assert.deepEqual(compose.services.reconstruction!.profiles, ["gpu"]);
+  });
+
+  it("sets on the servers only variables server/config.ts reads, and they parse", () => {
+    for (const name of SERVERS) {
+      const vars = env(name);
+      for (const key of Object.keys(vars)) assert.ok(CONFIG_VARS.has(key), `${name}: ${key}`);
+      const config = loadConfig(vars);
+      assert.equal(config.link.mode, "ros");
+      assert.equal(config.auth.usingDevSecret, false);
+      assert.equal(config.auth.devTokens, false);
+    }
+  });
+
+  it("points the servers at the redis and rosbridge services on their ports", () => {
+    for (const name of SERVERS) {
+      const config = loadConfig(env(name));
+      const redis = new URL(config.scaleOut.redisUrl ?? "");
+      assert.equal(redis.hostname, "redis");
+      assert.equal(redis.port || "6379", "6379");
+      const ros = new URL(config.link.url);
+      assert.equal(ros.hostname, "rosbridge");
+      assert.ok(compose.services.rosbridge!.ports!.includes(`${ros.port}:${ros.port}`));
+      assert.equal(compose.services[name]!.depends_on?.redis?.condition, "service_healthy");
+    }
+  });
+
+  it("publishes each replica on its own host port, advertised as its PUBLIC_ADDRESS", () => {
+    const advertised = new Set<string>();
+    for (const name of SERVERS) {
+      const service = compose.services[name]!;
+      assert.equal(service.ports?.length, 1);
+      const [hostPort, containerPort] = service.ports![0]!.split(":");
+      assert.equal(containerPort, String(DEFAULT_PORT));
+      const address = loadConfig(env(name)).scaleOut.publicAddress ?? "";
+      assert.equal(address.split(":").pop(), hostPort, `${name} advertises its host port`);
+      advertised.add(address);
+    }
+    assert.equal(advertised.size, SERVERS.length, "distinct public addresses");
+  });
+
+  it("health-checks the servers at /healthz on the default PORT", () => {
+    for (const name of SERVERS) {
+      const test = compose.services[name]!.healthcheck!.test.join(" ");
+      assert.match(test, new RegExp(`127\\.0\\.0\\.1:${DEFAULT_PORT}/healthz`));
+      assert.match(test, /^CMD node /);
+    }
+    assert.ok(compose.services.redis!.healthcheck);
+    assert.ok(compose.services.rosbridge!.healthcheck);
+  });
+
+  it("builds from files that exist, and the GPU override uses the GPU image", () => {
+    const gpu = loadCompose("docker/compose.gpu.yaml");
+    for (const file of [compose, gpu]) {
+      for (const [name, s] of Object.entries(file.services)) {
+        if (!s.build) continue;
+        const context = join(REPO_ROOT, "docker", s.build.context);
+        assert.ok(existsSync(join(context, s.build.dockerfile)), `${name}: ${s.build.dockerfile}`);
+      }
+    }
+    assert.deepEqual(Object.keys(gpu.services).sort(), SERVERS);
+    for (const name of SERVERS) {
+      assert.equal(gpu.services[name]!.build?.dockerfile, "docker/Dockerfile.gpu");
+      assert.equal(compose.services[name]!.build?.dockerfile, "docker/Dockerfile");
+    }
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * The Unity bridge (`unity-bridge/`), checked without Unity: the committed C# schema classes
+ * are what the Colyseus generator makes of the server's schema today; the UPM manifest,
+ * assembly definition and `.meta` files are complete; the C# (runtime and sample) compiles with
+ * Debian's mono compiler against the compile-only stubs in `unity-bridge/ci~/stubs`; and the
+ * runnable checks (`ci~/checks/BridgeChecks.cs`, run with mono) pass — frame conversion, joint
+ * interpolation, URL resolution — and every message body the bridge builds is accepted by the
+ * server's zod contracts.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { after, describe, it } from "node:test";
+import {
+  generateSchema,
+  metaProblems,
+  PACKAGE_DIR,
+  PACKAGE_NAME,
+  SCHEMA_OUT,
+} from "../../scripts/codegen-unity.ts";
+import { MetaverseMessageSchemas } from "../../shared/messages/metaverse.ts";
+import { TwinMessageSchemas } from "../../shared/messages/twin.ts";
+import * as metaverseSchema from "../../shared/schema/metaverse-state.ts";
+import * as twinSchema from "../../shared/schema/twin-state.ts";
+
+const TMP = mkdtempSync(join(tmpdir(), "agenttwin-unity-"));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+
+const has = (cmd: string) => spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
+const MCS = has("mcs");
+const MONO = has("mono");
+const NO_MCS = "mcs not installed (Debian: apt-get install mono-mcs)";
+
+const csFiles = (dir: string): string[] =>
+  readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return csFiles(path);
+      return name.endsWith(".cs") ? [path] : [];
+    });
+
+const STUBS = csFiles(join(PACKAGE_DIR, "ci~", "stubs"));
+const SAMPLES = csFiles(join(PACKAGE_DIR, "Samples~"));
+const CHECKS = csFiles(join(PACKAGE_DIR, "ci~", "checks"));
+/** mcs expands the pattern itself, recursing into `Runtime/Schema`. */
+const RUNTIME = `-recurse:${join(PACKAGE_DIR, "Runtime", "*.cs")}`;
+/** As Unity compiles: generated classes take their `[Preserve]` branch. */
+const MCS_COMMON = ["-langversion:7.2", "-define:UNITY_5_3_OR_NEWER", "-nologo"];
+
+function mcs(args: string[]) {
+  const run = spawnSync("mcs", [...MCS_COMMON, ...args], { encoding: "utf8" });
+  const output = `${run.stdout}${run.stderr}`;
+  const lines = output.split("\n").filter((l) => l.trim().length > 0);
+  return {
+    status: run.status,
+    output,
+    errors: lines.filter((l) => /error CS\d+/.test(l)),
+    /** Warnings in hand-written code (the generated classes are the generator's business). */
+    warnings: lines.filter((l) => /warning CS\d+/.test(l) && !l.includes("/Runtime/Schema/")),
+  };
+}
+
+describe("Unity bridge: generated C# schema", () => {
+  const expected = join(TMP, "schema");
+  let cache: string[] | undefined;
+  /** A fresh run of the generator (once per file). */
+  const fresh = () => (cache ??= generateSchema(expected));
+
+  it("matches a fresh run of schema-codegen (run `npm run codegen:unity` after a schema change)", () => {
+    const committed = readdirSync(SCHEMA_OUT)
+      .filter((f) => f.endsWith(".cs"))
+      .sort();
+    const generated = fresh();
+    assert.deepEqual(committed, generated, "set of generated classes");
+    for (const file of generated) {
+      const want = readFileSync(join(expected, file));
+      const got = readFileSync(join(SCHEMA_OUT, file));
+      assert.ok(got.equals(want), `${file} is stale: run npm run codegen:unity`);
+    }
+  });
+
+  it("has one class per schema of the twin and metaverse rooms, in namespace AgentTwin.Schema", () => {
+    const names = new Set(
+      [...Object.entries(twinSchema), ...Object.entries(metaverseSchema)]
+        .filter(([, value]) => typeof value === "function")
+        .map(([name]) => name),
+    );
+    assert.ok(names.has("TwinState") && names.has("MetaverseState"), "schema modules exported");
+    assert.deepEqual(
+      fresh(),
+      [...names].sort().map((n) => `${n}.cs`),
+    );
+    for (const name of names) {
+      const text = readFileSync(join(SCHEMA_OUT, `${name}.cs`), "utf8");
+      assert.match(text, /^namespace AgentTwin\.Schema \{$/m);
+      assert.match(
+        text,
+        new RegExp(`public partial class ${name} : global::Colyseus\\.Schema\\.Schema`),
+      );
+    }
+    const robot = readFileSync(join(SCHEMA_OUT, "RobotState.cs"), "utf8");
+    assert.match(robot, /ArraySchema<JointState> joints/);
+    assert.match(robot, /Type\(7, "float64"\)\]\s+public double stamp/);
+  });
+});
+
+describe("Unity bridge: UPM package", () => {
+  const manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8")) as {
+    name: string;
+    version: string;
+    unity: string;
+    dependencies: Record<string, string>;
+    samples: { path: string }[];
+  };
+
+  it("manifest names the package, Unity 2022.3 and its dependencies", () => {
+    assert.equal(manifest.name, PACKAGE_NAME);
+    assert.match(manifest.version, /^\d+\.\d+\.\d+$/);
+    assert.equal(manifest.unity, "2022.3");
+    for (const dep of [
+      "io.colyseus.sdk",
+      "com.unity.xr.interaction.toolkit",
+      "com.unity.inputsystem",
+      "com.unity.modules.video",
+      "com.unity.modules.physics",
+    ]) {
+      assert.ok(manifest.dependencies[dep], `dependency ${dep}`);
+    }
+    for (const sample of manifest.samples) {
+      assert.ok(existsSync(join(PACKAGE_DIR, sample.path)), `sample ${sample.path}`);
+      assert.ok(sample.path.includes("~"), "samples live in a ~ folder (not imported)");
+    }
+  });
+
+  it("runtime assembly references the Colyseus SDK and the Input System", () => {
+    const asmdef = JSON.parse(
+      readFileSync(join(PACKAGE_DIR, "Runtime", "AgentTwin.Runtime.asmdef"), "utf8"),
+    ) as { name: string; references: string[] };
+    assert.equal(asmdef.name, "AgentTwin.Runtime");
+    assert.deepEqual([...asmdef.references].sort(), ["ColyseusSDK", "Unity.InputSystem"]);
+  });
+
+  it("every imported asset has a .meta with a unique GUID (Unity ignores assets without one)", () => {
+    assert.deepEqual(metaProblems(), [], "run npm run codegen:unity to add missing .meta files");
+  });
+
+  it("CI stubs stay out of Unity projects and say they are compile-only", () => {
+    assert.ok(STUBS.length >= 3, "stub files");
+    for (const file of STUBS) {
+      assert.ok(relative(PACKAGE_DIR, file).startsWith("ci~"), `${file} in ci~`);
+      assert.match(readFileSync(file, "utf8"), /^\/\/ COMPILE-ONLY STUBS/, file);
+    }
+  });
+});
+
+describe("Unity bridge: C# compiled with mono", () => {
+  it("Runtime/ and the sample compile against the stubs", { skip: MCS ? false : NO_MCS }, () => {
+    const out = join(TMP, "AgentTwin.dll");
+    const r = mcs(["-target:library", `-out:${out}`, RUNTIME, ...SAMPLES, ...STUBS]);
+    assert.deepEqual(r.errors, [], r.output);
+    assert.equal(r.status, 0, r.output);
+    assert.deepEqual(r.warnings, [], "no warnings in hand-written code");
+    assert.ok(existsSync(out));
+  });
+
+  const canRun = MCS && MONO;
+  let checks: { status: number | null; stdout: string } | undefined;
+  const runChecks = () => {
+    if (checks) return checks;
+    const exe = join(TMP, "BridgeChecks.exe");
+    const r = mcs(["-target:exe", `-out:${exe}`, RUNTIME, ...STUBS, ...CHECKS]);
+    assert.equal(r.status, 0, r.output);
+    const run = spawnSync("mono", [exe], { encoding: "utf8" });
+    checks = { status: run.status, stdout: `${run.stdout}${run.stderr}` };
+    return checks;
+  };
+  const skipRun = canRun ? false : MCS ? "mono runtime not installed" : NO_MCS;
+
+  it("frame conversion, interpolator and URL checks pass", { skip: skipRun }, () => {
+    const { status, stdout } = runChecks();
+    const failures = stdout.split("\n").filter((l) => l.startsWith("FAIL"));
+    assert.deepEqual(failures, []);
+    assert.equal(status, 0, stdout);
+    const passed = Number(/checks passed: (\d+)/.exec(stdout)?.[1] ?? 0);
+    assert.ok(passed > 500, `ran ${passed} checks`);
+  });
+
+  it("every message body the bridge builds is accepted by the server", { skip: skipRun }, () => {
+    const { stdout } = runChecks();
+    const seen = { twin: new Set<string>(), metaverse: new Set<string>() };
+    for (const line of stdout.split("\n")) {
+      const m = /^MSG (twin|metaverse) (\w+) (.*)$/.exec(line);
+      if (!m) continue;
+      const [, room, type, json] = m as unknown as [string, "twin" | "metaverse", string, string];
+      const schemas: Record<
+        string,
+        { safeParse(v: unknown): { success: boolean; error?: unknown } }
+      > = room === "twin" ? TwinMessageSchemas : MetaverseMessageSchemas;
+      const schema = schemas[type];
+      assert.ok(schema, `${room} has message type ${type}`);
+      const parsed = schema.safeParse(JSON.parse(json));
+      assert.ok(parsed.success, `${room} ${type} ${json}: ${String(parsed.error)}`);
+      seen[room].add(type);
+    }
+    assert.deepEqual([...seen.twin].sort(), [
+      "approve",
+      "goal",
+      "grab",
+      "jog",
+      "plan",
+      "pose",
+      "release",
+      "stop",
+      "utterance",
+    ]);
+    assert.deepEqual([...seen.metaverse].sort(), ["pose", "qoe", "requestRendition", "utterance"]);
+  });
+});

@@ -1,0 +1,581 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using AgentTwin.Schema;
+using Colyseus;
+using UnityEngine;
+
+namespace AgentTwin
+{
+    /// <summary>Where the client's link to the server stands.</summary>
+    public enum ConnectionStatus
+    {
+        Idle,
+        Connecting,
+        Connected,
+        /// <summary>The link dropped; resuming the same seat (or joining afresh) with backoff.</summary>
+        Reconnecting,
+        Disconnected,
+        /// <summary>The server refused the token; no retry until <see cref="AgentTwinClient.Connect"/>.</summary>
+        AuthFailed,
+    }
+
+    /// <summary>
+    /// The headset's link to an AgentTwin server: joins the <c>digital_twin</c> or
+    /// <c>metaverse</c> room with a token, exposes the room and its typed state, sends commands,
+    /// raises <c>ack</c> / <c>error</c> / <c>notice</c> replies, and reconnects.
+    ///
+    /// Reconnection has two layers. A dropped socket is first resumed by the Colyseus SDK with
+    /// the room's <c>ReconnectionToken</c> (exponential backoff from
+    /// <see cref="reconnectMinDelayS"/> to <see cref="reconnectMaxDelayS"/>). If that gives up,
+    /// or the drop came too soon after joining for the SDK to try, this component calls
+    /// <c>Client.Reconnect(ReconnectionToken)</c> itself with the same backoff until
+    /// <see cref="resumeWindowS"/> (the server keeps a dropped seat for <c>RECONNECT_S</c>,
+    /// default 20 s) and then, if <see cref="rejoinWhenSeatLost"/>, joins afresh. Nothing is
+    /// queued while the link is down: motion commands sent into a dead link are dropped, not
+    /// replayed later (the same rule as the server's link to the robot cell).
+    ///
+    /// Lifecycle events and replies are raised on Unity's main thread. The state events
+    /// (<see cref="TwinStatePatched"/>, <see cref="MetaverseStatePatched"/>) are raised right
+    /// after each patch is applied, on the thread that decoded it: handlers copy what they keep.
+    /// </summary>
+    [DisallowMultipleComponent]
+    [AddComponentMenu("AgentTwin/AgentTwin Client")]
+    public class AgentTwinClient : MonoBehaviour
+    {
+        public const string DigitalTwinRoomName = "digital_twin";
+        public const string MetaverseRoomName = "metaverse";
+
+        [Header("Server")]
+        [Tooltip("WebSocket endpoint of the server, e.g. ws://192.168.1.20:2567 (wss:// behind TLS).")]
+        public string serverUrl = "ws://192.168.1.20:2567";
+        [Tooltip("Which room to join.")]
+        public RoomKind room = RoomKind.DigitalTwin;
+        [Tooltip("Join this room id; empty = join (or create) any room of the kind.")]
+        public string roomId = "";
+
+        [Header("Token")]
+        [Tooltip("JWT issued by the server's operator (role operator or observer).")]
+        public string token = "";
+        [Tooltip("Development servers only: with no token, ask POST /api/dev/token for one.")]
+        public bool requestDevToken = false;
+        public string devName = "pico-operator";
+        [Tooltip("operator or observer")]
+        public string devRole = "operator";
+
+        [Header("Connection")]
+        public bool connectOnStart = true;
+        [Min(0.05f)] public float reconnectMinDelayS = 0.25f;
+        [Min(0.1f)] public float reconnectMaxDelayS = 8f;
+        [Tooltip("How long to try to resume the same seat; the server's RECONNECT_S.")]
+        [Min(0f)] public float resumeWindowS = 20f;
+        [Tooltip("Once the seat is lost, join afresh (a new session) and keep retrying.")]
+        public bool rejoinWhenSeatLost = true;
+
+        [Header("World")]
+        [Tooltip("Transform standing for the server's world frame (the robot cell's origin); none = scene origin.")]
+        public Transform worldAnchor;
+
+        [Header("Diagnostics")]
+        public bool logReplies = true;
+
+        /// <summary>Raised when the status changes (main thread).</summary>
+        public event Action<ConnectionStatus> StatusChanged;
+        /// <summary>Raised after every join or resume, with the session id (main thread).</summary>
+        public event Action<string> Joined;
+        /// <summary>Raised for each <c>ack</c> (main thread).</summary>
+        public event Action<AckMessage> AckReceived;
+        /// <summary>Raised for each <c>error</c> reply (main thread).</summary>
+        public event Action<ErrorMessage> ErrorReceived;
+        /// <summary>Raised for each <c>notice</c> (main thread).</summary>
+        public event Action<ErrorMessage> NoticeReceived;
+        /// <summary>Raised after each twin patch, on the decoding thread (copy what you keep).</summary>
+        public event Action<TwinState> TwinStatePatched;
+        /// <summary>Raised after each metaverse patch, on the decoding thread (copy what you keep).</summary>
+        public event Action<MetaverseState> MetaverseStatePatched;
+
+        /// <summary>The Colyseus client (null before <see cref="Connect"/>).</summary>
+        public Client Client { get; private set; }
+        /// <summary>The joined <c>digital_twin</c> room, or null.</summary>
+        public Room<TwinState> TwinRoom { get; private set; }
+        /// <summary>The joined <c>metaverse</c> room, or null.</summary>
+        public Room<MetaverseState> MetaverseRoom { get; private set; }
+        public ConnectionStatus Status { get; private set; }
+        /// <summary>This client's session id in the room (stable across resumes).</summary>
+        public string SessionId { get; private set; }
+        /// <summary>Why the last attempt failed, for display.</summary>
+        public string LastFailure { get; private set; }
+
+        /// <summary>
+        /// The twin state, or null when not in a <c>digital_twin</c> room. It stays readable
+        /// (and stale) while the link is being resumed; check <see cref="Status"/>.
+        /// </summary>
+        public TwinState TwinState
+        {
+            get { return TwinRoom != null ? TwinRoom.State : null; }
+        }
+
+        /// <summary>The metaverse state, or null when not in a <c>metaverse</c> room.</summary>
+        public MetaverseState MetaverseState
+        {
+            get { return MetaverseRoom != null ? MetaverseRoom.State : null; }
+        }
+
+        /// <summary>Whether messages can be sent now.</summary>
+        public bool IsOpen
+        {
+            get
+            {
+                if (Status != ConnectionStatus.Connected) return false;
+                if (TwinRoom != null) return TwinRoom.Connection != null && TwinRoom.Connection.IsOpen;
+                if (MetaverseRoom != null) return MetaverseRoom.Connection != null && MetaverseRoom.Connection.IsOpen;
+                return false;
+            }
+        }
+
+        private readonly ConcurrentQueue<Action> _mainQueue = new ConcurrentQueue<Action>();
+        private readonly System.Random _jitter = new System.Random();
+        private int _mainThreadId;
+        private int _generation;      // bumped by Connect/Disconnect: stale loops stop
+        private bool _leaving;
+        private ReconnectionToken _resumeToken;
+        private long _requestCounter;
+
+        // ---------------------------------------------------------------------------------
+        // Unity lifecycle
+
+        protected virtual void Awake()
+        {
+            _mainThreadId = Thread.CurrentThread.ManagedThreadId;
+        }
+
+        protected virtual void Start()
+        {
+            if (connectOnStart) Connect();
+        }
+
+        protected virtual void Update()
+        {
+            Action action;
+            int budget = 256; // a flood of replies never stalls a frame
+            while (budget-- > 0 && _mainQueue.TryDequeue(out action))
+            {
+                try { action(); }
+                catch (Exception e) { Debug.LogException(e, this); }
+            }
+        }
+
+        protected virtual void OnDestroy()
+        {
+            Disconnect();
+        }
+
+        protected virtual void OnApplicationQuit()
+        {
+            Disconnect();
+        }
+
+        // ---------------------------------------------------------------------------------
+        // Connect / disconnect
+
+        /// <summary>Connects (or reconnects from scratch) with the current settings.</summary>
+        public void Connect()
+        {
+            int generation = ++_generation;
+            LeaveRooms();
+            _leaving = false;
+            Observe(JoinLoop(generation));
+        }
+
+        /// <summary>Leaves the room (consented: the server frees the seat at once).</summary>
+        public void Disconnect()
+        {
+            _generation++;
+            _leaving = true;
+            LeaveRooms();
+            if (Status != ConnectionStatus.Idle) SetStatus(ConnectionStatus.Disconnected);
+        }
+
+        /// <summary>Leaves whatever room is joined; its late events belong to an old generation.</summary>
+        private void LeaveRooms()
+        {
+            _resumeToken = null;
+            var twin = TwinRoom;
+            var meta = MetaverseRoom;
+            TwinRoom = null;
+            MetaverseRoom = null;
+            if (twin != null) Observe(twin.Leave(true));
+            if (meta != null) Observe(meta.Leave(true));
+        }
+
+        private async Task JoinLoop(int generation)
+        {
+            SetStatus(ConnectionStatus.Connecting);
+            int attempt = 0;
+            while (generation == _generation)
+            {
+                try
+                {
+                    if (Client == null || attempt == 0) Client = new Client(serverUrl);
+                    if (string.IsNullOrEmpty(token) && requestDevToken) token = await FetchDevToken(Client);
+                    Client.Auth.Token = token;
+                    await JoinOnce(generation);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    if (generation != _generation) return;
+                    LastFailure = e.Message;
+                    if (IsAuthFailure(e))
+                    {
+                        Debug.LogError("[AgentTwin] the server refused the token: " + e.Message, this);
+                        SetStatus(ConnectionStatus.AuthFailed);
+                        return;
+                    }
+                    attempt++;
+                    int delayMs = BackoffMs(attempt);
+                    Debug.LogWarning("[AgentTwin] join failed (" + e.Message + "); retrying in " + delayMs + " ms", this);
+                    SetStatus(attempt == 1 && Status == ConnectionStatus.Connecting ? ConnectionStatus.Connecting : ConnectionStatus.Reconnecting);
+                    await Task.Delay(delayMs);
+                }
+            }
+        }
+
+        private async Task JoinOnce(int generation)
+        {
+            if (room == RoomKind.DigitalTwin)
+            {
+                Room<TwinState> r = string.IsNullOrEmpty(roomId)
+                    ? await Client.JoinOrCreate<TwinState>(DigitalTwinRoomName)
+                    : await Client.JoinById<TwinState>(roomId);
+                Adopt(r, generation);
+            }
+            else
+            {
+                Room<MetaverseState> r = string.IsNullOrEmpty(roomId)
+                    ? await Client.JoinOrCreate<MetaverseState>(MetaverseRoomName)
+                    : await Client.JoinById<MetaverseState>(roomId);
+                Adopt(r, generation);
+            }
+        }
+
+        /// <summary>Resumes the dropped seat with its token; then, if allowed, joins afresh.</summary>
+        private async Task ResumeLoop(int generation, ReconnectionToken resumeToken)
+        {
+            SetStatus(ConnectionStatus.Reconnecting);
+            DateTime deadline = DateTime.UtcNow.AddSeconds(resumeWindowS);
+            int attempt = 0;
+            while (generation == _generation && resumeToken != null && DateTime.UtcNow < deadline)
+            {
+                attempt++;
+                await Task.Delay(BackoffMs(attempt));
+                if (generation != _generation) return;
+                try
+                {
+                    if (room == RoomKind.DigitalTwin) Adopt(await Client.Reconnect<TwinState>(resumeToken), generation);
+                    else Adopt(await Client.Reconnect<MetaverseState>(resumeToken), generation);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    LastFailure = e.Message;
+                    Debug.LogWarning("[AgentTwin] resume attempt " + attempt + " failed: " + e.Message, this);
+                }
+            }
+            if (generation != _generation) return;
+            if (rejoinWhenSeatLost)
+            {
+                Debug.LogWarning("[AgentTwin] seat lost; joining afresh", this);
+                await JoinLoop(generation);
+            }
+            else
+            {
+                SetStatus(ConnectionStatus.Disconnected);
+            }
+        }
+
+        private void Adopt(Room<TwinState> r, int generation)
+        {
+            if (generation != _generation)
+            {
+                Observe(r.Leave(true));
+                return;
+            }
+            TwinRoom = r;
+            MetaverseRoom = null;
+            ConfigureReconnection(r.Reconnection);
+            r.OnStateChange += (state, first) => RaiseTwinPatched(state);
+            r.OnDrop += code => OnMain(() => HandleDrop(generation, code));
+            r.OnReconnect += () => OnMain(() => HandleSdkResumed(generation, r.ReconnectionToken));
+            r.OnLeave += code => OnMain(() => HandleLeave(generation, code, r.ReconnectionToken));
+            r.OnError += (code, message) => OnMain(() => Debug.LogWarning("[AgentTwin] room error " + code + ": " + message, this));
+            r.OnMessage<AckMessage>("ack", m => OnMain(() => RaiseAck(m)));
+            r.OnMessage<ErrorMessage>("error", m => OnMain(() => RaiseError(m)));
+            r.OnMessage<ErrorMessage>("notice", m => OnMain(() => RaiseNotice(m)));
+            OnJoined(r.SessionId, r.ReconnectionToken);
+        }
+
+        private void Adopt(Room<MetaverseState> r, int generation)
+        {
+            if (generation != _generation)
+            {
+                Observe(r.Leave(true));
+                return;
+            }
+            MetaverseRoom = r;
+            TwinRoom = null;
+            ConfigureReconnection(r.Reconnection);
+            r.OnStateChange += (state, first) => RaiseMetaversePatched(state);
+            r.OnDrop += code => OnMain(() => HandleDrop(generation, code));
+            r.OnReconnect += () => OnMain(() => HandleSdkResumed(generation, r.ReconnectionToken));
+            r.OnLeave += code => OnMain(() => HandleLeave(generation, code, r.ReconnectionToken));
+            r.OnError += (code, message) => OnMain(() => Debug.LogWarning("[AgentTwin] room error " + code + ": " + message, this));
+            r.OnMessage<AckMessage>("ack", m => OnMain(() => RaiseAck(m)));
+            r.OnMessage<ErrorMessage>("error", m => OnMain(() => RaiseError(m)));
+            r.OnMessage<ErrorMessage>("notice", m => OnMain(() => RaiseNotice(m)));
+            OnJoined(r.SessionId, r.ReconnectionToken);
+        }
+
+        private void OnJoined(string sessionId, ReconnectionToken resumeToken)
+        {
+            OnMain(() =>
+            {
+                SessionId = sessionId;
+                _resumeToken = resumeToken;
+                LastFailure = null;
+                SetStatus(ConnectionStatus.Connected);
+                Joined?.Invoke(sessionId);
+            });
+        }
+
+        private void ConfigureReconnection(ReconnectionOptions options)
+        {
+            if (options == null) return;
+            options.Enabled = true;
+            options.MinDelay = Mathf.RoundToInt(reconnectMinDelayS * 1000f);
+            options.MaxDelay = Mathf.RoundToInt(Mathf.Max(reconnectMinDelayS, reconnectMaxDelayS) * 1000f);
+            options.Delay = options.MinDelay;
+            // Enough tries to span the resume window at the longest delay, and at least a few.
+            options.MaxRetries = Math.Max(3, Mathf.CeilToInt(resumeWindowS / Mathf.Max(0.1f, reconnectMaxDelayS)) + 4);
+            // Never replay stale commands (a jog, a goal) after the link comes back.
+            options.MaxEnqueuedMessages = 0;
+            options.EnqueuedMessages.Clear();
+        }
+
+        private void HandleDrop(int generation, int code)
+        {
+            if (generation != _generation) return;
+            Debug.LogWarning("[AgentTwin] link dropped (" + code + "); resuming", this);
+            SetStatus(ConnectionStatus.Reconnecting);
+        }
+
+        private void HandleSdkResumed(int generation, ReconnectionToken resumeToken)
+        {
+            if (generation != _generation) return;
+            _resumeToken = resumeToken;
+            SetStatus(ConnectionStatus.Connected);
+            Joined?.Invoke(SessionId);
+        }
+
+        private void HandleLeave(int generation, int code, ReconnectionToken resumeToken)
+        {
+            if (generation != _generation || _leaving) return;
+            TwinRoom = null;
+            MetaverseRoom = null;
+            if (code == (int)CloseCode.CONSENTED)
+            {
+                // The server removed us on purpose (kicked, room disposed): do not fight it.
+                SetStatus(ConnectionStatus.Disconnected);
+                return;
+            }
+            ReconnectionToken t = resumeToken ?? _resumeToken;
+            bool seatKept = code != (int)CloseCode.SERVER_SHUTDOWN && t != null;
+            Debug.LogWarning("[AgentTwin] left the room (" + code + ")" + (seatKept ? "; resuming the seat" : "; joining afresh"), this);
+            if (seatKept) Observe(ResumeLoop(generation, t));
+            else if (rejoinWhenSeatLost) Observe(JoinLoop(generation));
+            else SetStatus(ConnectionStatus.Disconnected);
+        }
+
+        // ---------------------------------------------------------------------------------
+        // Sending
+
+        /// <summary>
+        /// Sends <paramref name="body"/> as message <paramref name="type"/>. With
+        /// <paramref name="withRequestId"/> a fresh <c>requestId</c> is added and returned, so
+        /// the matching <c>ack</c> / <c>error</c> can be recognised.
+        /// </summary>
+        /// <returns>The request id (or "" without one); null when nothing was sent (link down).</returns>
+        public string Send(string type, Dictionary<string, object> body, bool withRequestId = true)
+        {
+            if (body == null || !IsOpen) return null;
+            string requestId = "";
+            if (withRequestId)
+            {
+                requestId = "u" + Interlocked.Increment(ref _requestCounter);
+                body["requestId"] = requestId;
+            }
+            try
+            {
+                if (TwinRoom != null) Observe(TwinRoom.Send(type, body));
+                else if (MetaverseRoom != null) Observe(MetaverseRoom.Send(type, body));
+                else return null;
+            }
+            catch (Exception e)
+            {
+                Debug.LogWarning("[AgentTwin] send " + type + " failed: " + e.Message, this);
+                return null;
+            }
+            return requestId;
+        }
+
+        /// <summary>Sends an utterance for the agents (e.g. from a speech-to-text plugin).</summary>
+        public string SendUtterance(string text)
+        {
+            return Send("utterance", TwinMessages.Utterance(text));
+        }
+
+        /// <summary>
+        /// A URL the server gave relative to itself (a playlist, an asset) as an absolute
+        /// http(s) URL: <c>ws://host:2567</c> + <c>/media/x.m3u8</c> → <c>http://host:2567/media/x.m3u8</c>.
+        /// </summary>
+        public string ResolveHttpUrl(string relativeOrAbsolute)
+        {
+            return ResolveHttpUrl(serverUrl, relativeOrAbsolute);
+        }
+
+        /// <summary>See <see cref="ResolveHttpUrl(string)"/>; pure, for tests.</summary>
+        public static string ResolveHttpUrl(string server, string relativeOrAbsolute)
+        {
+            if (string.IsNullOrEmpty(relativeOrAbsolute)) return "";
+            Uri absolute;
+            if (Uri.TryCreate(relativeOrAbsolute, UriKind.Absolute, out absolute) &&
+                (absolute.Scheme == "http" || absolute.Scheme == "https"))
+            {
+                return absolute.ToString();
+            }
+            var b = new UriBuilder(server);
+            if (b.Scheme == "ws") b.Scheme = "http";
+            else if (b.Scheme == "wss") b.Scheme = "https";
+            if (!b.Path.EndsWith("/")) b.Path += "/";
+            return new Uri(b.Uri, relativeOrAbsolute).ToString();
+        }
+
+        // ---------------------------------------------------------------------------------
+        // Helpers
+
+        private async Task<string> FetchDevToken(Client client)
+        {
+            var body = new Dictionary<string, object> { { "name", devName }, { "role", devRole } };
+            DevTokenResponse response;
+            try
+            {
+                response = await client.Http.Post<DevTokenResponse>("api/dev/token", body);
+            }
+            catch (HttpException e) when (e.StatusCode == 404 || e.StatusCode == 400)
+            {
+                // Disabled on this server (AUTH_DEV_TOKENS) or a bad role: retrying will not help.
+                throw new HttpException(403, "POST /api/dev/token: " + e.Message);
+            }
+            if (response == null || string.IsNullOrEmpty(response.token))
+            {
+                throw new Exception("POST /api/dev/token returned no token (are development tokens enabled?)");
+            }
+            Debug.Log("[AgentTwin] development token for " + devName + " (" + response.role + ")", this);
+            return response.token;
+        }
+
+        private static bool IsAuthFailure(Exception e)
+        {
+            var http = e as HttpException;
+            if (http != null) return http.StatusCode == 401 || http.StatusCode == 403;
+            var mm = e as MatchMakeException;
+            if (mm != null) return mm.Code == 401 || mm.Code == 403 || mm.Code == 4215;
+            return e.InnerException != null && IsAuthFailure(e.InnerException);
+        }
+
+        /// <summary>Exponential backoff with jitter (50–100 % of the step), ms.</summary>
+        private int BackoffMs(int attempt)
+        {
+            double min = Math.Max(0.05, reconnectMinDelayS) * 1000.0;
+            double max = Math.Max(min, reconnectMaxDelayS * 1000.0);
+            double step = Math.Min(max, min * Math.Pow(2, Math.Min(attempt - 1, 16)));
+            double jitter;
+            lock (_jitter) jitter = 0.5 + 0.5 * _jitter.NextDouble();
+            return (int)Math.Max(min, step * jitter);
+        }
+
+        private void SetStatus(ConnectionStatus status)
+        {
+            if (!IsMainThread())
+            {
+                OnMain(() => SetStatus(status));
+                return;
+            }
+            if (Status == status) return;
+            Status = status;
+            StatusChanged?.Invoke(status);
+        }
+
+        private void RaiseTwinPatched(TwinState state)
+        {
+            var handler = TwinStatePatched;
+            if (handler == null || state == null) return;
+            try { handler(state); }
+            catch (Exception e) { Debug.LogException(e, this); }
+        }
+
+        private void RaiseMetaversePatched(MetaverseState state)
+        {
+            var handler = MetaverseStatePatched;
+            if (handler == null || state == null) return;
+            try { handler(state); }
+            catch (Exception e) { Debug.LogException(e, this); }
+        }
+
+        private void RaiseAck(AckMessage m)
+        {
+            if (m == null) return;
+            if (logReplies && !string.IsNullOrEmpty(m.summary)) Debug.Log("[AgentTwin] " + m.type + ": " + m.summary, this);
+            AckReceived?.Invoke(m);
+        }
+
+        private void RaiseError(ErrorMessage m)
+        {
+            if (m == null) return;
+            if (logReplies) Debug.LogWarning("[AgentTwin] refused " + m.type + " (" + m.code + "): " + m.message, this);
+            ErrorReceived?.Invoke(m);
+        }
+
+        private void RaiseNotice(ErrorMessage m)
+        {
+            if (m == null) return;
+            if (logReplies) Debug.LogWarning("[AgentTwin] notice (" + m.code + "): " + m.message, this);
+            NoticeReceived?.Invoke(m);
+        }
+
+        private bool IsMainThread()
+        {
+            return _mainThreadId == 0 || Thread.CurrentThread.ManagedThreadId == _mainThreadId;
+        }
+
+        /// <summary>Runs <paramref name="action"/> on the main thread (now, if already on it).</summary>
+        private void OnMain(Action action)
+        {
+            if (IsMainThread()) action();
+            else _mainQueue.Enqueue(action);
+        }
+
+        /// <summary>Logs a background task's failure instead of losing it.</summary>
+        private void Observe(Task task)
+        {
+            if (task == null) return;
+            task.ContinueWith(t =>
+            {
+                Exception e = t.Exception != null ? t.Exception.GetBaseException() : null;
+                if (e != null) OnMain(() => Debug.LogWarning("[AgentTwin] " + e.Message, this));
+            }, TaskContinuationOptions.OnlyOnFaulted);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using AgentTwin;
+using AgentTwin.Schema;
+using UnityEngine;
+
+/// <summary>
+/// Twin Viewer sample: a wrist (or world-space) text panel showing the link, the arm and the
+/// latest reply, plus methods to wire to UI buttons or voice commands (plan, approve, stop,
+/// say). See README.md in this folder for assembling the scene.
+/// </summary>
+[AddComponentMenu("AgentTwin/Samples/Twin Viewer HUD")]
+public class TwinViewerHud : MonoBehaviour
+{
+    public AgentTwinClient client;
+    public ControllerInput input;
+    [Tooltip("Legacy TextMesh for the panel (no TextMeshPro dependency).")]
+    public TextMesh panel;
+    [Range(1f, 30f)] public float refreshHz = 10f;
+
+    private string _lastReply = "";
+    private string _lastPlanId = "";
+    private float _nextRefresh;
+
+    private void OnEnable()
+    {
+        if (client == null) client = FindObjectOfType<AgentTwinClient>();
+        if (input == null) input = FindObjectOfType<ControllerInput>();
+        if (client == null) return;
+        client.AckReceived += OnAck;
+        client.ErrorReceived += OnError;
+        client.NoticeReceived += OnNotice;
+    }
+
+    private void OnDisable()
+    {
+        if (client == null) return;
+        client.AckReceived -= OnAck;
+        client.ErrorReceived -= OnError;
+        client.NoticeReceived -= OnNotice;
+    }
+
+    private void OnAck(AckMessage m)
+    {
+        if (m.type == "plan" && !string.IsNullOrEmpty(m.id)) _lastPlanId = m.id;
+        _lastReply = "ok " + m.type + (string.IsNullOrEmpty(m.summary) ? "" : ": " + m.summary);
+    }
+
+    private void OnError(ErrorMessage m)
+    {
+        _lastReply = "refused " + m.type + " (" + m.code + "): " + m.message;
+    }
+
+    private void OnNotice(ErrorMessage m)
+    {
+        _lastReply = "notice (" + m.code + "): " + m.message;
+    }
+
+    private void Update()
+    {
+        if (panel == null || client == null || Time.unscaledTime < _nextRefresh) return;
+        _nextRefresh = Time.unscaledTime + 1f / refreshHz;
+        string text = "link: " + client.Status;
+        TwinState state = client.TwinState;
+        if (state != null && state.robot != null)
+        {
+            RobotState r = state.robot;
+            text += "\narm: " + r.mode + " · cell " + r.link;
+            if (!string.IsNullOrEmpty(r.activePlanId)) text += "\nplan " + r.activePlanId + " " + Mathf.RoundToInt((float)r.progress * 100f) + "%";
+            if (state.goal != null && !string.IsNullOrEmpty(state.goal.kind)) text += "\ngoal: " + (state.goal.valid ? "reachable" : "unreachable " + state.goal.reason);
+        }
+        if (input != null) text += "\njog: " + input.jogMode + (input.jogMode == ControllerInput.JogMode.Joint ? " #" + (input.selectedJoint + 1) : "");
+        if (_lastReply.Length > 0) text += "\n" + _lastReply;
+        panel.text = text;
+    }
+
+    // Wire these to UI buttons or voice commands.
+    public void Plan() { if (input != null) input.RequestPlan(); }
+    public void ApproveLastPlan() { if (input != null && _lastPlanId.Length > 0) input.ApprovePlan(_lastPlanId); }
+    public void Stop() { if (input != null) input.Stop(); }
+    public void Say(string text) { if (client != null) client.SendUtterance(text); }
+}

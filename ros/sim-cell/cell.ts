@@ -51,6 +51,19 @@ export interface SimCellCoreOptions {
 
 /** Longest stall replayed step by step, ms; beyond it the controller skips time. */
 const MAX_CATCH_UP_MS = 10_000;
+/**
+ * Controller steps kept for joint-state samples taken after the fact (0.5 s at 1 kHz): the
+ * stepping timer may run the controller past a sample's due time before the publisher runs.
+ */
+const HISTORY_STEPS = 512;
+
+/** The arm at one controller step (group order). */
+export interface ArmSample {
+  /** rad */
+  readonly positions: Float64Array;
+  /** rad/s */
+  readonly velocities: Float64Array;
+}
 
 /** A trajectory running on the arm. */
 export class CellExecution {
@@ -109,6 +122,8 @@ export class SimCellCore {
   #timer: NodeJS.Timeout | null;
   #execution: CellExecution | null = null;
   #closed = false;
+  /** Positions then velocities of the last {@link HISTORY_STEPS} steps, slot = step % size. */
+  readonly #history: Float64Array;
 
   constructor(options: SimCellCoreOptions) {
     const { robot } = options;
@@ -126,6 +141,8 @@ export class SimCellCore {
     const wall = options.wallClock ?? Date.now;
     this.#originMs = this.#now();
     this.#epochMs = wall() - this.#originMs;
+    this.#history = new Float64Array(HISTORY_STEPS * 2 * this.kinematics.dof);
+    this.#record();
     const period = options.timerMs ?? 4;
     this.#timer = period > 0 ? setInterval(() => this.advance(), period) : null;
     this.#timer?.unref();
@@ -160,7 +177,33 @@ export class SimCellCore {
     for (let i = 0; i < due; i++) {
       this.arm.step(dt);
       this.#steps += 1;
+      this.#record();
     }
+  }
+
+  /**
+   * The arm at the controller step due at `atMs` (the cell's monotonic clock), stepping the
+   * controller there first if it is behind; a step older than the kept history gives the
+   * oldest kept one. Copies into `out`.
+   * @returns that step's wall-clock stamp, s since the Unix epoch
+   */
+  sampleAt(atMs: number, out: ArmSample): number {
+    this.advance(atMs);
+    const wanted = Math.floor((atMs - this.#originMs) / this.#dtMs + 1e-9);
+    const n = Math.max(0, this.#steps - HISTORY_STEPS + 1, Math.min(this.#steps, wanted));
+    const dof = this.kinematics.dof;
+    const at = (n % HISTORY_STEPS) * 2 * dof;
+    out.positions.set(this.#history.subarray(at, at + dof));
+    out.velocities.set(this.#history.subarray(at + dof, at + 2 * dof));
+    return (this.#epochMs + this.#originMs + n * this.#dtMs) / 1000;
+  }
+
+  /** Keeps the arm's state as the current step's (after a step, a stop or a teleport). */
+  #record(): void {
+    const dof = this.kinematics.dof;
+    const at = (this.#steps % HISTORY_STEPS) * 2 * dof;
+    this.#history.set(this.arm.positions, at);
+    this.#history.set(this.arm.velocities, at + dof);
   }
 
   /**
@@ -213,6 +256,7 @@ export class SimCellCore {
   stop(reason: string): void {
     this.advance();
     this.arm.stop(reason);
+    this.#record();
   }
 
   /**
@@ -233,6 +277,7 @@ export class SimCellCore {
       throw new RequestRefusedError(`that configuration is in collision: ${describeHit(hit)}`);
     this.advance();
     this.arm.teleport(q);
+    this.#record();
   }
 
   /** Plans with the project's planner (start and goal in group order, rad). */

@@ -15,7 +15,7 @@ import type { RosVersion } from "../../shared/ros-msgs.ts";
 import { Ros2ActionGoals, TrajectoryExecutor } from "./actions.ts";
 import { ActionlibServer } from "./actionlib.ts";
 import { type CellCatalog, cellCatalog, JOINT_STATES_TOPIC, sameType } from "./catalog.ts";
-import type { SimCellCore } from "./cell.ts";
+import type { ArmSample, SimCellCore } from "./cell.ts";
 import { type ClientLimits, ClientSession } from "./client.ts";
 import { JointNames, jointStateMsg } from "./conversions.ts";
 import { ProtocolError, RequestRefusedError } from "./errors.ts";
@@ -90,12 +90,18 @@ export class RosbridgeServer {
   readonly #timers: NodeJS.Timeout[] = [];
   #nextClientId = 1;
   #jointStateSeq = 0;
+  /** Reused buffer for the joint-state sample being published. */
+  readonly #jointSample: ArmSample;
   #closed = false;
 
   constructor(options: RosbridgeServerOptions) {
     this.#cell = options.cell;
     this.#version = options.rosVersion;
     this.#names = new JointNames(options.jointNames);
+    this.#jointSample = {
+      positions: new Float64Array(this.#names.dof),
+      velocities: new Float64Array(this.#names.dof),
+    };
     this.#schemas = rosSchemas(options.rosVersion);
     this.#logger = options.logger;
     this.#maxMessageBytes = options.maxMessageBytes;
@@ -484,23 +490,27 @@ export class RosbridgeServer {
     this.#every(Math.max(1, period / 2), () => {
       const now = this.#cell.now();
       for (let burst = 0; next <= now && burst < MAX_JOINT_STATE_BURST; burst++) {
-        this.#cell.advance(next);
-        this.#publishJointStates();
+        this.#publishJointStates(next);
         next += period;
       }
       if (next <= now) next = now + period; // after a long stall, skip ahead instead of flooding
     });
   }
 
-  #publishJointStates(): void {
-    if (!this.hasSubscribers(JOINT_STATES_TOPIC)) return;
+  /** Publishes the arm as it was at `atMs` (the cell's monotonic clock). */
+  #publishJointStates(atMs: number): void {
+    if (!this.hasSubscribers(JOINT_STATES_TOPIC)) {
+      this.#cell.advance(atMs);
+      return;
+    }
     this.#jointStateSeq += 1;
-    const arm = this.#cell.arm;
+    const sample = this.#jointSample;
+    const stampS = this.#cell.sampleAt(atMs, sample);
     const msg = jointStateMsg(
       this.#names,
-      arm.positions,
-      arm.velocities,
-      this.#cell.stampS,
+      sample.positions,
+      sample.velocities,
+      stampS,
       this.#version,
       this.#jointStateSeq,
     );

@@ -247,6 +247,18 @@ function receiveUpload(
   return Promise.race([parsed, aborted]);
 }
 
+/** Why an upload was refused; status 0 when the client went away (nobody to answer). */
+interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterS?: number;
+}
+
+function refusal(status: number, code: string, message: string): Refusal {
+  return { status, code, message };
+}
+
 /** Reads and drops the rest of a refused upload so the answer reaches the client. */
 function drain(req: IncomingMessage): void {
   req.unpipe();
@@ -341,64 +353,75 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
     }
     uploading++;
     const file = join(config.uploadsDir, `${randomUUID()}.upload`);
-    let queued = false;
+    let answer: Refusal | { job: VideoJob } | null = null;
     try {
-      let bytes: number;
-      try {
-        bytes = await receiveUpload(req, file, config.maxUploadBytes, multipart);
-      } catch (err) {
-        if (err instanceof ClientAbortError) return;
-        drain(req);
-        if (err instanceof UploadTooLargeError) return fail(res, 413, err.code, err.message);
-        if (err instanceof NoFileError) return fail(res, 400, "no_file", err.message);
-        if (err instanceof Error && !(err instanceof VideoError)) {
-          return fail(res, 400, "bad_request", `malformed upload: ${err.message}`);
-        }
-        throw err;
-      }
-      if (bytes === 0) return fail(res, 400, "empty", "the upload is empty");
-      let probe;
-      try {
-        probe = await probeVideo(file, {
-          ffprobePath: config.ffprobePath,
-          timeoutMs: config.probeTimeoutMs,
-          acceptedCodecs: config.acceptedCodecs,
-          maxDurationS: config.maxDurationS,
-        });
-      } catch (err) {
-        if (err instanceof VideoError && statusOf(err) < 500) {
-          return fail(res, statusOf(err), err.code, err.message);
-        }
-        logger.error({ err }, "probing an upload failed");
-        return fail(res, 500, "probe_failed", "could not inspect the upload");
-      }
-      let job: VideoJob;
-      try {
-        job = pipeline.queue.enqueue({ inputPath: file, probe, deleteInput: true });
-      } catch (err) {
-        if (err instanceof VideoError && err.code === "queue_full") {
-          res.set("Retry-After", "30");
-          return fail(res, 503, err.code, err.message);
-        }
-        throw err;
-      }
-      queued = true;
-      if (room !== undefined) rooms.set(job.id, room);
-      logger.info(
-        { jobId: job.id, streamId: job.streamId, room, bytes, probe },
-        "video upload queued",
-      );
-      res.status(202).json({
-        jobId: job.id,
-        streamId: job.streamId,
-        statusUrl: `${base}/media/jobs/${job.id}`,
-        streamUrl: streamUrl(job.streamId, "master.m3u8"),
-      });
+      answer = await receiveAndQueue(req, file, multipart);
     } finally {
       uploading--;
-      if (!queued) await rm(file, { force: true }).catch(() => undefined);
+      // A refused upload's file is gone before the answer leaves: nothing is kept.
+      if (!answer || !("job" in answer)) await rm(file, { force: true }).catch(() => undefined);
     }
+    if (!("job" in answer)) {
+      if (answer.status === 0) return; // the client went away
+      if (answer.retryAfterS) res.set("Retry-After", String(answer.retryAfterS));
+      return fail(res, answer.status, answer.code, answer.message);
+    }
+    const { job } = answer;
+    if (room !== undefined) rooms.set(job.id, room);
+    res.status(202).json({
+      jobId: job.id,
+      streamId: job.streamId,
+      statusUrl: `${base}/media/jobs/${job.id}`,
+      streamUrl: streamUrl(job.streamId, "master.m3u8"),
+    });
   });
+
+  /** Receives an upload into `file`, probes it and queues its job, or says why not. */
+  async function receiveAndQueue(
+    req: Request,
+    file: string,
+    multipart: boolean,
+  ): Promise<Refusal | { job: VideoJob }> {
+    let bytes: number;
+    try {
+      bytes = await receiveUpload(req, file, config.maxUploadBytes, multipart);
+    } catch (err) {
+      if (err instanceof ClientAbortError) return refusal(0, "aborted", "client went away");
+      drain(req);
+      if (err instanceof UploadTooLargeError) return refusal(413, err.code, err.message);
+      if (err instanceof NoFileError) return refusal(400, "no_file", err.message);
+      if (err instanceof Error && !(err instanceof VideoError)) {
+        return refusal(400, "bad_request", `malformed upload: ${err.message}`);
+      }
+      throw err;
+    }
+    if (bytes === 0) return refusal(400, "empty", "the upload is empty");
+    let probe;
+    try {
+      probe = await probeVideo(file, {
+        ffprobePath: config.ffprobePath,
+        timeoutMs: config.probeTimeoutMs,
+        acceptedCodecs: config.acceptedCodecs,
+        maxDurationS: config.maxDurationS,
+      });
+    } catch (err) {
+      if (err instanceof VideoError && statusOf(err) < 500) {
+        return refusal(statusOf(err), err.code, err.message);
+      }
+      logger.error({ err }, "probing an upload failed");
+      return refusal(500, "probe_failed", "could not inspect the upload");
+    }
+    try {
+      const job = pipeline.queue.enqueue({ inputPath: file, probe, deleteInput: true });
+      logger.info({ jobId: job.id, streamId: job.streamId, bytes, probe }, "video upload queued");
+      return { job };
+    } catch (err) {
+      if (err instanceof VideoError && err.code === "queue_full") {
+        return { ...refusal(503, err.code, err.message), retryAfterS: 30 };
+      }
+      throw err;
+    }
+  }
 
   router.get("/media/jobs/:id", (req, res) => {
     const job = pipeline.queue.get(req.params.id);

@@ -31,6 +31,7 @@ import {
 } from "../../shared/ros-msgs.ts";
 import type { LinkConfig } from "../config.ts";
 import type { JointTrajectory } from "../sim/trajectory.ts";
+import { maxAbsDiff } from "../sim/planner/joint-space.ts";
 import { JointNameMap } from "./joint-names.ts";
 import { RosConnection } from "./ros-connection.ts";
 import {
@@ -41,6 +42,9 @@ import {
   LinkStatus,
   type RobotCell,
 } from "./robot-cell.ts";
+
+/** How close (rad, every joint) the measurement must be to a trajectory's end to count as there. */
+const SETTLED_RAD = 1e-3;
 
 export interface RosCellOptions {
   link: LinkConfig;
@@ -96,6 +100,8 @@ export class RosCell implements RobotCell {
   #haveState = false;
   #jogUntilMs = 0;
   #running: Running | null = null;
+  /** Checks run on every joint state (at most one per execution). */
+  readonly #stateWaiters: (() => void)[] = [];
   #lastStatus: LinkStatus = LinkStatus.Disconnected;
   readonly #statusListeners: ((s: LinkStatus) => void)[] = [];
 
@@ -216,7 +222,12 @@ export class RosCell implements RobotCell {
       const ok = controller
         ? (r as FollowJointTrajectoryResult).error_code === 0
         : (r as ExecuteTrajectoryResult).error_code?.val === MoveItErrorCode.SUCCESS;
-      if (ok) settle({ status: "succeeded" });
+      // The result can overtake the last joint states on the wire: success is reported once
+      // the measurement shows the arm at the trajectory's end, so the twin shows it there.
+      if (ok)
+        this.#whenMeasuredAt(trajectory.points.at(-1)?.positions, () =>
+          settle({ status: "succeeded" }),
+        );
       else
         settle({
           status: "aborted",
@@ -343,6 +354,30 @@ export class RosCell implements RobotCell {
       this.#haveState = true;
       this.#emitStatus();
     }
+    for (const w of [...this.#stateWaiters]) w();
+  }
+
+  /**
+   * Runs `fn` once a joint state puts every joint within {@link SETTLED_RAD} of `target`
+   * (group order, rad), or after a grace of three throttle periods (at least 250 ms): a cell
+   * whose controller settled within its own, looser goal tolerance is not held up for long.
+   */
+  #whenMeasuredAt(target: ArrayLike<number> | undefined, fn: () => void): void {
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      const i = this.#stateWaiters.indexOf(check);
+      if (i >= 0) this.#stateWaiters.splice(i, 1);
+      fn();
+    };
+    const check = () => {
+      if (!target || maxAbsDiff(this.#m.positions, target) <= SETTLED_RAD) once();
+    };
+    const timer = setTimeout(once, Math.max(250, 3 * this.#link.throttleMs));
+    this.#stateWaiters.push(check);
+    check();
   }
 
   #onDown(reason: string): void {

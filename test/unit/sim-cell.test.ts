@@ -402,6 +402,32 @@ describe("SimCellCore on an injected clock", () => {
     c.close();
   });
 
+  it("samples the arm at a past step exactly, even after the controller ran ahead", () => {
+    const c = make();
+    c.jog([0.5, 0, 0, 0, 0, 0, 0], 1);
+    clock += 20;
+    c.advance();
+    const at10 = { positions: new Float64Array(7), velocities: new Float64Array(7) };
+    const at20 = { positions: new Float64Array(7), velocities: new Float64Array(7) };
+    // The publisher was late: it asks for step 10 after the controller reached step 20.
+    const t10 = c.sampleAt(1010, at10);
+    const t20 = c.sampleAt(1020, at20);
+    assert.ok(Math.abs(t10 - 1_700_000_000.01) < 1e-6, `stamp of step 10: ${t10}`);
+    assert.ok(Math.abs(t20 - 1_700_000_000.02) < 1e-6);
+    assert.deepEqual(at20.positions, c.arm.positions, "the latest step is the arm now");
+    assert.ok(at10.positions[0]! < at20.positions[0]!, "step 10 is earlier along the jog");
+    assert.ok(at10.velocities[0]! > 0 && at10.velocities[0]! <= at20.velocities[0]!);
+    // A sample due after the controller's latest step steps it there first.
+    c.sampleAt(1030, at20);
+    assert.ok(Math.abs(c.arm.time - 0.03) < 1e-9);
+    // Beyond the kept history, the oldest kept step (never a made-up one).
+    clock += 2000;
+    c.advance();
+    const old = c.sampleAt(1010, at10);
+    assert.ok(old > 1_700_000_001.5 && old < 1_700_000_002.03, `oldest kept: ${old}`);
+    c.close();
+  });
+
   it("refuses a trajectory away from the arm and runs one at the arm to its end", () => {
     const c = make();
     const home = Array.from(robot.home);

@@ -12,6 +12,8 @@ import { TokenService } from "./auth/tokens.ts";
 import type { Config } from "./config.ts";
 import { ServerMetrics } from "./http/metrics.ts";
 import { attachAgentStream } from "./http/agent-stream.ts";
+import { attachLiveIngest } from "./http/live-ingest-stream.ts";
+import { createSocketIo } from "./http/socket-io.ts";
 import { mountHttpRoutes } from "./http/routes.ts";
 import { mountViewer } from "./http/viewer-routes.ts";
 import { mountMediaRoutes } from "./http/media-routes.ts";
@@ -25,6 +27,7 @@ import { installNodeCompat } from "./node-compat.ts";
 import { AgentController } from "./agents/controller.ts";
 import { loadAgents } from "./agents/runtime.ts";
 import { DEFAULT_BANDS } from "./net/bands.ts";
+import { liveSceneHooks } from "./media/live-scene.ts";
 import { MetaverseSession, renditionPlaylist } from "./media/metaverse-session.ts";
 import { openCellLink } from "./robot/cell-link.ts";
 import { createMetaverseRoom, METAVERSE_ROOM } from "./rooms/MetaverseRoom.ts";
@@ -81,11 +84,23 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     maxPayload: config.room.maxMessageBytes,
   });
   transport.attachToServer(http, { filter: (req) => !(req.url ?? "").startsWith("/socket.io/") });
-  const agentStream = attachAgentStream(http, {
+  const socketIo = createSocketIo(
+    http,
+    Math.max(16 * 1024, (media.video?.config.liveMaxFrameBytes ?? 0) + 1024),
+  );
+  const agentStream = attachAgentStream(socketIo.io, {
     tokens,
     logger,
     decisionsOf: (roomId) =>
       registry.get(roomId)?.agents?.decisions() ?? metaverseSessions.get(roomId)?.decisions(),
+  });
+  attachLiveIngest(socketIo.io, {
+    tokens,
+    pipeline: media.video,
+    videoOff: media.videoOff,
+    logger,
+    roomExists: (roomId) => metaverseSessions.has(roomId),
+    ...liveSceneHooks(metaverseSessions),
   });
   const gameServer = new Server({
     transport,
@@ -276,7 +291,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     close() {
       closing ??= (async () => {
         ready = false;
-        await agentStream.close();
+        await socketIo.close();
         await gameServer.gracefullyShutdown(false);
         await sceneJobs?.close();
         await media.close();

@@ -6,12 +6,12 @@
  * `{ roomId, decision }`. Emits are volatile: a slow dashboard misses decisions rather than
  * growing a queue in the server.
  */
-import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
-import { Server as IoServer } from "socket.io";
+import type { Server as IoServer } from "socket.io";
 import { z } from "zod";
 import type { Decision } from "../agents/controller.ts";
-import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
+import type { TokenService } from "../auth/tokens.ts";
+import { requireToken } from "./socket-io.ts";
 
 export const AGENT_NAMESPACE = "/agents";
 
@@ -33,28 +33,11 @@ export interface AgentStreamDeps {
 export interface AgentStream {
   /** Sends a decision to the dashboards subscribed to `roomId`. */
   publish(roomId: string, decision: Decision): void;
-  close(): Promise<void>;
 }
 
-export function attachAgentStream(http: HttpServer, deps: AgentStreamDeps): AgentStream {
-  // destroyUpgrade false: other websocket upgrades on this server belong to Colyseus.
-  const io = new IoServer(http, {
-    path: "/socket.io",
-    serveClient: false,
-    destroyUpgrade: false,
-    maxHttpBufferSize: 16 * 1024,
-  });
+export function attachAgentStream(io: IoServer, deps: AgentStreamDeps): AgentStream {
   const ns = io.of(AGENT_NAMESPACE);
-  ns.use((socket, next) => {
-    const token: unknown = socket.handshake.auth?.token;
-    deps.tokens.verify(token).then(
-      (identity: Identity) => {
-        socket.data.identity = identity;
-        next();
-      },
-      (err: unknown) => next(new Error(err instanceof AuthError ? err.message : "unauthorized")),
-    );
-  });
+  requireToken(ns, deps.tokens);
   ns.on("connection", (socket) => {
     socket.on("subscribe", (payload: unknown, ack?: unknown) => {
       const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : () => undefined;
@@ -71,12 +54,5 @@ export function attachAgentStream(http: HttpServer, deps: AgentStreamDeps): Agen
     publish(roomId, decision) {
       ns.to(roomId).volatile.emit("decision", { roomId, decision });
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        // io.close() would also close the shared http server; disconnect the sockets only.
-        ns.disconnectSockets(true);
-        io.engine.close();
-        resolve();
-      }),
   };
 }

@@ -102,7 +102,7 @@ export function mountReconstructionRoutes(
         res,
         400,
         "bad_request",
-        "query parameter sceneId must match [A-Za-z0-9][A-Za-z0-9_-]{0,63}",
+        "query parameter sceneId must match [A-Za-z0-9_-]{1,64}",
         drain,
       );
       return;

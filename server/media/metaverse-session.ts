@@ -18,6 +18,7 @@ import { armGeometry } from "../net/arm-geometry.ts";
 import { DEFAULT_BANDS } from "../net/bands.ts";
 import type { ArmGeometry } from "../net/contracts.ts";
 import type { Actor } from "../twin/actor.ts";
+import type { AgentPanel } from "../twin/session.ts";
 import { CommandError } from "../twin/errors.ts";
 import type { RobotDescription } from "../twin/robot-description.ts";
 
@@ -258,6 +259,11 @@ export class MetaverseSession {
     }
   }
 
+  /** The renditions of the scene's stream, lowest bitrate first (empty without a stream). */
+  video(): readonly SceneRendition[] {
+    return this.#video;
+  }
+
   /**
    * A new scene asset or stream: every headset's rendition is decided again. `video` gives
    * the stream's renditions as the pipeline measured them (they replace `renditions`);
@@ -292,17 +298,10 @@ export class MetaverseSession {
     return this.#decisions;
   }
 
-  panel() {
+  /** The agent panel: the latest allocation of any headset and the latest decisions. */
+  panel(): AgentPanel {
     const last = this.#decisions[this.#decisions.length - 1];
-    const allocation = last?.outputs.allocation as
-      | {
-          rung: string | null;
-          bands: readonly string[];
-          reservedBps: number;
-          capacityBps: number;
-          plannedDemandBps: number;
-        }
-      | undefined;
+    const allocation = last?.outputs.allocation as AgentPanel["allocation"] | undefined;
     return {
       version: this.version,
       agents: this.#d.agents?.label ?? "",

@@ -4,8 +4,9 @@
  */
 import type { Pose } from "../../shared/geometry.ts";
 import { type MetaverseState, ParticipantState } from "../../shared/schema/metaverse-state.ts";
-import { DecisionState, type PoseState } from "../../shared/schema/twin-state.ts";
+import type { PoseState } from "../../shared/schema/twin-state.ts";
 import type { MetaverseSession } from "../media/metaverse-session.ts";
+import { syncAgentPanel } from "./agent-panel-sync.ts";
 
 export class MetaverseStateSync {
   readonly #seen = new Map<string, number>();
@@ -66,29 +67,7 @@ export class MetaverseStateSync {
     sc.renditions = v.renditions.join(",");
     sc.status = v.status;
     sc.error = v.error.slice(0, 300);
-    const panel = session.panel();
-    state.agents.agents = panel.agents;
-    const a = panel.allocation;
-    state.agents.allocation.rung = a?.rung ?? "";
-    state.agents.allocation.bands = a?.bands.join(",") ?? "";
-    state.agents.allocation.reservedBps = a?.reservedBps ?? 0;
-    state.agents.allocation.capacityBps = a?.capacityBps ?? 0;
-    state.agents.allocation.demandBps = a?.plannedDemandBps ?? 0;
-    state.agents.decisions.clear();
-    for (const d of panel.decisions) {
-      state.agents.decisions.push(
-        new DecisionState({
-          id: d.id,
-          task: d.task,
-          trigger: d.trigger,
-          summary: d.summary.slice(0, 300),
-          agents: d.agents.join(","),
-          applied: d.applied,
-          latencyMs: d.latencyMs,
-          atMs: d.atMs,
-        }),
-      );
-    }
+    syncAgentPanel(state.agents, session.panel());
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import type { Pose } from "../../shared/geometry.ts";
 import {
-  DecisionState,
   GoalState,
   JointState,
   ObjectState,
@@ -15,6 +14,7 @@ import {
   type TwinState,
 } from "../../shared/schema/twin-state.ts";
 import type { TwinSession } from "../twin/session.ts";
+import { syncAgentPanel } from "./agent-panel-sync.ts";
 
 /** Below these changes nothing is sent: 1e-5 rad, 1e-4 rad/s, 0.05 mm. */
 const EPS_RAD = 1e-5;
@@ -188,30 +188,7 @@ function syncAgents(session: TwinSession, state: TwinState, seen: { agents: numb
   const panel = session.agents?.panel();
   if (!panel || seen.agents === panel.version) return;
   seen.agents = panel.version;
-  const s = state.agents;
-  s.agents = panel.agents;
-  s.wantedRung = panel.wantedRung ?? "";
-  const a = panel.allocation;
-  s.allocation.rung = a?.rung ?? "";
-  s.allocation.bands = a?.bands.join(",") ?? "";
-  s.allocation.reservedBps = a?.reservedBps ?? 0;
-  s.allocation.capacityBps = a?.capacityBps ?? 0;
-  s.allocation.demandBps = a?.plannedDemandBps ?? 0;
-  s.decisions.clear();
-  for (const d of panel.decisions) {
-    s.decisions.push(
-      new DecisionState({
-        id: d.id,
-        task: d.task,
-        trigger: d.trigger,
-        summary: d.summary.slice(0, 300),
-        agents: d.agents.join(","),
-        applied: d.applied,
-        latencyMs: d.latencyMs,
-        atMs: d.atMs,
-      }),
-    );
-  }
+  syncAgentPanel(state.agents, panel);
 }
 
 /** Copies a pose into schema fields that differ beyond epsilon; true when any changed. */

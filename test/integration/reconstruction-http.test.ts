@@ -24,10 +24,11 @@ import type {
   Reconstructor,
   RgbdFrame,
 } from "../../server/media/reconstruction/reconstructor.ts";
-import type {
-  SceneJob,
-  SceneReadyStats,
-  SceneJobs,
+import {
+  type SceneJob,
+  type SceneReadyStats,
+  type SceneJobs,
+  SceneStore,
 } from "../../server/media/reconstruction/scene-jobs.ts";
 import { Sf3dReconstructor } from "../../server/media/reconstruction/sf3d-client.ts";
 import {
@@ -261,6 +262,16 @@ describe("scene reconstruction over http", () => {
     const latest = (await (await fetch(`${base}/media/scenes/lab`)).json()) as { version: number };
     assert.equal(latest.version, 1);
     assert.deepEqual(await files(), ["lab/v1.glb"]);
+  });
+
+  it("takes every room id Colyseus makes as a scene id, and nothing that leaves the folder", () => {
+    // Colyseus room ids are nanoids: `_` and `-` may come first.
+    for (const id of ["lab", "_x7Kq2", "-a_b-C", "A".repeat(64)]) {
+      assert.ok(SceneStore.isSceneId(id), id);
+    }
+    for (const id of ["", "..", "a/b", "a.b", "a b", "A".repeat(65), "jobs"]) {
+      assert.ok(!SceneStore.isSceneId(id), id);
+    }
   });
 
   it("bad uploads get clear errors and nothing is queued or written", async () => {

@@ -298,36 +298,34 @@ namespace AgentTwin
 
         private void Adopt(Room<TwinState> r, int generation)
         {
-            if (generation != _generation)
-            {
-                Observe(r.Leave(true));
-                return;
-            }
+            if (!IsCurrent(r, generation)) return;
             TwinRoom = r;
             MetaverseRoom = null;
-            ConfigureReconnection(r.Reconnection);
             r.OnStateChange += (state, first) => RaiseTwinPatched(state);
-            r.OnDrop += code => OnMain(() => HandleDrop(generation, code));
-            r.OnReconnect += () => OnMain(() => HandleSdkResumed(generation, r.ReconnectionToken));
-            r.OnLeave += code => OnMain(() => HandleLeave(generation, code, r.ReconnectionToken));
-            r.OnError += (code, message) => OnMain(() => Debug.LogWarning("[AgentTwin] room error " + code + ": " + message, this));
-            r.OnMessage<AckMessage>("ack", m => OnMain(() => RaiseAck(m)));
-            r.OnMessage<ErrorMessage>("error", m => OnMain(() => RaiseError(m)));
-            r.OnMessage<ErrorMessage>("notice", m => OnMain(() => RaiseNotice(m)));
-            OnJoined(r.SessionId, r.ReconnectionToken);
+            Wire(r, generation);
         }
 
         private void Adopt(Room<MetaverseState> r, int generation)
         {
-            if (generation != _generation)
-            {
-                Observe(r.Leave(true));
-                return;
-            }
+            if (!IsCurrent(r, generation)) return;
             MetaverseRoom = r;
             TwinRoom = null;
-            ConfigureReconnection(r.Reconnection);
             r.OnStateChange += (state, first) => RaiseMetaversePatched(state);
+            Wire(r, generation);
+        }
+
+        /// <summary>False (and the room is left) when a newer join superseded this one.</summary>
+        private bool IsCurrent<T>(Room<T> r, int generation) where T : Colyseus.Schema.Schema
+        {
+            if (generation == _generation) return true;
+            Observe(r.Leave(true));
+            return false;
+        }
+
+        /// <summary>What both rooms share: reconnection, lifecycle and the reply messages.</summary>
+        private void Wire<T>(Room<T> r, int generation) where T : Colyseus.Schema.Schema
+        {
+            ConfigureReconnection(r.Reconnection);
             r.OnDrop += code => OnMain(() => HandleDrop(generation, code));
             r.OnReconnect += () => OnMain(() => HandleSdkResumed(generation, r.ReconnectionToken));
             r.OnLeave += code => OnMain(() => HandleLeave(generation, code, r.ReconnectionToken));

@@ -25,8 +25,11 @@ import type {
 } from "./reconstructor.ts";
 import { trafficPerResolution, type TrafficReport } from "./traffic.ts";
 
-/** A scene id: 1–64 characters, letters, digits, `_` and `-`, starting with a letter or digit. */
-export const SCENE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/**
+ * A scene id: 1–64 characters, letters, digits, `_` and `-` (the alphabet of Colyseus room
+ * ids, which may start with `_` or `-`; a scene of a metaverse room is named by its id).
+ */
+export const SCENE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const VERSION_FILE = /^v([1-9][0-9]{0,8})\.glb$/;
 
 /** One stored version of a scene. */

@@ -1,0 +1,59 @@
+/**
+ * The one socket.io server of the process (path `/socket.io`), on the same http server as
+ * the rooms. Namespaces: `/agents` (decision stream for dashboards, agent-stream.ts) and
+ * `/ingest` (live camera frames, live-ingest-stream.ts). Every namespace authenticates its
+ * sockets with a join token (`auth: { token }`) through {@link requireToken}.
+ */
+import type { Server as HttpServer } from "node:http";
+import { type Namespace, Server as IoServer } from "socket.io";
+import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
+import type { Role } from "../auth/roles.ts";
+
+export interface SocketIo {
+  readonly io: IoServer;
+  /** Disconnects every socket and closes the engine; leaves the shared http server open. */
+  close(): Promise<void>;
+}
+
+/**
+ * @param maxMessageBytes largest socket.io message accepted on any namespace, bytes
+ *   (engine-wide: the largest live frame decides it)
+ */
+export function createSocketIo(http: HttpServer, maxMessageBytes: number): SocketIo {
+  // destroyUpgrade false: other websocket upgrades on this server belong to Colyseus.
+  const io = new IoServer(http, {
+    path: "/socket.io",
+    serveClient: false,
+    destroyUpgrade: false,
+    maxHttpBufferSize: maxMessageBytes,
+  });
+  return {
+    io,
+    close: async () => {
+      // io.close() would also close the shared http server; disconnect the sockets only.
+      for (const ns of io._nsps.values()) ns.disconnectSockets(true);
+      io.engine.close();
+    },
+  };
+}
+
+/**
+ * Admits a socket only with a valid join token (and one of `roles`, when given); the
+ * identity is kept in `socket.data.identity`. A refused socket gets a `connect_error` whose
+ * message says why.
+ */
+export function requireToken(ns: Namespace, tokens: TokenService, roles?: readonly Role[]): void {
+  ns.use((socket, next) => {
+    const token: unknown = socket.handshake.auth?.token;
+    tokens.verify(token).then(
+      (identity: Identity) => {
+        if (roles && !roles.includes(identity.role)) {
+          return next(new Error(`role ${identity.role} may not use ${ns.name}`));
+        }
+        socket.data.identity = identity;
+        next();
+      },
+      (err: unknown) => next(new Error(err instanceof AuthError ? err.message : "unauthorized")),
+    );
+  });
+}

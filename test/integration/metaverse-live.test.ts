@@ -7,7 +7,6 @@
  * refused without touching the room. Skipped only where ffmpeg is not installed.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,17 +14,8 @@ import { after, before, describe, it } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { io, type Socket } from "socket.io-client";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
-import { makeJpegFrames } from "../fixtures/video/clips.ts";
+import { makeJpegFrames, skipWithoutFfmpeg } from "../fixtures/video/clips.ts";
 import { startTestServer, type TestServer, waitForState } from "../support/server.ts";
-
-function hasFfmpeg(): boolean {
-  try {
-    execFileSync("ffmpeg", ["-version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,7 +32,7 @@ interface Reply {
 describe(
   "live camera frames into a metaverse room (socket.io /ingest)",
   {
-    skip: hasFfmpeg() ? false : "ffmpeg is not installed (apt-get install ffmpeg)",
+    skip: skipWithoutFfmpeg(),
     timeout: 120_000,
   },
   () => {

@@ -7,7 +7,6 @@
  * becomes the room's 3D asset. Skipped only where ffmpeg is not installed.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,17 +23,8 @@ import {
   RGBD_CONTENT_TYPE,
 } from "../../server/media/reconstruction/upload-format.ts";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
-import { type Clips, makeClips } from "../fixtures/video/clips.ts";
+import { type Clips, makeClips, skipWithoutFfmpeg } from "../fixtures/video/clips.ts";
 import { ReplyQueue, startTestServer, type TestServer, waitForState } from "../support/server.ts";
-
-function hasFfmpeg(): boolean {
-  try {
-    execFileSync("ffmpeg", ["-version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Two rungs with product names (the traffic agent knows them) at test sizes. */
 const LADDER = "1080p:256x128:300k,4k:512x256:800k";
@@ -42,7 +32,7 @@ const LADDER = "1080p:256x128:300k,4k:512x256:800k";
 describe(
   "metaverse scene from an uploaded clip and an RGB-D capture",
   {
-    skip: hasFfmpeg() ? false : "ffmpeg is not installed (apt-get install ffmpeg)",
+    skip: skipWithoutFfmpeg(),
     timeout: 180_000,
   },
   () => {

@@ -11,17 +11,11 @@ import type { Server as IoServer } from "socket.io";
 import { z } from "zod";
 import type { Decision } from "../agents/controller.ts";
 import type { TokenService } from "../auth/tokens.ts";
-import { requireToken } from "./socket-io.ts";
+import { requireToken, RoomId } from "./socket-io.ts";
 
 export const AGENT_NAMESPACE = "/agents";
 
-const Subscribe = z.strictObject({
-  roomId: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[\w-]+$/),
-});
+const Subscribe = z.strictObject({ roomId: RoomId });
 
 export interface AgentStreamDeps {
   tokens: TokenService;

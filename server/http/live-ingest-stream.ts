@@ -24,16 +24,12 @@ import type { LiveRendition, LiveSceneHooks } from "../media/live-scene.ts";
 import type { LiveIngest, LiveStats, LiveStreamInfo } from "../media/video/live-ingest.ts";
 import type { VideoPipeline } from "../media/video/pipeline.ts";
 import { VideoError } from "../media/video/errors.ts";
-import { requireToken } from "./socket-io.ts";
+import { requireToken, RoomId } from "./socket-io.ts";
 
 export const LIVE_NAMESPACE = "/ingest";
 
 const Start = z.strictObject({
-  room: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[\w-]+$/),
+  room: RoomId,
   /** Output frame rate, frames/s. */
   fps: z.number().min(1).max(60).optional(),
   timestamps: z.enum(["wallclock", "sequence"]).optional(),

@@ -6,8 +6,16 @@
  */
 import type { Server as HttpServer } from "node:http";
 import { type Namespace, Server as IoServer } from "socket.io";
+import { z } from "zod";
 import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
 import type { Role } from "../auth/roles.ts";
+
+/** A room id in a socket.io payload (Colyseus ids: letters, digits, `_`, `-`). */
+export const RoomId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[\w-]+$/);
 
 export interface SocketIo {
   readonly io: IoServer;

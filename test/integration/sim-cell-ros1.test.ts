@@ -59,7 +59,12 @@ async function connect(url: string, open: Ros[]): Promise<Ros> {
   return ros;
 }
 
-async function nextJointState(ros: Ros): Promise<JointStateMsg> {
+/**
+ * The first joint state sampled at or after `afterS` (wall-clock s; default now). The cell
+ * publishes every sample with its own step's state and stamp, so one published late can
+ * arrive after, say, an action result although it shows the arm before it.
+ */
+async function nextJointState(ros: Ros, afterS = Date.now() / 1000): Promise<JointStateMsg> {
   const topic = new Topic<JointStateMsg>({
     ros,
     name: "/joint_states",
@@ -67,7 +72,11 @@ async function nextJointState(ros: Ros): Promise<JointStateMsg> {
   });
   try {
     return await within(
-      new Promise<JointStateMsg>((resolve) => topic.subscribe(resolve)),
+      new Promise<JointStateMsg>((resolve) =>
+        topic.subscribe((m) => {
+          if (fromRosTime(m.header.stamp) >= afterS) resolve(m);
+        }),
+      ),
       2000,
       "a joint state",
     );

@@ -88,11 +88,20 @@ function jointStates(ros: Ros, extra: { throttle_rate?: number; compression?: st
 }
 
 /** The next joint state the cell publishes. */
-async function nextJointState(ros: Ros): Promise<JointStateMsg> {
+/**
+ * The first joint state sampled at or after `afterS` (wall-clock s; default now). The cell
+ * publishes every sample with its own step's state and stamp, so one published late can
+ * arrive after, say, an action result although it shows the arm before it.
+ */
+async function nextJointState(ros: Ros, afterS = Date.now() / 1000): Promise<JointStateMsg> {
   const topic = jointStates(ros);
   try {
     return await within(
-      new Promise<JointStateMsg>((resolve) => topic.subscribe(resolve)),
+      new Promise<JointStateMsg>((resolve) =>
+        topic.subscribe((m) => {
+          if (fromRosTime(m.header.stamp) >= afterS) resolve(m);
+        }),
+      ),
       2000,
       "a joint state",
     );

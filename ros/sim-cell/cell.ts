@@ -183,14 +183,15 @@ export class SimCellCore {
 
   /**
    * The arm at the controller step due at `atMs` (the cell's monotonic clock), stepping the
-   * controller there first if it is behind; a step older than the kept history gives the
-   * oldest kept one. Copies into `out`.
-   * @returns that step's wall-clock stamp, s since the Unix epoch
+   * controller there first if it is behind. Copies into `out`.
+   * @returns that step's wall-clock stamp, s since the Unix epoch; null when the step is
+   *   older than the kept history (a publisher that late skips the sample)
    */
-  sampleAt(atMs: number, out: ArmSample): number {
+  sampleAt(atMs: number, out: ArmSample): number | null {
     this.advance(atMs);
     const wanted = Math.floor((atMs - this.#originMs) / this.#dtMs + 1e-9);
-    const n = Math.max(0, this.#steps - HISTORY_STEPS + 1, Math.min(this.#steps, wanted));
+    const n = Math.max(0, Math.min(this.#steps, wanted));
+    if (n <= this.#steps - HISTORY_STEPS) return null;
     const dof = this.kinematics.dof;
     const at = (n % HISTORY_STEPS) * 2 * dof;
     out.positions.set(this.#history.subarray(at, at + dof));

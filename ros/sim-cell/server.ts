@@ -503,9 +503,10 @@ export class RosbridgeServer {
       this.#cell.advance(atMs);
       return;
     }
-    this.#jointStateSeq += 1;
     const sample = this.#jointSample;
     const stampS = this.#cell.sampleAt(atMs, sample);
+    if (stampS === null) return;
+    this.#jointStateSeq += 1;
     const msg = jointStateMsg(
       this.#names,
       sample.positions,

@@ -100,8 +100,8 @@ export class RosCell implements RobotCell {
   #haveState = false;
   #jogUntilMs = 0;
   #running: Running | null = null;
-  /** Checks run on every joint state (at most one per execution). */
-  readonly #stateWaiters: (() => void)[] = [];
+  /** Run on every joint state while a finished execution waits for the arm to be measured there. */
+  #onState: (() => void) | null = null;
   #lastStatus: LinkStatus = LinkStatus.Disconnected;
   readonly #statusListeners: ((s: LinkStatus) => void)[] = [];
 
@@ -354,7 +354,7 @@ export class RosCell implements RobotCell {
       this.#haveState = true;
       this.#emitStatus();
     }
-    for (const w of [...this.#stateWaiters]) w();
+    this.#onState?.();
   }
 
   /**
@@ -363,20 +363,19 @@ export class RosCell implements RobotCell {
    * whose controller settled within its own, looser goal tolerance is not held up for long.
    */
   #whenMeasuredAt(target: ArrayLike<number> | undefined, fn: () => void): void {
-    let done = false;
+    // One slot suffices: a new execution starts only after this one settled (a stop settles
+    // it at once), so a later wait may replace this one.
     const once = () => {
-      if (done) return;
-      done = true;
+      if (this.#onState !== check) return;
+      this.#onState = null;
       clearTimeout(timer);
-      const i = this.#stateWaiters.indexOf(check);
-      if (i >= 0) this.#stateWaiters.splice(i, 1);
       fn();
     };
     const check = () => {
       if (!target || maxAbsDiff(this.#m.positions, target) <= SETTLED_RAD) once();
     };
     const timer = setTimeout(once, Math.max(250, 3 * this.#link.throttleMs));
-    this.#stateWaiters.push(check);
+    this.#onState = check;
     check();
   }
 

@@ -247,7 +247,7 @@ function receiveUpload(
   return Promise.race([parsed, aborted]);
 }
 
-/** Why an upload was refused; status 0 when the client went away (nobody to answer). */
+/** Why an upload was refused. */
 interface Refusal {
   status: number;
   code: string;
@@ -353,16 +353,16 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
     }
     uploading++;
     const file = join(config.uploadsDir, `${randomUUID()}.upload`);
-    let answer: Refusal | { job: VideoJob } | null = null;
+    let answer: Refusal | { job: VideoJob } | null | undefined;
     try {
-      answer = await receiveAndQueue(req, file, multipart);
+      answer = await receiveAndQueue(req, file, multipart, room);
     } finally {
       uploading--;
       // A refused upload's file is gone before the answer leaves: nothing is kept.
       if (!answer || !("job" in answer)) await rm(file, { force: true }).catch(() => undefined);
     }
+    if (answer === null) return; // the client went away: nobody to answer
     if (!("job" in answer)) {
-      if (answer.status === 0) return; // the client went away
       if (answer.retryAfterS) res.set("Retry-After", String(answer.retryAfterS));
       return fail(res, answer.status, answer.code, answer.message);
     }
@@ -376,17 +376,21 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
     });
   });
 
-  /** Receives an upload into `file`, probes it and queues its job, or says why not. */
+  /**
+   * Receives an upload into `file`, probes it and queues its job, or says why not (null when
+   * the client went away).
+   */
   async function receiveAndQueue(
     req: Request,
     file: string,
     multipart: boolean,
-  ): Promise<Refusal | { job: VideoJob }> {
+    room: string | undefined,
+  ): Promise<Refusal | { job: VideoJob } | null> {
     let bytes: number;
     try {
       bytes = await receiveUpload(req, file, config.maxUploadBytes, multipart);
     } catch (err) {
-      if (err instanceof ClientAbortError) return refusal(0, "aborted", "client went away");
+      if (err instanceof ClientAbortError) return null;
       drain(req);
       if (err instanceof UploadTooLargeError) return refusal(413, err.code, err.message);
       if (err instanceof NoFileError) return refusal(400, "no_file", err.message);
@@ -413,7 +417,10 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
     }
     try {
       const job = pipeline.queue.enqueue({ inputPath: file, probe, deleteInput: true });
-      logger.info({ jobId: job.id, streamId: job.streamId, bytes, probe }, "video upload queued");
+      logger.info(
+        { jobId: job.id, streamId: job.streamId, room, bytes, probe },
+        "video upload queued",
+      );
       return { job };
     } catch (err) {
       if (err instanceof VideoError && err.code === "queue_full") {

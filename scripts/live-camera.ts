@@ -7,8 +7,9 @@
  *     [--url http://localhost:2567] [--token <operator token>] [--fps 30] [--size 1280x720]
  *
  * Without --token it asks the server's dev endpoint for an operator token (dev secret only).
- * Frames the server is still busy with are dropped there (back-pressure); the counts are
- * printed every 5 s.
+ * Frames the server is still busy with are dropped there (back-pressure); at most
+ * {@link MAX_IN_FLIGHT} frames are unacknowledged at a time, so a slow link drops frames here
+ * (`skipped`) instead of queueing them. The counts are printed every 5 s.
  */
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -90,7 +91,10 @@ const ffmpeg = spawn(
   ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
-const counts = { written: 0, dropped: 0, rejected: 0 };
+/** Frames sent and not yet acknowledged, at most. */
+const MAX_IN_FLIGHT = 2;
+const counts = { written: 0, dropped: 0, rejected: 0, skipped: 0 };
+let inFlight = 0;
 const EOI = Buffer.from([0xff, 0xd9]);
 let pending = Buffer.alloc(0);
 ffmpeg.stdout.on("data", (chunk: Buffer) => {
@@ -99,7 +103,13 @@ ffmpeg.stdout.on("data", (chunk: Buffer) => {
   for (let end = pending.indexOf(EOI); end >= 0; end = pending.indexOf(EOI)) {
     const frame = pending.subarray(0, end + 2);
     pending = pending.subarray(end + 2);
-    socket.emit("frame", frame, (r: { result?: keyof typeof counts }) => {
+    if (inFlight >= MAX_IN_FLIGHT) {
+      counts.skipped += 1;
+      continue;
+    }
+    inFlight += 1;
+    socket.emit("frame", frame, (r: { result?: "written" | "dropped" | "rejected" }) => {
+      inFlight -= 1;
       if (r.result) counts[r.result] += 1;
     });
   }

@@ -11,7 +11,7 @@ import type { Server as IoServer } from "socket.io";
 import { z } from "zod";
 import type { Decision } from "../agents/controller.ts";
 import type { TokenService } from "../auth/tokens.ts";
-import { requireToken, RoomId } from "./socket-io.ts";
+import { replyOf, requireToken, RoomId } from "./socket-io.ts";
 
 export const AGENT_NAMESPACE = "/agents";
 
@@ -34,7 +34,7 @@ export function attachAgentStream(io: IoServer, deps: AgentStreamDeps): AgentStr
   requireToken(ns, deps.tokens);
   ns.on("connection", (socket) => {
     socket.on("subscribe", (payload: unknown, ack?: unknown) => {
-      const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : () => undefined;
+      const reply = replyOf(ack);
       const parsed = Subscribe.safeParse(payload);
       if (!parsed.success) return reply({ ok: false, error: "subscribe needs { roomId }" });
       const decisions = deps.decisionsOf(parsed.data.roomId);

@@ -24,7 +24,7 @@ import type { LiveRendition, LiveSceneHooks } from "../media/live-scene.ts";
 import type { LiveIngest, LiveStats, LiveStreamInfo } from "../media/video/live-ingest.ts";
 import type { VideoPipeline } from "../media/video/pipeline.ts";
 import { VideoError } from "../media/video/errors.ts";
-import { requireToken, RoomId } from "./socket-io.ts";
+import { type Reply, replyOf, requireToken, RoomId } from "./socket-io.ts";
 
 export const LIVE_NAMESPACE = "/ingest";
 
@@ -44,8 +44,6 @@ export interface LiveIngestStreamDeps extends LiveSceneHooks {
   roomExists(roomId: string): boolean;
 }
 
-type Reply = (r: unknown) => void;
-
 const fail = (reply: Reply, code: string, message: string) =>
   reply({ ok: false, error: { code, message } });
 
@@ -57,6 +55,8 @@ export function attachLiveIngest(io: IoServer, deps: LiveIngestStreamDeps): void
 
   ns.on("connection", (socket: Socket) => {
     let live: { ingest: LiveIngest; info: LiveStreamInfo; announce: () => void } | null = null;
+    /** True while a `start` awaits its folders, so a second `start` cannot slip in. */
+    let starting = false;
     const log = deps.logger.child({ component: "live-ingest", socket: socket.id });
 
     socket.on("start", async (payload: unknown, ack?: unknown) => {
@@ -71,11 +71,12 @@ export function attachLiveIngest(io: IoServer, deps: LiveIngestStreamDeps): void
       }
       const { room, fps, timestamps } = parsed.data;
       if (!deps.pipeline) return fail(reply, "video_off", deps.videoOff);
-      if (live) return fail(reply, "conflict", `this socket already streams ${live.info.streamId}`);
+      if (live || starting) return fail(reply, "conflict", "this socket already streams");
       if (!deps.roomExists(room))
         return fail(reply, "unknown_room", `no metaverse room "${room}" here`);
       if (liveRooms.has(room)) return fail(reply, "conflict", `room ${room} is already live`);
       liveRooms.set(room, socket.id);
+      starting = true;
       const ingest = deps.pipeline.createLiveIngest();
       let info: LiveStreamInfo;
       try {
@@ -85,12 +86,17 @@ export function attachLiveIngest(io: IoServer, deps: LiveIngestStreamDeps): void
         });
       } catch (err) {
         liveRooms.delete(room);
+        // Releases it from the pipeline's list of live streams (its folder, if any, is not
+        // touched: it may not be this stream's).
+        void ingest.stop({ reason: "did not start" });
         log.error({ err }, "live stream did not start");
         return fail(
           reply,
           err instanceof VideoError ? err.code : "internal",
           "could not start the live stream",
         );
+      } finally {
+        starting = false;
       }
       if (!socket.connected) {
         liveRooms.delete(room);
@@ -148,8 +154,4 @@ export function attachLiveIngest(io: IoServer, deps: LiveIngestStreamDeps): void
       void live?.ingest.stop({ reason: "sender disconnected" });
     });
   });
-}
-
-function replyOf(ack: unknown): Reply {
-  return typeof ack === "function" ? (ack as Reply) : () => undefined;
 }

@@ -38,8 +38,8 @@ export function createSocketIo(http: HttpServer, maxMessageBytes: number): Socke
   return {
     io,
     close: async () => {
-      // io.close() would also close the shared http server; disconnect the sockets only.
-      for (const ns of io._nsps.values()) ns.disconnectSockets(true);
+      // io.close() would also close the shared http server; closing the engine closes every
+      // client connection, so each namespace's sockets get `disconnect`.
       io.engine.close();
     },
   };
@@ -64,4 +64,11 @@ export function requireToken(ns: Namespace, tokens: TokenService, roles?: readon
       (err: unknown) => next(new Error(err instanceof AuthError ? err.message : "unauthorized")),
     );
   });
+}
+
+/** A socket.io acknowledgement callback: the one the client passed, or a no-op. */
+export type Reply = (r: unknown) => void;
+
+export function replyOf(ack: unknown): Reply {
+  return typeof ack === "function" ? (ack as Reply) : () => undefined;
 }

@@ -1,8 +1,9 @@
 /**
  * What a live camera stream does to a metaverse room's scene: while it is live the room
  * plays it (renditions at their configured bitrates, since a live stream has no measured
- * peak yet); when it ends the room goes back to the stream it had before, and a failure is
- * shown in `scene.error`.
+ * peak yet); when it ends the room goes back to the stream it had before — unless something
+ * else (a finished clip) replaced the live stream meanwhile — and a failure is shown in
+ * `scene.error`.
  */
 import type { MetaverseSession, SceneRendition } from "./metaverse-session.ts";
 
@@ -27,14 +28,19 @@ export interface LiveSceneHooks {
   onEnded(roomId: string, streamId: string, reason: string, error: string | null): void;
 }
 
+/** What the hooks use of a room's session. */
+export type LiveSceneTarget = Pick<MetaverseSession, "scene" | "video" | "setScene">;
+
 interface Saved {
   streamId: string;
+  /** The live stream's master playlist URL. */
+  liveUrl: string;
   streamUrl: string;
   status: string;
   video: readonly SceneRendition[];
 }
 
-export function liveSceneHooks(sessions: ReadonlyMap<string, MetaverseSession>): LiveSceneHooks {
+export function liveSceneHooks(sessions: ReadonlyMap<string, LiveSceneTarget>): LiveSceneHooks {
   /** Room id → the scene it had before going live. */
   const before = new Map<string, Saved>();
   return {
@@ -43,6 +49,7 @@ export function liveSceneHooks(sessions: ReadonlyMap<string, MetaverseSession>):
       if (!session) return;
       before.set(roomId, {
         streamId: live.streamId,
+        liveUrl: live.streamUrl,
         streamUrl: session.scene.streamUrl,
         status: session.scene.status,
         video: session.video(),
@@ -63,7 +70,7 @@ export function liveSceneHooks(sessions: ReadonlyMap<string, MetaverseSession>):
       if (!saved || saved.streamId !== streamId) return;
       before.delete(roomId);
       const session = sessions.get(roomId);
-      if (!session) return;
+      if (!session || session.scene.streamUrl !== saved.liveUrl) return;
       session.setScene({
         streamUrl: saved.streamUrl,
         video: saved.video,

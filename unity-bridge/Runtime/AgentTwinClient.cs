@@ -9,23 +9,15 @@ using UnityEngine;
 
 namespace AgentTwin
 {
-    /// <summary>Where the client's link to the server stands.</summary>
-    public enum ConnectionStatus
-    {
-        Idle,
-        Connecting,
-        Connected,
-        /// <summary>The link dropped; resuming the same seat (or joining afresh) with backoff.</summary>
-        Reconnecting,
-        Disconnected,
-        /// <summary>The server refused the token; no retry until <see cref="AgentTwinClient.Connect"/>.</summary>
-        AuthFailed,
-    }
-
     /// <summary>
     /// The headset's link to an AgentTwin server: joins the <c>digital_twin</c> or
     /// <c>metaverse</c> room with a token, exposes the room and its typed state, sends commands,
     /// raises <c>ack</c> / <c>error</c> / <c>notice</c> replies, and reconnects.
+    ///
+    /// Failures are sorted before anything is retried (<see cref="ConnectionFailure"/>): a
+    /// refused token, a missing or full room and a protocol/schema mismatch end in a state of
+    /// their own (<see cref="LinkState"/>, with <see cref="FailureReason"/> for the panel) and
+    /// are never retried; only transport failures are.
     ///
     /// Reconnection has two layers. A dropped socket is first resumed by the Colyseus SDK with
     /// the room's <c>ReconnectionToken</c> (exponential backoff from
@@ -81,8 +73,11 @@ namespace AgentTwin
         [Header("Diagnostics")]
         public bool logReplies = true;
 
-        /// <summary>Raised when the status changes (main thread).</summary>
-        public event Action<ConnectionStatus> StatusChanged;
+        /// <summary>
+        /// Raised when <see cref="LinkState"/> changes, with <see cref="FailureReason"/>
+        /// (null unless the state is a failure or a retry) — main thread.
+        /// </summary>
+        public event Action<ConnectionState, string> LinkStateChanged;
         /// <summary>Raised after every join or resume, with the session id (main thread).</summary>
         public event Action<string> Joined;
         /// <summary>Raised for each <c>ack</c> (main thread).</summary>
@@ -102,15 +97,18 @@ namespace AgentTwin
         public Room<TwinState> TwinRoom { get; private set; }
         /// <summary>The joined <c>metaverse</c> room, or null.</summary>
         public Room<MetaverseState> MetaverseRoom { get; private set; }
-        public ConnectionStatus Status { get; private set; }
+        /// <summary>Where the link stands; failures other than transport ones stay until Connect().</summary>
+        public ConnectionState LinkState { get; private set; }
         /// <summary>This client's session id in the room (stable across resumes).</summary>
         public string SessionId { get; private set; }
-        /// <summary>Why the last attempt failed, for display.</summary>
-        public string LastFailure { get; private set; }
+        /// <summary>Why the last attempt failed, a sentence for display; null when connected.</summary>
+        public string FailureReason { get; private set; }
+        /// <summary>The kind of the last failure (meaningful when <see cref="FailureReason"/> is set).</summary>
+        public FailureKind LastFailureKind { get; private set; }
 
         /// <summary>
         /// The twin state, or null when not in a <c>digital_twin</c> room. It stays readable
-        /// (and stale) while the link is being resumed; check <see cref="Status"/>.
+        /// (and stale) while the link is being resumed; check <see cref="LinkState"/>.
         /// </summary>
         public TwinState TwinState
         {
@@ -128,7 +126,7 @@ namespace AgentTwin
         {
             get
             {
-                if (Status != ConnectionStatus.Connected) return false;
+                if (LinkState != ConnectionState.Connected) return false;
                 if (TwinRoom != null) return TwinRoom.Connection != null && TwinRoom.Connection.IsOpen;
                 if (MetaverseRoom != null) return MetaverseRoom.Connection != null && MetaverseRoom.Connection.IsOpen;
                 return false;
@@ -195,7 +193,7 @@ namespace AgentTwin
             _generation++;
             _leaving = true;
             LeaveRooms();
-            if (Status != ConnectionStatus.Idle) SetStatus(ConnectionStatus.Disconnected);
+            if (LinkState != ConnectionState.Idle) SetState(ConnectionState.Disconnected, null);
         }
 
         /// <summary>Leaves whatever room is joined; its late events belong to an old generation.</summary>
@@ -212,7 +210,7 @@ namespace AgentTwin
 
         private async Task JoinLoop(int generation)
         {
-            SetStatus(ConnectionStatus.Connecting);
+            SetState(ConnectionState.Connecting, null);
             int attempt = 0;
             while (generation == _generation)
             {
@@ -220,27 +218,42 @@ namespace AgentTwin
                 {
                     if (Client == null || attempt == 0) Client = new Client(serverUrl);
                     if (string.IsNullOrEmpty(token) && requestDevToken) token = await FetchDevToken(Client);
-                    Client.Auth.Token = token;
+                    // Http.AuthToken is sent as `Authorization: Bearer` on matchmaking and as
+                    // `_authToken` on the room socket; the server's onAuth reads either.
+                    Client.Http.AuthToken = token;
                     await JoinOnce(generation);
                     return;
                 }
                 catch (Exception e)
                 {
                     if (generation != _generation) return;
-                    LastFailure = e.Message;
-                    if (IsAuthFailure(e))
-                    {
-                        Debug.LogError("[AgentTwin] the server refused the token: " + e.Message, this);
-                        SetStatus(ConnectionStatus.AuthFailed);
-                        return;
-                    }
+                    if (!Fail(e, "join")) return;
                     attempt++;
                     int delayMs = BackoffMs(attempt);
                     Debug.LogWarning("[AgentTwin] join failed (" + e.Message + "); retrying in " + delayMs + " ms", this);
-                    SetStatus(attempt == 1 && Status == ConnectionStatus.Connecting ? ConnectionStatus.Connecting : ConnectionStatus.Reconnecting);
                     await Task.Delay(delayMs);
                 }
             }
+        }
+
+        /// <summary>
+        /// Records a failed join / resume. Returns true when it is a transport failure worth
+        /// retrying (state Reconnecting); false when it is final (auth, room, protocol), in
+        /// which case the state says which and nothing is retried until <see cref="Connect"/>.
+        /// </summary>
+        private bool Fail(Exception e, string what)
+        {
+            FailureKind kind = ConnectionFailure.Classify(e);
+            string reason = ConnectionFailure.Describe(kind, e.Message);
+            LastFailureKind = kind;
+            if (kind == FailureKind.Transport)
+            {
+                SetState(ConnectionState.Reconnecting, reason);
+                return true;
+            }
+            Debug.LogError("[AgentTwin] " + what + " refused: " + reason, this);
+            SetState(ConnectionFailure.StateFor(kind), reason);
+            return false;
         }
 
         private async Task JoinOnce(int generation)
@@ -264,7 +277,7 @@ namespace AgentTwin
         /// <summary>Resumes the dropped seat with its token; then, if allowed, joins afresh.</summary>
         private async Task ResumeLoop(int generation, ReconnectionToken resumeToken)
         {
-            SetStatus(ConnectionStatus.Reconnecting);
+            SetState(ConnectionState.Reconnecting, FailureReason);
             DateTime deadline = DateTime.UtcNow.AddSeconds(resumeWindowS);
             int attempt = 0;
             while (generation == _generation && resumeToken != null && DateTime.UtcNow < deadline)
@@ -280,7 +293,17 @@ namespace AgentTwin
                 }
                 catch (Exception e)
                 {
-                    LastFailure = e.Message;
+                    if (generation != _generation) return;
+                    FailureKind kind = ConnectionFailure.Classify(e);
+                    // An expired or unknown seat is not the end: the room may still be there,
+                    // so fall through to a fresh join below. Auth and protocol failures are.
+                    if (kind == FailureKind.Auth || kind == FailureKind.ProtocolMismatch)
+                    {
+                        Fail(e, "resume");
+                        return;
+                    }
+                    if (kind != FailureKind.Transport) break;
+                    Fail(e, "resume");
                     Debug.LogWarning("[AgentTwin] resume attempt " + attempt + " failed: " + e.Message, this);
                 }
             }
@@ -292,7 +315,7 @@ namespace AgentTwin
             }
             else
             {
-                SetStatus(ConnectionStatus.Disconnected);
+                SetState(ConnectionState.Disconnected, "The seat was lost and rejoining is off");
             }
         }
 
@@ -342,16 +365,16 @@ namespace AgentTwin
             {
                 SessionId = sessionId;
                 _resumeToken = resumeToken;
-                LastFailure = null;
-                SetStatus(ConnectionStatus.Connected);
+                SetState(ConnectionState.Connected, null);
                 Joined?.Invoke(sessionId);
             });
         }
 
         private void ConfigureReconnection(ReconnectionOptions options)
         {
+            // The SDK resumes a dropped socket itself (there is no switch to turn that off in
+            // 0.17); these settings only shape its backoff and its send buffer.
             if (options == null) return;
-            options.Enabled = true;
             options.MinDelay = Mathf.RoundToInt(reconnectMinDelayS * 1000f);
             options.MaxDelay = Mathf.RoundToInt(Mathf.Max(reconnectMinDelayS, reconnectMaxDelayS) * 1000f);
             options.Delay = options.MinDelay;
@@ -366,14 +389,15 @@ namespace AgentTwin
         {
             if (generation != _generation) return;
             Debug.LogWarning("[AgentTwin] link dropped (" + code + "); resuming", this);
-            SetStatus(ConnectionStatus.Reconnecting);
+            LastFailureKind = FailureKind.Transport;
+            SetState(ConnectionState.Reconnecting, ConnectionFailure.Describe(FailureKind.Transport, "close code " + code));
         }
 
         private void HandleSdkResumed(int generation, ReconnectionToken resumeToken)
         {
             if (generation != _generation) return;
             _resumeToken = resumeToken;
-            SetStatus(ConnectionStatus.Connected);
+            SetState(ConnectionState.Connected, null);
             Joined?.Invoke(SessionId);
         }
 
@@ -385,7 +409,7 @@ namespace AgentTwin
             if (code == (int)CloseCode.CONSENTED)
             {
                 // The server removed us on purpose (kicked, room disposed): do not fight it.
-                SetStatus(ConnectionStatus.Disconnected);
+                SetState(ConnectionState.Disconnected, "The server closed the session");
                 return;
             }
             ReconnectionToken t = resumeToken ?? _resumeToken;
@@ -393,7 +417,7 @@ namespace AgentTwin
             Debug.LogWarning("[AgentTwin] left the room (" + code + ")" + (seatKept ? "; resuming the seat" : "; joining afresh"), this);
             if (seatKept) Observe(ResumeLoop(generation, t));
             else if (rejoinWhenSeatLost) Observe(JoinLoop(generation));
-            else SetStatus(ConnectionStatus.Disconnected);
+            else SetState(ConnectionState.Disconnected, "The link dropped and rejoining is off");
         }
 
         // ---------------------------------------------------------------------------------
@@ -484,36 +508,25 @@ namespace AgentTwin
             return response.token;
         }
 
-        private static bool IsAuthFailure(Exception e)
-        {
-            var http = e as HttpException;
-            if (http != null) return http.StatusCode == 401 || http.StatusCode == 403;
-            var mm = e as MatchMakeException;
-            if (mm != null) return mm.Code == 401 || mm.Code == 403 || mm.Code == 4215;
-            return e.InnerException != null && IsAuthFailure(e.InnerException);
-        }
-
-        /// <summary>Exponential backoff with jitter (50–100 % of the step), ms.</summary>
+        /// <summary>Capped exponential backoff with jitter, ms (see <see cref="Backoff"/>).</summary>
         private int BackoffMs(int attempt)
         {
-            double min = Math.Max(0.05, reconnectMinDelayS) * 1000.0;
-            double max = Math.Max(min, reconnectMaxDelayS * 1000.0);
-            double step = Math.Min(max, min * Math.Pow(2, Math.Min(attempt - 1, 16)));
-            double jitter;
-            lock (_jitter) jitter = 0.5 + 0.5 * _jitter.NextDouble();
-            return (int)Math.Max(min, step * jitter);
+            double unit;
+            lock (_jitter) unit = _jitter.NextDouble();
+            return Backoff.DelayMs(attempt, reconnectMinDelayS, reconnectMaxDelayS, unit);
         }
 
-        private void SetStatus(ConnectionStatus status)
+        private void SetState(ConnectionState state, string reason)
         {
             if (!IsMainThread())
             {
-                OnMain(() => SetStatus(status));
+                OnMain(() => SetState(state, reason));
                 return;
             }
-            if (Status == status) return;
-            Status = status;
-            StatusChanged?.Invoke(status);
+            if (LinkState == state && FailureReason == reason) return;
+            LinkState = state;
+            FailureReason = reason;
+            LinkStateChanged?.Invoke(state, reason);
         }
 
         private void RaiseTwinPatched(TwinState state)

@@ -58,7 +58,7 @@ public class TwinViewerHud : MonoBehaviour
     {
         if (panel == null || client == null || Time.unscaledTime < _nextRefresh) return;
         _nextRefresh = Time.unscaledTime + 1f / refreshHz;
-        string text = "link: " + client.Status;
+        string text = "link: " + client.LinkState + (client.FailureReason != null ? " — " + client.FailureReason : "");
         TwinState state = client.TwinState;
         if (state != null && state.robot != null)
         {

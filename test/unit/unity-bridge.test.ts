@@ -65,15 +65,15 @@ function mcs(args: string[]) {
 
 describe("Unity bridge: generated C# schema", () => {
   const expected = join(TMP, "schema");
-  let cache: string[] | undefined;
+  let cache: Promise<string[]> | undefined;
   /** A fresh run of the generator (once per file). */
   const fresh = () => (cache ??= generateSchema(expected));
 
-  it("matches a fresh run of schema-codegen (run `npm run codegen:unity` after a schema change)", () => {
+  it("matches a fresh run of schema-codegen (run `npm run codegen:unity` after a schema change)", async () => {
     const committed = readdirSync(SCHEMA_OUT)
       .filter((f) => f.endsWith(".cs"))
       .sort();
-    const generated = fresh();
+    const generated = await fresh();
     assert.deepEqual(committed, generated, "set of generated classes");
     for (const file of generated) {
       const want = readFileSync(join(expected, file));
@@ -82,7 +82,7 @@ describe("Unity bridge: generated C# schema", () => {
     }
   });
 
-  it("has one class per schema of the twin and metaverse rooms, in namespace AgentTwin.Schema", () => {
+  it("has one class per schema of the twin and metaverse rooms, in namespace AgentTwin.Schema", async () => {
     const names = new Set(
       [...Object.entries(twinSchema), ...Object.entries(metaverseSchema)]
         .filter(([, value]) => typeof value === "function")
@@ -90,7 +90,7 @@ describe("Unity bridge: generated C# schema", () => {
     );
     assert.ok(names.has("TwinState") && names.has("MetaverseState"), "schema modules exported");
     assert.deepEqual(
-      fresh(),
+      await fresh(),
       [...names].sort().map((n) => `${n}.cs`),
     );
     for (const name of names) {

@@ -2,26 +2,32 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class AgentPanelState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public AgentPanelState() { }
-
-		[global::Colyseus.Schema.Type(0, "string")]
+public AgentPanelState() { }
+		[Type(0, "string")]
 		public string agents = "";
 
-		[global::Colyseus.Schema.Type(1, "string")]
+		[Type(1, "string")]
 		public string wantedRung = "";
 
-		[global::Colyseus.Schema.Type(2, "ref", typeof(AllocationState))]
-		public AllocationState allocation = null;
+		[Type(2, "ref", typeof(AllocationState))]
+		public AllocationState allocation = new AllocationState();
 
-		[global::Colyseus.Schema.Type(3, "array", typeof(global::Colyseus.Schema.ArraySchema<DecisionState>))]
-		public global::Colyseus.Schema.ArraySchema<DecisionState> decisions = new global::Colyseus.Schema.ArraySchema<DecisionState>();
+		[Type(3, "array", typeof(ArraySchema<DecisionState>))]
+		public ArraySchema<DecisionState> decisions = new ArraySchema<DecisionState>();
 	}
 }

@@ -2,38 +2,44 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class DecisionState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public DecisionState() { }
-
-		[global::Colyseus.Schema.Type(0, "string")]
+public DecisionState() { }
+		[Type(0, "string")]
 		public string id = "";
 
-		[global::Colyseus.Schema.Type(1, "string")]
+		[Type(1, "string")]
 		public string task = "";
 
-		[global::Colyseus.Schema.Type(2, "string")]
+		[Type(2, "string")]
 		public string trigger = "";
 
-		[global::Colyseus.Schema.Type(3, "string")]
+		[Type(3, "string")]
 		public string summary = "";
 
-		[global::Colyseus.Schema.Type(4, "string")]
+		[Type(4, "string")]
 		public string agents = "";
 
-		[global::Colyseus.Schema.Type(5, "boolean")]
-		public bool applied = false;
+		[Type(5, "boolean")]
+		public bool applied = default(bool);
 
-		[global::Colyseus.Schema.Type(6, "float32")]
-		public double latencyMs = 0;
+		[Type(6, "float32")]
+		public float latencyMs = default(float);
 
-		[global::Colyseus.Schema.Type(7, "float64")]
-		public double atMs = 0;
+		[Type(7, "float64")]
+		public double atMs = default(double);
 	}
 }

@@ -2,32 +2,38 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class GoalState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public GoalState() { }
-
-		[global::Colyseus.Schema.Type(0, "string")]
+public GoalState() { }
+		[Type(0, "string")]
 		public string kind = "";
 
-		[global::Colyseus.Schema.Type(1, "array", typeof(global::Colyseus.Schema.ArraySchema<double>), "float32")]
-		public global::Colyseus.Schema.ArraySchema<double> positions = new global::Colyseus.Schema.ArraySchema<double>();
+		[Type(1, "array", typeof(ArraySchema<float>), "float32")]
+		public ArraySchema<float> positions = new ArraySchema<float>();
 
-		[global::Colyseus.Schema.Type(2, "ref", typeof(PoseState))]
-		public PoseState pose = null;
+		[Type(2, "ref", typeof(PoseState))]
+		public PoseState pose = new PoseState();
 
-		[global::Colyseus.Schema.Type(3, "boolean")]
-		public bool valid = false;
+		[Type(3, "boolean")]
+		public bool valid = default(bool);
 
-		[global::Colyseus.Schema.Type(4, "string")]
+		[Type(4, "string")]
 		public string reason = "";
 
-		[global::Colyseus.Schema.Type(5, "string")]
+		[Type(5, "string")]
 		public string setBy = "";
 	}
 }

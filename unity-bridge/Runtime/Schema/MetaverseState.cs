@@ -2,23 +2,29 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class MetaverseState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public MetaverseState() { }
+public MetaverseState() { }
+		[Type(0, "ref", typeof(SceneState))]
+		public SceneState scene = new SceneState();
 
-		[global::Colyseus.Schema.Type(0, "ref", typeof(SceneState))]
-		public SceneState scene = null;
+		[Type(1, "map", typeof(MapSchema<ParticipantState>))]
+		public MapSchema<ParticipantState> participants = new MapSchema<ParticipantState>();
 
-		[global::Colyseus.Schema.Type(1, "map", typeof(global::Colyseus.Schema.MapSchema<ParticipantState>))]
-		public global::Colyseus.Schema.MapSchema<ParticipantState> participants = new global::Colyseus.Schema.MapSchema<ParticipantState>();
-
-		[global::Colyseus.Schema.Type(2, "ref", typeof(AgentPanelState))]
-		public AgentPanelState agents = null;
+		[Type(2, "ref", typeof(AgentPanelState))]
+		public AgentPanelState agents = new AgentPanelState();
 	}
 }

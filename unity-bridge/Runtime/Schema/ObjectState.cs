@@ -2,38 +2,44 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class ObjectState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public ObjectState() { }
-
-		[global::Colyseus.Schema.Type(0, "string")]
+public ObjectState() { }
+		[Type(0, "string")]
 		public string id = "";
 
-		[global::Colyseus.Schema.Type(1, "string")]
+		[Type(1, "string")]
 		public string shape = "";
 
-		[global::Colyseus.Schema.Type(2, "ref", typeof(Vec3State))]
-		public Vec3State size = null;
+		[Type(2, "ref", typeof(Vec3State))]
+		public Vec3State size = new Vec3State();
 
-		[global::Colyseus.Schema.Type(3, "ref", typeof(PoseState))]
-		public PoseState pose = null;
+		[Type(3, "ref", typeof(PoseState))]
+		public PoseState pose = new PoseState();
 
-		[global::Colyseus.Schema.Type(4, "boolean")]
-		public bool dynamic = false;
+		[Type(4, "boolean")]
+		public bool dynamic = default(bool);
 
-		[global::Colyseus.Schema.Type(5, "boolean")]
-		public bool @virtual = false;
+		[Type(5, "boolean")]
+		public bool @virtual = default(bool);
 
-		[global::Colyseus.Schema.Type(6, "string")]
+		[Type(6, "string")]
 		public string color = "";
 
-		[global::Colyseus.Schema.Type(7, "string")]
+		[Type(7, "string")]
 		public string heldBy = "";
 	}
 }

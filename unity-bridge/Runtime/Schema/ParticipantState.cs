@@ -2,38 +2,44 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class ParticipantState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public ParticipantState() { }
-
-		[global::Colyseus.Schema.Type(0, "string")]
+public ParticipantState() { }
+		[Type(0, "string")]
 		public string name = "";
 
-		[global::Colyseus.Schema.Type(1, "string")]
+		[Type(1, "string")]
 		public string role = "";
 
-		[global::Colyseus.Schema.Type(2, "boolean")]
-		public bool connected = false;
+		[Type(2, "boolean")]
+		public bool connected = default(bool);
 
-		[global::Colyseus.Schema.Type(3, "ref", typeof(PoseState))]
-		public PoseState head = null;
+		[Type(3, "ref", typeof(PoseState))]
+		public PoseState head = new PoseState();
 
-		[global::Colyseus.Schema.Type(4, "ref", typeof(PoseState))]
-		public PoseState left = null;
+		[Type(4, "ref", typeof(PoseState))]
+		public PoseState left = new PoseState();
 
-		[global::Colyseus.Schema.Type(5, "ref", typeof(PoseState))]
-		public PoseState right = null;
+		[Type(5, "ref", typeof(PoseState))]
+		public PoseState right = new PoseState();
 
-		[global::Colyseus.Schema.Type(6, "ref", typeof(StreamState))]
-		public StreamState stream = null;
+		[Type(6, "ref", typeof(StreamState))]
+		public StreamState stream = new StreamState();
 
-		[global::Colyseus.Schema.Type(7, "ref", typeof(QoeState))]
-		public QoeState qoe = null;
+		[Type(7, "ref", typeof(QoeState))]
+		public QoeState qoe = new QoeState();
 	}
 }

@@ -2,20 +2,26 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class PoseState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public PoseState() { }
+public PoseState() { }
+		[Type(0, "ref", typeof(Vec3State))]
+		public Vec3State position = new Vec3State();
 
-		[global::Colyseus.Schema.Type(0, "ref", typeof(Vec3State))]
-		public Vec3State position = null;
-
-		[global::Colyseus.Schema.Type(1, "ref", typeof(QuatState))]
-		public QuatState orientation = null;
+		[Type(1, "ref", typeof(QuatState))]
+		public QuatState orientation = new QuatState();
 	}
 }

@@ -2,44 +2,50 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class RobotState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public RobotState() { }
+public RobotState() { }
+		[Type(0, "array", typeof(ArraySchema<JointState>))]
+		public ArraySchema<JointState> joints = new ArraySchema<JointState>();
 
-		[global::Colyseus.Schema.Type(0, "array", typeof(global::Colyseus.Schema.ArraySchema<JointState>))]
-		public global::Colyseus.Schema.ArraySchema<JointState> joints = new global::Colyseus.Schema.ArraySchema<JointState>();
+		[Type(1, "float32")]
+		public float gripper = default(float);
 
-		[global::Colyseus.Schema.Type(1, "float32")]
-		public double gripper = 0;
+		[Type(2, "ref", typeof(PoseState))]
+		public PoseState tcp = new PoseState();
 
-		[global::Colyseus.Schema.Type(2, "ref", typeof(PoseState))]
-		public PoseState tcp = null;
-
-		[global::Colyseus.Schema.Type(3, "string")]
+		[Type(3, "string")]
 		public string mode = "";
 
-		[global::Colyseus.Schema.Type(4, "string")]
+		[Type(4, "string")]
 		public string link = "";
 
-		[global::Colyseus.Schema.Type(5, "string")]
+		[Type(5, "string")]
 		public string activePlanId = "";
 
-		[global::Colyseus.Schema.Type(6, "float32")]
-		public double progress = 0;
+		[Type(6, "float32")]
+		public float progress = default(float);
 
-		[global::Colyseus.Schema.Type(7, "float64")]
-		public double stamp = 0;
+		[Type(7, "float64")]
+		public double stamp = default(double);
 
-		[global::Colyseus.Schema.Type(8, "string")]
+		[Type(8, "string")]
 		public string cell = "";
 
-		[global::Colyseus.Schema.Type(9, "float32")]
-		public double deviation = 0;
+		[Type(9, "float32")]
+		public float deviation = default(float);
 	}
 }

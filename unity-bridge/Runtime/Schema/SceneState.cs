@@ -2,32 +2,38 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class SceneState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public SceneState() { }
+public SceneState() { }
+		[Type(0, "uint32")]
+		public uint version = default(uint);
 
-		[global::Colyseus.Schema.Type(0, "uint32")]
-		public uint version = 0;
-
-		[global::Colyseus.Schema.Type(1, "string")]
+		[Type(1, "string")]
 		public string assetUrl = "";
 
-		[global::Colyseus.Schema.Type(2, "string")]
+		[Type(2, "string")]
 		public string streamUrl = "";
 
-		[global::Colyseus.Schema.Type(3, "string")]
+		[Type(3, "string")]
 		public string renditions = "";
 
-		[global::Colyseus.Schema.Type(4, "string")]
-		public string status = "idle";
+		[Type(4, "string")]
+		public string status = "";
 
-		[global::Colyseus.Schema.Type(5, "string")]
+		[Type(5, "string")]
 		public string error = "";
 	}
 }

@@ -2,35 +2,41 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class StreamState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public StreamState() { }
-
-		[global::Colyseus.Schema.Type(0, "string")]
+public StreamState() { }
+		[Type(0, "string")]
 		public string rendition = "";
 
-		[global::Colyseus.Schema.Type(1, "string")]
+		[Type(1, "string")]
 		public string playlistUrl = "";
 
-		[global::Colyseus.Schema.Type(2, "float64")]
-		public double bitrateBps = 0;
+		[Type(2, "float64")]
+		public double bitrateBps = default(double);
 
-		[global::Colyseus.Schema.Type(3, "string")]
+		[Type(3, "string")]
 		public string bands = "";
 
-		[global::Colyseus.Schema.Type(4, "float64")]
-		public double reservedBps = 0;
+		[Type(4, "float64")]
+		public double reservedBps = default(double);
 
-		[global::Colyseus.Schema.Type(5, "string")]
+		[Type(5, "string")]
 		public string wantedRendition = "";
 
-		[global::Colyseus.Schema.Type(6, "string")]
+		[Type(6, "string")]
 		public string reason = "";
 	}
 }

@@ -2,32 +2,38 @@
 // THIS FILE HAS BEEN GENERATED AUTOMATICALLY
 // DO NOT CHANGE IT MANUALLY UNLESS YOU KNOW WHAT YOU'RE DOING
 // 
-// GENERATED USING @colyseus/schema 5.0.34
+// GENERATED USING @colyseus/schema 4.0.31
+// Post-processed by scripts/codegen-unity.ts: base class qualified, field types = the
+// Colyseus Unity SDK 0.17 decoder's, collections and children start empty, keywords escaped.
 // 
+
+using Colyseus.Schema;
+#if UNITY_5_3_OR_NEWER
+using UnityEngine.Scripting;
+#endif
 
 namespace AgentTwin.Schema {
 	public partial class TwinState : global::Colyseus.Schema.Schema {
 #if UNITY_5_3_OR_NEWER
-		[global::UnityEngine.Scripting.Preserve]
+[Preserve]
 #endif
-		public TwinState() { }
+public TwinState() { }
+		[Type(0, "ref", typeof(RobotState))]
+		public RobotState robot = new RobotState();
 
-		[global::Colyseus.Schema.Type(0, "ref", typeof(RobotState))]
-		public RobotState robot = null;
+		[Type(1, "map", typeof(MapSchema<ObjectState>))]
+		public MapSchema<ObjectState> objects = new MapSchema<ObjectState>();
 
-		[global::Colyseus.Schema.Type(1, "map", typeof(global::Colyseus.Schema.MapSchema<ObjectState>))]
-		public global::Colyseus.Schema.MapSchema<ObjectState> objects = new global::Colyseus.Schema.MapSchema<ObjectState>();
+		[Type(2, "map", typeof(MapSchema<OperatorState>))]
+		public MapSchema<OperatorState> operators = new MapSchema<OperatorState>();
 
-		[global::Colyseus.Schema.Type(2, "map", typeof(global::Colyseus.Schema.MapSchema<OperatorState>))]
-		public global::Colyseus.Schema.MapSchema<OperatorState> operators = new global::Colyseus.Schema.MapSchema<OperatorState>();
+		[Type(3, "map", typeof(MapSchema<PlanState>))]
+		public MapSchema<PlanState> plans = new MapSchema<PlanState>();
 
-		[global::Colyseus.Schema.Type(3, "map", typeof(global::Colyseus.Schema.MapSchema<PlanState>))]
-		public global::Colyseus.Schema.MapSchema<PlanState> plans = new global::Colyseus.Schema.MapSchema<PlanState>();
+		[Type(4, "ref", typeof(GoalState))]
+		public GoalState goal = new GoalState();
 
-		[global::Colyseus.Schema.Type(4, "ref", typeof(GoalState))]
-		public GoalState goal = null;
-
-		[global::Colyseus.Schema.Type(5, "ref", typeof(AgentPanelState))]
-		public AgentPanelState agents = null;
+		[Type(5, "ref", typeof(AgentPanelState))]
+		public AgentPanelState agents = new AgentPanelState();
 	}
 }

@@ -3,7 +3,7 @@
  * shares matchmaking through Redis — `@colyseus/redis-presence` (pub/sub for remote room
  * calls and per-process channels, counters) and `@colyseus/redis-driver` (the room listing).
  *
- * How a client reaches a room on another process (Colyseus 0.18): a matchmaking request
+ * How a client reaches a room on another process (Colyseus 0.17): a matchmaking request
  * (`POST /matchmake/joinOrCreate|joinById|create/...`) may arrive at any process. That
  * process looks the room up in the shared listing, or creates it on the process with the
  * fewest rooms (an IPC request over the presence's `p:<processId>` channel), then reserves a
@@ -14,7 +14,7 @@
  * headsets can reach: `PUBLIC_ADDRESS`, or `HOST:PORT` when HOST is a concrete address.
  */
 import { hostname } from "node:os";
-import type { IRoomCache, MatchMakerDriver, Presence } from "@colyseus/core";
+import type { MatchMakerDriver, Presence } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import type { Logger } from "pino";
@@ -55,7 +55,7 @@ export async function openScaleOut(
   if (redisUrl === undefined) return null;
   const redisLabel = maskPassword(redisUrl);
   const presence = new RedisPresence(redisUrl);
-  const driver = completeDriver(new RedisDriver(redisUrl));
+  const driver = new RedisDriver(redisUrl);
   try {
     await withTimeout(presence.exists("agenttwin:probe"), REDIS_CONNECT_TIMEOUT_MS);
   } catch (err) {
@@ -87,27 +87,6 @@ function maskPassword(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = "***";
   return u.toString();
-}
-
-/**
- * Colyseus 0.18's matchmaker also calls `findByIds` (restoring listings after a health
- * check swept this process, and user-session lookups); `@colyseus/redis-driver` before 0.18
- * lacks it. Supplies it through `findOne` when missing; a 0.18 driver is returned as is.
- */
-function completeDriver(driver: Omit<MatchMakerDriver, "findByIds">): MatchMakerDriver {
-  if (hasFindByIds(driver)) return driver;
-  return Object.assign(driver, {
-    async findByIds(roomIds: string[]): Promise<Map<string, IRoomCache>> {
-      const found = await Promise.all(roomIds.map((roomId) => driver.findOne({ roomId })));
-      const out = new Map<string, IRoomCache>();
-      for (const room of found) if (room) out.set(room.roomId, room);
-      return out;
-    },
-  });
-}
-
-function hasFindByIds(driver: Omit<MatchMakerDriver, "findByIds">): driver is MatchMakerDriver {
-  return typeof (driver as Partial<MatchMakerDriver>).findByIds === "function";
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

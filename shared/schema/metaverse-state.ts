@@ -4,26 +4,26 @@
  * decided. Poses in the `world` frame (z up, metres). Add fields at the end of a structure
  * so older clients keep decoding. The Unity bridge's C# classes are generated from here.
  */
-import { schema, t, type SchemaType } from "@colyseus/schema";
+import { schema, type SchemaType } from "@colyseus/schema";
 import { AgentPanelState, PoseState } from "./twin-state.ts";
 
 /** What one headset is told to play, and why. */
 export const StreamState = schema(
   {
     /** Rendition (rung) to play, e.g. `4k`; "" when there is no video. */
-    rendition: t.string().default(""),
+    rendition: { type: "string", default: "" },
     /** Playlist of that rendition (relative URL on this server). */
-    playlistUrl: t.string().default(""),
+    playlistUrl: { type: "string", default: "" },
     /** Nominal bitrate of the rendition, bit/s. */
-    bitrateBps: t.float64().default(0),
+    bitrateBps: { type: "float64", default: 0 },
     /** Downlink bands allocated to this headset, comma separated. */
-    bands: t.string().default(""),
+    bands: { type: "string", default: "" },
     /** Bandwidth share reserved, bit/s. */
-    reservedBps: t.float64().default(0),
+    reservedBps: { type: "float64", default: 0 },
     /** Rung the user asked for (the agents may grant less), or "". */
-    wantedRendition: t.string().default(""),
+    wantedRendition: { type: "string", default: "" },
     /** Why the rendition is what it is (the latest decision's summary). */
-    reason: t.string().default(""),
+    reason: { type: "string", default: "" },
   },
   "StreamState",
 );
@@ -33,13 +33,13 @@ export type StreamState = SchemaType<typeof StreamState>;
 export const QoeState = schema(
   {
     /** Seconds of video buffered. */
-    bufferS: t.float32().default(0),
+    bufferS: { type: "float32", default: 0 },
     /** Measured download throughput, bit/s. */
-    throughputBps: t.float64().default(0),
+    throughputBps: { type: "float64", default: 0 },
     /** Stalls since joining. */
-    stalls: t.uint32().default(0),
+    stalls: { type: "uint32", default: 0 },
     /** ms since the Unix epoch. */
-    atMs: t.float64().default(0),
+    atMs: { type: "float64", default: 0 },
   },
   "QoeState",
 );
@@ -48,10 +48,10 @@ export type QoeState = SchemaType<typeof QoeState>;
 /** A person in the 360° scene. */
 export const ParticipantState = schema(
   {
-    name: t.string().default(""),
+    name: { type: "string", default: "" },
     /** operator | observer */
-    role: t.string().default(""),
-    connected: t.boolean().default(false),
+    role: { type: "string", default: "" },
+    connected: { type: "boolean", default: false },
     head: PoseState,
     left: PoseState,
     right: PoseState,
@@ -66,17 +66,17 @@ export type ParticipantState = SchemaType<typeof ParticipantState>;
 export const SceneState = schema(
   {
     /** Bumped whenever the asset or the stream changes. */
-    version: t.uint32().default(0),
+    version: { type: "uint32", default: 0 },
     /** GLB of the reconstructed scene (relative URL), or "". */
-    assetUrl: t.string().default(""),
+    assetUrl: { type: "string", default: "" },
     /** HLS master playlist of the 360° video (relative URL), or "". */
-    streamUrl: t.string().default(""),
+    streamUrl: { type: "string", default: "" },
     /** Renditions the stream offers, comma separated, lowest first. */
-    renditions: t.string().default(""),
+    renditions: { type: "string", default: "" },
     /** idle | ingesting | transcoding | reconstructing | ready | failed */
-    status: t.string().default("idle"),
+    status: { type: "string", default: "idle" },
     /** Why the last job failed (the previous scene stays), or "". */
-    error: t.string().default(""),
+    error: { type: "string", default: "" },
   },
   "SceneState",
 );
@@ -86,7 +86,7 @@ export const MetaverseState = schema(
   {
     scene: SceneState,
     /** Keyed by Colyseus sessionId. */
-    participants: t.map(ParticipantState),
+    participants: { map: ParticipantState },
     agents: AgentPanelState,
   },
   "MetaverseState",

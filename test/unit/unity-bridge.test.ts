@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import {
+  DECODER_TYPES,
   generateSchema,
   metaProblems,
   PACKAGE_DIR,
@@ -105,6 +106,37 @@ describe("Unity bridge: generated C# schema", () => {
     assert.match(robot, /ArraySchema<JointState> joints/);
     assert.match(robot, /Type\(7, "float64"\)\]\s+public double stamp/);
   });
+
+  it("declares every field as the type the Unity SDK 0.17 decoder produces for its wire type", () => {
+    let checked = 0;
+    for (const file of readdirSync(SCHEMA_OUT).filter((f) => f.endsWith(".cs"))) {
+      const text = readFileSync(join(SCHEMA_OUT, file), "utf8");
+      for (const m of text.matchAll(/\[Type\(\d+, "(\w+)"\)\]\s+public (\S+) /g)) {
+        const [, wire, cs] = m as unknown as [string, string, string];
+        assert.equal(cs, DECODER_TYPES[wire], `${file}: ${wire} field declared ${cs}`);
+        checked++;
+      }
+      const coll =
+        /\[Type\(\d+, "(?:array|map)", typeof\((?:Array|Map)Schema<(\w+)>\), "(\w+)"\)\]/g;
+      for (const m of text.matchAll(coll)) {
+        const [, elem, wire] = m as unknown as [string, string, string];
+        assert.equal(
+          elem,
+          DECODER_TYPES[wire],
+          `${file}: collection of ${wire} declared <${elem}>`,
+        );
+        checked++;
+      }
+    }
+    assert.ok(checked > 50, `checked ${checked} fields`);
+    const plan = readFileSync(join(SCHEMA_OUT, "PlanState.cs"), "utf8");
+    assert.match(plan, /public ArraySchema<float> preview = /);
+    assert.match(plan, /public ArraySchema<float> previewTcp = /);
+    assert.match(
+      readFileSync(join(SCHEMA_OUT, "GoalState.cs"), "utf8"),
+      /ArraySchema<float> positions/,
+    );
+  });
 });
 
 describe("Unity bridge: UPM package", () => {
@@ -114,20 +146,31 @@ describe("Unity bridge: UPM package", () => {
     unity: string;
     dependencies: Record<string, string>;
     samples: { path: string }[];
+    documentationUrl: string;
+    changelogUrl: string;
+    licensesUrl: string;
   };
 
   it("manifest names the package, Unity 2022.3 and its dependencies", () => {
     assert.equal(manifest.name, PACKAGE_NAME);
     assert.match(manifest.version, /^\d+\.\d+\.\d+$/);
     assert.equal(manifest.unity, "2022.3");
-    for (const dep of [
-      "io.colyseus.sdk",
-      "com.unity.xr.interaction.toolkit",
+    // Every declared dependency is referenced by an asmdef (packages) or used by the
+    // runtime code (engine modules: ArticulationBody, VideoPlayer); nothing else is declared.
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), [
       "com.unity.inputsystem",
-      "com.unity.modules.video",
       "com.unity.modules.physics",
-    ]) {
-      assert.ok(manifest.dependencies[dep], `dependency ${dep}`);
+      "com.unity.modules.video",
+      "com.unity.test-framework",
+      "io.colyseus.sdk",
+    ]);
+    // The Colyseus Unity SDK release the stubs in ci~/stubs mirror (0.17.x).
+    assert.match(manifest.dependencies["io.colyseus.sdk"] ?? "", /^0\.17\.\d+$/);
+    for (const url of [manifest.documentationUrl, manifest.changelogUrl, manifest.licensesUrl]) {
+      assert.match(url, /^https:\/\//);
+    }
+    for (const file of ["CHANGELOG.md", "LICENSE.md", "Documentation~/index.md"]) {
+      assert.ok(existsSync(join(PACKAGE_DIR, file)), file);
     }
     for (const sample of manifest.samples) {
       assert.ok(existsSync(join(PACKAGE_DIR, sample.path)), `sample ${sample.path}`);
@@ -178,6 +221,24 @@ describe("Unity bridge: C# compiled with mono", () => {
     return checks;
   };
   const skipRun = canRun ? false : MCS ? "mono runtime not installed" : NO_MCS;
+
+  it(
+    "the EditMode tests in Tests/ compile against NUnit stubs and pass under mono",
+    { skip: skipRun },
+    () => {
+      const exe = join(TMP, "EditModeTests.exe");
+      const tests = csFiles(join(PACKAGE_DIR, "Tests"));
+      const nunit = csFiles(join(PACKAGE_DIR, "ci~", "nunit"));
+      const r = mcs(["-target:exe", `-out:${exe}`, RUNTIME, ...STUBS, ...nunit, ...tests]);
+      assert.deepEqual(r.errors, [], r.output);
+      assert.deepEqual(r.warnings, [], "no warnings in tests");
+      const run = spawnSync("mono", [exe], { encoding: "utf8" });
+      const out = `${run.stdout}${run.stderr}`;
+      assert.equal(run.status, 0, out);
+      const passed = out.split("\n").filter((l) => l.startsWith("TEST PASS")).length;
+      assert.ok(passed >= 10, `ran ${passed} tests:\n${out}`);
+    },
+  );
 
   it("frame conversion, interpolator and URL checks pass", { skip: skipRun }, () => {
     const { status, stdout } = runChecks();

@@ -69,7 +69,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const cellLink = await openCellLink(config, robot, logger);
   /** Metaverse rooms of this process, by room id (for media hooks and dashboards). */
   const metaverseSessions = new Map<string, MetaverseSession>();
-  const agents = config.agents.enabled ? await loadAgents(config.agents, logger) : null;
+  const agents = config.agents.enabled
+    ? await loadAgents(config.agents, logger, { intentMetrics: metrics.intentBackend })
+    : null;
   const media = await openMedia(config.media, logger);
   agents?.registry.register(new ReconstructionAgent({ backend: media.reconstructionLabel }));
 

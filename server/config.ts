@@ -99,6 +99,9 @@ const EnvSchema = z.object({
   INTENT_MODEL_NAME: z.string().min(1).default("gpt-4o-mini"),
   INTENT_API_KEY: z.string().default(""),
   INTENT_TIMEOUT_MS: int(10, 60_000).default(3000),
+  INTENT_TEMPERATURE: num(0, 2).default(0),
+  INTENT_BREAKER_FAILURES: int(1, 100).default(3),
+  INTENT_BREAKER_COOLDOWN_MS: int(100, 600_000).default(30_000),
   AGENT_GNB: z
     .string()
     .regex(/^\s*-?[\d.]+\s*,\s*-?[\d.]+\s*,\s*-?[\d.]+\s*$/, "x,y,z in metres")
@@ -296,7 +299,19 @@ export interface AgentsConfig {
   enabled: boolean;
   intent:
     | { kind: "grammar" }
-    | { kind: "openai"; baseURL: string; model: string; apiKey: string; timeoutMs: number };
+    | {
+        kind: "openai";
+        baseURL: string;
+        model: string;
+        apiKey: string;
+        timeoutMs: number;
+        /** Sampling temperature sent with each request (0: as deterministic as the model gets). */
+        temperature: number;
+        /** Failures in a row that open the circuit breaker. */
+        breakerFailures: number;
+        /** First cooldown of the open breaker, ms (doubled per failed probe, ≤ 5 min). */
+        breakerCooldownMs: number;
+      };
   /** Intent model deadline, ms. */
   intentTimeoutMs: number;
   /** gNB antenna position, `world`, m. */
@@ -373,6 +388,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
               model: e.INTENT_MODEL_NAME,
               apiKey: e.INTENT_API_KEY,
               timeoutMs: e.INTENT_TIMEOUT_MS,
+              temperature: e.INTENT_TEMPERATURE,
+              breakerFailures: e.INTENT_BREAKER_FAILURES,
+              breakerCooldownMs: e.INTENT_BREAKER_COOLDOWN_MS,
             }
           : { kind: "grammar" },
       intentTimeoutMs: e.INTENT_TIMEOUT_MS,

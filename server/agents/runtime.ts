@@ -20,6 +20,7 @@ import {
   type DemandEstimator,
 } from "./agent.ts";
 import { ChannelAgent } from "./channel-agent.ts";
+import type { IntentBackendMetrics } from "./intent/backend-health.ts";
 import { createIntentModel } from "./intent/create.ts";
 import type { IntentModel } from "./intent/intent-model.ts";
 import { TrafficAgent } from "./traffic-agent.ts";
@@ -39,12 +40,28 @@ export interface AgentRuntime {
   readonly backend: string;
 }
 
-export async function loadAgents(config: AgentsConfig, logger: Logger): Promise<AgentRuntime> {
+/** Ports the agents report through (injected by the composition root). */
+export interface AgentPorts {
+  /** The intent backend's health and latency (the process's /metrics). */
+  readonly intentMetrics?: IntentBackendMetrics;
+}
+
+export async function loadAgents(
+  config: AgentsConfig,
+  logger: Logger,
+  ports: AgentPorts = {},
+): Promise<AgentRuntime> {
   const backend = await initTf(config.tfBackend);
   logger.info({ backend: backend.name, skipped: backend.skipped.length }, "TensorFlow.js backend");
   const registry = new AgentRegistry();
   const intents = createIntentModel(
-    config.intent.kind === "openai" ? { ...config.intent, logger } : { kind: "grammar" },
+    config.intent.kind === "openai"
+      ? {
+          ...config.intent,
+          logger,
+          ...(ports.intentMetrics && { metrics: ports.intentMetrics }),
+        }
+      : { kind: "grammar" },
   );
   registry.register({
     info: {

@@ -3,6 +3,11 @@
  * registry), exposed as text at `GET /metrics`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  BACKEND_STATES,
+  type BackendState,
+  type IntentBackendMetrics,
+} from "../agents/intent/backend-health.ts";
 
 /** Every metric the server records; one instance per process, injected where needed. */
 export class ServerMetrics {
@@ -72,6 +77,57 @@ export class ServerMetrics {
     labelNames: ["status"] as const,
     registers: [this.registry],
   });
+
+  readonly intentRequests = new Counter({
+    name: "agenttwin_intent_backend_requests_total",
+    help: "Calls to the intent model backend, by outcome (ok or the fallback code)",
+    labelNames: ["model", "outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly intentRequestSeconds = new Histogram({
+    name: "agenttwin_intent_backend_request_seconds",
+    help: "Wall time of one call to the intent model backend, seconds",
+    labelNames: ["model", "outcome"] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16],
+    registers: [this.registry],
+  });
+
+  readonly intentFallbacks = new Counter({
+    name: "agenttwin_intent_fallbacks_total",
+    help: "Utterances the grammar answered instead of the intent model, by reason code",
+    labelNames: ["model", "code"] as const,
+    registers: [this.registry],
+  });
+
+  readonly intentBackendState = new Gauge({
+    name: "agenttwin_intent_backend_state",
+    help: "State of the intent model backend (1 for the current state, 0 for the others)",
+    labelNames: ["model", "state"] as const,
+    registers: [this.registry],
+  });
+
+  readonly intentBackendUp = new Gauge({
+    name: "agenttwin_intent_backend_up",
+    help: "1 while the intent model backend is called normally, 0 while degraded or held back",
+    labelNames: ["model"] as const,
+    registers: [this.registry],
+  });
+
+  /** The intent agent's metrics port (see agents/intent/backend-health.ts). */
+  readonly intentBackend: IntentBackendMetrics = {
+    request: (model, outcome, seconds) => {
+      this.intentRequests.inc({ model, outcome });
+      this.intentRequestSeconds.observe({ model, outcome }, seconds);
+    },
+    fallback: (model, code) => this.intentFallbacks.inc({ model, code }),
+    state: (model, state: BackendState) => {
+      for (const s of BACKEND_STATES) {
+        this.intentBackendState.set({ model, state: s }, s === state ? 1 : 0);
+      }
+      this.intentBackendUp.set({ model }, state === "ok" ? 1 : 0);
+    },
+  };
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });

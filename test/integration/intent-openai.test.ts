@@ -238,7 +238,13 @@ describe("OpenAIIntentModel: a valid answer", () => {
     assert.equal(result.fallback, undefined);
     assert.equal(result.dropped, undefined);
     assert.ok(result.confidence > 0.5);
-    assert.deepEqual(m.stats(), { calls: 1, fallbacks: 0, droppedToolCalls: 0 });
+    assert.deepEqual(m.stats(), {
+      calls: 1,
+      fallbacks: 0,
+      droppedToolCalls: 0,
+      skipped: 0,
+      localStops: 0,
+    });
 
     assert.equal(stub.received.length, 1);
     const req = stub.received[0];
@@ -300,8 +306,10 @@ describe("OpenAIIntentModel: a valid answer", () => {
         { name: "set_resolution", args: { direction: "raise" } },
       ]),
     );
-    const result = await model().parse("move left, no wait, stop", ctx);
+    // No stop word for the grammar here: the model's own stop call overrides its other calls.
+    const result = await model().parse("move left, no wait, hold everything", ctx);
     assert.deepEqual(result.intents, [{ kind: "stop" }]);
+    assert.equal(stub.received.length, 1);
   });
 
   it(`keeps at most ${MAX_INTENTS} intents`, async () => {
@@ -318,7 +326,10 @@ describe("OpenAIIntentModel: a valid answer", () => {
   it("passes on the model's own unknown", async () => {
     stub.next(completion([{ name: "unknown", args: { reason: "a poem is not a command" } }]));
     const result = await model().parse("write me a poem", ctx);
-    assert.deepEqual(result.intents, [{ kind: "unknown", reason: "a poem is not a command" }]);
+    // The model's words are marked as the model's.
+    assert.deepEqual(result.intents, [
+      { kind: "unknown", reason: "model: a poem is not a command" },
+    ]);
     assert.equal(result.fallback, undefined);
   });
 });
@@ -360,7 +371,13 @@ describe("OpenAIIntentModel: invalid tool calls are dropped and counted", () => 
     assert.match(result.fallback ?? "", /2 dropped/);
     assert.equal(result.dropped, 2);
     assert.deepEqual(result.intents, [{ kind: "set_resolution", direction: "raise" }]);
-    assert.deepEqual(m.stats(), { calls: 1, fallbacks: 1, droppedToolCalls: 2 });
+    assert.deepEqual(m.stats(), {
+      calls: 1,
+      fallbacks: 1,
+      droppedToolCalls: 2,
+      skipped: 0,
+      localStops: 0,
+    });
   });
 });
 
@@ -445,9 +462,10 @@ describe("OpenAIIntentModel: falls back to the grammar", () => {
 
   it("on a body that is not JSON", async () => {
     stub.next({ kind: "raw", status: 200, text: "<html>gateway</html>" });
-    const result = await model().parse("stop", ctx);
-    assertFallback(result, "stop", "error");
-    assert.deepEqual(result.intents, [{ kind: "stop" }]);
+    const result = await model().parse("lower the resolution", ctx);
+    assertFallback(result, "lower the resolution", "bad_response");
+    assert.match(result.fallback ?? "", /HTML/);
+    assert.deepEqual(result.intents, [{ kind: "set_resolution", direction: "lower" }]);
   });
 
   it("on a refused connection", async () => {
@@ -493,9 +511,9 @@ describe("OpenAIIntentModel: bounds and cancellation", () => {
   });
 
   it("sends a placeholder key when none is configured", async () => {
-    stub.next(completion([{ name: "stop", args: {} }]));
-    const result = await model(2000, "").parse("halt", ctx);
-    assert.deepEqual(result.intents, [{ kind: "stop" }]);
+    stub.next(completion([{ name: "evaluate_impact", args: { subject: "current" } }]));
+    const result = await model(2000, "").parse("how is the network doing", ctx);
+    assert.deepEqual(result.intents, [{ kind: "evaluate_impact", subject: "current" }]);
     assert.match(String(stub.received[0]?.headers.authorization), /^Bearer \S+$/);
   });
 });

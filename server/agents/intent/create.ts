@@ -3,6 +3,7 @@
  * OpenAI-compatible endpoint with the grammar as its fallback.
  */
 import type { Logger } from "pino";
+import type { IntentBackendMetrics } from "./backend-health.ts";
 import { GrammarIntentModel } from "./grammar-parser.ts";
 import type { IntentModel } from "./intent-model.ts";
 import { OpenAIIntentModel } from "./openai-model.ts";
@@ -22,6 +23,14 @@ export type IntentModelOptions =
       readonly timeoutMs: number;
       /** Receives fallback warnings and per-call debug lines. */
       readonly logger: Pick<Logger, "warn" | "debug">;
+      /** Sampling temperature (default: left out of the request). */
+      readonly temperature?: number;
+      /** Failures in a row that open the circuit breaker (default 3). */
+      readonly breakerFailures?: number;
+      /** First cooldown of the open breaker, ms (default 30 000). */
+      readonly breakerCooldownMs?: number;
+      /** Where backend health and latency are reported. */
+      readonly metrics?: IntentBackendMetrics;
     };
 
 /** Build the {@link IntentModel} that `options` names. */
@@ -36,6 +45,12 @@ export function createIntentModel(options: IntentModelOptions): IntentModel {
         apiKey: options.apiKey,
         timeoutMs: options.timeoutMs,
         logger: options.logger,
+        ...(options.temperature !== undefined && { temperature: options.temperature }),
+        ...(options.breakerFailures !== undefined && { breakerFailures: options.breakerFailures }),
+        ...(options.breakerCooldownMs !== undefined && {
+          breakerCooldownMs: options.breakerCooldownMs,
+        }),
+        ...(options.metrics && { metrics: options.metrics }),
       });
   }
 }

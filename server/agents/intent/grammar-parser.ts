@@ -10,6 +10,7 @@
  * approval" is ignored; a move is always a request for a plan the operators must approve.
  */
 import {
+  MAX_UTTERANCE_CHARS,
   RESOLUTION_RUNGS,
   finaliseIntents,
   type AddObjectIntent,
@@ -76,6 +77,16 @@ function has(text: string, phrase: RegExp): boolean {
 }
 
 const STOP_RE = /\b(?:stop|halt|freeze|abort|estop|e-stop|e stop|emergency)\b/;
+
+/**
+ * True when the grammar hears a stop anywhere in `utterance` (the same vocabulary and
+ * normalisation as {@link parseUtterance}). Cheap and synchronous: callers act on it before
+ * any model is asked, and it wins over whatever a model reads from the same words.
+ */
+export function hearsStop(utterance: string): boolean {
+  if (utterance.length > MAX_UTTERANCE_CHARS) return false;
+  return has(normaliseUtterance(utterance), STOP_RE);
+}
 
 const HYPOTHETICAL_RE =
   /\b(?:what if|what happens|what would|what will|how would|how will|how does|how much (?:bandwidth|spectrum|capacity|traffic|data)|would (?:it|that|this)|will (?:it|that|this) (?:affect|impact|change|cost|need|use)|impact|affect|effects?|evaluate|estimate|predict|consequences?|is there enough|enough (?:bandwidth|spectrum|capacity|bands?)|can the (?:network|spectrum|radio|link|channel) (?:handle|cope|support|take|carry))\b/;

@@ -18,6 +18,26 @@ export interface IntentModel {
    * Utterances longer than {@link MAX_UTTERANCE_CHARS} give an `unknown` intent, unread.
    */
   parse(utterance: string, ctx: IntentContext, signal?: AbortSignal): Promise<IntentResult>;
+  /** The backend's health, for the agent panel; absent for models that cannot degrade. */
+  health?(): IntentModelHealth;
+}
+
+/** What the agent panel shows of an intent model. */
+export interface IntentModelHealth {
+  /** `openai:<model>` when healthy, `openai:<model>, degraded: <reason>` when not. */
+  readonly label: string;
+  /** Bumped whenever `label` changes. */
+  readonly version: number;
+}
+
+/**
+ * `agentsLabel` (the panel's `id (model), …` list) with the intent model's entry showing its
+ * present health: `intent (openai:m)` becomes `intent (openai:m, degraded: timeout: …)`.
+ */
+export function labelWithHealth(agentsLabel: string, model: IntentModel): string {
+  const health = model.health?.();
+  if (!health || health.label === model.name) return agentsLabel;
+  return agentsLabel.replaceAll(`(${model.name})`, `(${health.label})`);
 }
 
 /** Why an {@link IntentError} was thrown. */

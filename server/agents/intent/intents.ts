@@ -10,6 +10,9 @@ import { z } from "zod";
 /** Longest utterance a model is asked to read, characters; longer ones are refused unread. */
 export const MAX_UTTERANCE_CHARS = 500;
 
+/** Longest free text of a model kept in {@link IntentResult.modelText}, characters. */
+export const MAX_MODEL_TEXT_CHARS = 200;
+
 /** Most intents one utterance may yield; further ones are dropped (in utterance order). */
 export const MAX_INTENTS = 4;
 
@@ -172,7 +175,8 @@ export type UnknownIntent = z.infer<typeof UnknownIntentSchema>;
  * when a remote model fell back). `latencyMs` is wall time of the whole parse, ms. `fallback`
  * is set when the configured model failed and the grammar answered: `"<code>: <detail>"`, code
  * one of {@link FallbackCode}. `dropped` counts tool calls a remote model returned that failed
- * validation.
+ * validation. `modelText` is a remote model's own free text (one line, bounded): words of the
+ * model, never of the system; whoever shows it must mark it as the model's.
  */
 export const IntentResultSchema = z.strictObject({
   intents: z.array(IntentSchema).min(1).max(MAX_INTENTS),
@@ -181,6 +185,7 @@ export const IntentResultSchema = z.strictObject({
   latencyMs: z.number().min(0),
   fallback: z.string().optional(),
   dropped: z.number().int().min(0).optional(),
+  modelText: z.string().max(MAX_MODEL_TEXT_CHARS).optional(),
 });
 /** See {@link IntentResultSchema}. */
 export type IntentResult = z.infer<typeof IntentResultSchema>;
@@ -197,7 +202,13 @@ export const FallbackCode = {
   NoToolCall: "no_tool_call",
   /** Every tool call failed validation (unknown tool, bad JSON, bad arguments). */
   InvalidToolCalls: "invalid_tool_calls",
-  /** Anything else (malformed response, client error). */
+  /** The endpoint answered 200 with no usable completion (HTML, empty, error body, SSE). */
+  BadResponse: "bad_response",
+  /** The endpoint asked for a pause (HTTP 429 / `Retry-After`); not called during it. */
+  RateLimited: "rate_limited",
+  /** Repeated failures opened the circuit breaker; not called until its probe succeeds. */
+  CircuitOpen: "circuit_open",
+  /** Anything else (client error). */
   Error: "error",
 } as const;
 /** One of {@link FallbackCode}. */

@@ -1,31 +1,49 @@
 /**
  * The intent agent (aGF) on a language model: any OpenAI-compatible chat endpoint (OpenAI,
  * vLLM, Ollama, llama.cpp server, …) through the official `openai` SDK, with one function
- * tool per intent kind. Every tool call is checked against the zod schemas before it becomes
- * an intent; calls that fail are dropped and counted. Any failure of the endpoint (network,
- * HTTP status, timeout, no usable tool call) falls back to the embedded grammar, and the
- * result says why in `fallback`.
+ * tool per intent kind.
+ *
+ * - A stop is local: when the grammar hears a stop word the model is not asked at all, so a
+ *   spoken stop never waits for (and can never be overruled by) a model.
+ * - No answer can break an utterance: the body is read as text and its shape checked here
+ *   (`tolerant-reader.ts`); any failure of the endpoint (network, HTTP status, timeout, an
+ *   HTML page, an empty body, an error object with status 200, an SSE stream nobody asked
+ *   for, no usable tool call) falls back to the embedded grammar, and the result says why in
+ *   `fallback`. Only the caller's abort rejects.
+ * - Tolerant reading, strict validation: tool calls are read from `tool_calls`, from JSON in
+ *   the content (fenced or not) and from `<tool_call>` blocks, near-miss JSON is repaired,
+ *   tool names and enum values match regardless of case, numbers and booleans given as
+ *   strings are converted — and then every call is checked against the same zod schemas as
+ *   before; calls that fail are dropped and counted.
+ * - A good citizen of a shared server: a 429's `Retry-After` is honoured (no call during the
+ *   window), repeated failures open a circuit breaker with a half-open probe, health and
+ *   latency go to an injected metrics port and to the agent panel's label.
  *
  * The model can only ever produce the intents the grammar can: there is no tool for roles or
- * approvals, arguments beyond a tool's parameters are discarded, and `move_arm` always means
- * "plan, then ask the operators to approve".
+ * approvals, arguments beyond a tool's parameters are discarded, `move_arm` always means
+ * "plan, then ask the operators to approve", and the model's own text is marked as its own.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from "openai";
 import type {
-  ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionFunctionTool,
-  ChatCompletionMessageToolCall,
 } from "openai/resources/chat/completions";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { GrammarIntentModel, resolvePose } from "./grammar-parser.ts";
+import {
+  BackendGuard,
+  type BackendHealth,
+  type IntentBackendMetrics,
+  retryAfterMs,
+} from "./backend-health.ts";
+import { GrammarIntentModel, hearsStop, resolvePose } from "./grammar-parser.ts";
 import {
   IntentError,
   IntentErrorCode,
   refuseUtterance,
   throwIfAborted,
   type IntentModel,
+  type IntentModelHealth,
 } from "./intent-model.ts";
 import {
   FallbackCode,
@@ -33,12 +51,22 @@ import {
   IntentParamsSchemas,
   IntentSchema,
   MAX_INTENTS,
+  MAX_MODEL_TEXT_CHARS,
   finaliseIntents,
   type Intent,
   type IntentContext,
   type IntentKind,
   type IntentResult,
 } from "./intents.ts";
+import {
+  type ParamSchema,
+  type RawToolCall,
+  argumentsObject,
+  coerceToSchema,
+  errorMessageOf,
+  matchToolName,
+  readCompletionBody,
+} from "./tolerant-reader.ts";
 
 /** Settings of {@link OpenAIIntentModel}. */
 export interface OpenAIIntentModelOptions {
@@ -56,6 +84,16 @@ export interface OpenAIIntentModelOptions {
   readonly temperature?: number;
   /** The fallback model (a fresh {@link GrammarIntentModel} by default). */
   readonly fallback?: GrammarIntentModel;
+  /** Failures in a row that open the circuit breaker (default 3). */
+  readonly breakerFailures?: number;
+  /** First cooldown of the open breaker, ms (default 30 000; doubled per failed probe, ≤ 5 min). */
+  readonly breakerCooldownMs?: number;
+  /** Longest `Retry-After` honoured, ms (default 300 000). */
+  readonly maxRetryAfterMs?: number;
+  /** Where backend health and latency are reported (the process's /metrics). */
+  readonly metrics?: IntentBackendMetrics;
+  /** Clock of the breaker and Retry-After window, epoch ms (tests inject one). */
+  readonly now?: () => number;
 }
 
 /** Counters of one {@link OpenAIIntentModel} since it was made. */
@@ -66,6 +104,10 @@ export interface OpenAIIntentStats {
   readonly fallbacks: number;
   /** Tool calls dropped because they failed validation. */
   readonly droppedToolCalls: number;
+  /** Utterances answered by the grammar without calling (Retry-After window, open breaker). */
+  readonly skipped: number;
+  /** Stops heard by the grammar, answered without asking the model. */
+  readonly localStops: number;
 }
 
 /** Tool calls examined per answer; further ones are dropped (bounded work per utterance). */
@@ -74,6 +116,14 @@ const MAX_TOOL_CALLS = 16;
 const MAX_PROMPT_OBJECTS = 50;
 /** Sent as the key when none is configured: the SDK insists on one, local servers ignore it. */
 const NO_KEY = "no-key";
+/** Largest response body read, bytes; a larger one is a bad response (bounded memory). */
+const MAX_RESPONSE_BYTES = 1 << 20;
+/** Largest error body kept for the log, bytes. */
+const MAX_ERROR_BODY_BYTES = 16 << 10;
+/** Pause after a 429 without `Retry-After`, ms. */
+const DEFAULT_RETRY_AFTER_MS = 5000;
+/** Longest health reason shown in the agent panel, characters. */
+const MAX_LABEL_REASON = 120;
 
 const TOOL_DESCRIPTIONS: Readonly<Record<IntentKind, string>> = {
   set_resolution:
@@ -143,31 +193,42 @@ interface Dropped {
   readonly reason: string;
 }
 
-/** The intent OpenAI tool call `call` stands for, or why it can't be used. */
+/** One line, no control characters, at most `max` characters. */
+function oneLine(text: string, max: number): string {
+  const line = text
+    // Control characters (C0, DEL, C1) and line separators become spaces.
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/**
+ * The intent a tool call read from the answer stands for, or why it can't be used: the name
+ * matched regardless of case, the arguments coerced to the tool's JSON schema, then checked
+ * by the strict zod schemas and the pose guardrail.
+ */
 function toolCallToIntent(
-  call: ChatCompletionMessageToolCall,
+  call: RawToolCall,
   ctx: IntentContext,
+  schemas: Readonly<Record<IntentKind, ParamSchema>>,
 ): Intent | Dropped {
-  if (call.type !== "function")
-    return { dropped: true, tool: call.type, reason: "not a function call" };
-  const name = call.function.name;
-  if (!(INTENT_KINDS as readonly string[]).includes(name)) {
-    return { dropped: true, tool: name.slice(0, 64), reason: "no such tool" };
+  const kind = matchToolName(call.name, INTENT_KINDS);
+  if (kind === null) {
+    if (typeof call.name !== "string" || call.name.trim() === "") {
+      return { dropped: true, tool: "(none)", reason: "tool call without a function name" };
+    }
+    return { dropped: true, tool: oneLine(call.name, 64), reason: "no such tool" };
   }
-  const kind = name as IntentKind;
-  let args: unknown;
-  try {
-    const text = call.function.arguments.trim();
-    args = text === "" ? {} : JSON.parse(text);
-  } catch {
-    return { dropped: true, tool: kind, reason: "arguments are not JSON" };
-  }
-  const params = IntentParamsSchemas[kind].safeParse(args);
+  const args = argumentsObject(call.args);
+  if (args === null)
+    return { dropped: true, tool: kind, reason: "arguments are not a JSON object" };
+  const params = IntentParamsSchemas[kind].safeParse(coerceToSchema(args, schemas[kind]));
   if (!params.success) {
     return {
       dropped: true,
       tool: kind,
-      reason: z.prettifyError(params.error).replace(/\s+/g, " "),
+      reason: oneLine(z.prettifyError(params.error), 200),
     };
   }
   const parsed = IntentSchema.safeParse({ ...params.data, kind });
@@ -180,19 +241,43 @@ function toolCallToIntent(
       return { dropped: true, tool: kind, reason: `no named pose "${intent.target}"` };
     return { ...intent, target: pose.target };
   }
+  if (intent.kind === "unknown") {
+    // The reason is the model's own text: marked as such, never passed off as the system's.
+    return { kind: "unknown", reason: oneLine(`model: ${intent.reason}`, 200) };
+  }
   return intent;
 }
 
-/** The code and a short detail for an error of the SDK call. */
-function classify(err: unknown, timedOut: boolean, timeoutMs: number): [FallbackCode, string] {
+/** Why a call failed: fallback code, short detail, and what the server said (for the log). */
+interface Failure {
+  readonly code: FallbackCode;
+  readonly detail: string;
+  readonly body?: unknown;
+}
+
+/** The failure an error of the SDK call stands for. */
+function classify(err: unknown, timedOut: boolean, timeoutMs: number): Failure {
   if (timedOut || err instanceof APIConnectionTimeoutError) {
-    return [FallbackCode.Timeout, `no answer within ${timeoutMs} ms`];
+    return { code: FallbackCode.Timeout, detail: `no answer within ${timeoutMs} ms` };
   }
-  if (err instanceof APIConnectionError) return [FallbackCode.Network, rootMessage(err)];
+  if (err instanceof APIConnectionError) {
+    return { code: FallbackCode.Network, detail: rootMessage(err) };
+  }
   if (err instanceof APIError && typeof err.status === "number") {
-    return [FallbackCode.HttpError, `HTTP ${err.status}`];
+    const said = errorText(err.error);
+    const detail = `HTTP ${err.status}${said ? ` (${oneLine(said, 160)})` : ""}`;
+    const code = err.status === 429 ? FallbackCode.RateLimited : FallbackCode.HttpError;
+    return { code, detail, body: err.error };
   }
-  return [FallbackCode.Error, rootMessage(err)];
+  return { code: FallbackCode.Error, detail: rootMessage(err) };
+}
+
+/** The message inside an SDK error's `error` field (see {@link keepErrorBodies}). */
+function errorText(error: unknown): string {
+  if (typeof error === "string") return error;
+  if (typeof error !== "object" || error === null) return "";
+  const m = (error as { message?: unknown }).message;
+  return typeof m === "string" ? m : JSON.stringify(error);
 }
 
 /** The innermost cause's code or message ("ECONNREFUSED"), bounded. */
@@ -206,6 +291,65 @@ function rootMessage(err: unknown): string {
   return text.slice(0, 200);
 }
 
+/** A response body as text, at most `maxBytes`; throws past it (bounded memory). */
+async function readBounded(response: Response, maxBytes: number): Promise<string> {
+  const stream = response.body;
+  if (stream === null) return "";
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLargeError(maxBytes);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** A response body past the bound of {@link readBounded}. */
+class BodyTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the body is larger than ${maxBytes} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/**
+ * A fetch for the SDK that keeps what a server said with an error status: the SDK reads only
+ * `{error: …}` bodies and reports others (vLLM's older `{object: "error", message}`, FastAPI's
+ * `{detail}`) as "(no body)". Those are wrapped as `{error: {message, body}}`.
+ */
+function keepErrorBodies(base: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    if (response.ok) return response;
+    const text = await readBounded(response, MAX_ERROR_BODY_BYTES).catch(() => "");
+    let out = text;
+    try {
+      const json = JSON.parse(text) as unknown;
+      if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+        const record = json as Record<string, unknown>;
+        if (typeof record.error !== "object" || record.error === null) {
+          const message = errorMessageOf(record) ?? text;
+          out = JSON.stringify({ error: { message, body: record } });
+        }
+      }
+    } catch {
+      // Not JSON: the SDK reports the text itself.
+    }
+    const headers = new Headers(response.headers);
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    return new Response(out, { status: response.status, statusText: response.statusText, headers });
+  };
+}
+
 /** {@link IntentModel} on an OpenAI-compatible chat endpoint, the grammar as fallback. */
 export class OpenAIIntentModel implements IntentModel {
   /** `openai:<model>`, reported as {@link IntentResult.model} when the endpoint answered. */
@@ -214,9 +358,13 @@ export class OpenAIIntentModel implements IntentModel {
   readonly #options: OpenAIIntentModelOptions;
   readonly #fallback: GrammarIntentModel;
   readonly #tools: ChatCompletionFunctionTool[];
+  readonly #schemas: Readonly<Record<IntentKind, ParamSchema>>;
+  readonly #guard: BackendGuard;
   #calls = 0;
   #fallbacks = 0;
   #dropped = 0;
+  #skipped = 0;
+  #localStops = 0;
 
   constructor(options: OpenAIIntentModelOptions) {
     if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) {
@@ -229,20 +377,61 @@ export class OpenAIIntentModel implements IntentModel {
       apiKey: options.apiKey || NO_KEY,
       timeout: options.timeoutMs,
       maxRetries: 0,
+      fetch: keepErrorBodies(),
     });
     this.#fallback = options.fallback ?? new GrammarIntentModel();
     this.#tools = buildIntentTools();
+    this.#schemas = Object.fromEntries(
+      this.#tools.map((t) => [t.function.name, (t.function.parameters ?? {}) as ParamSchema]),
+    ) as Record<IntentKind, ParamSchema>;
+    const metrics = options.metrics;
+    this.#guard = new BackendGuard({
+      failureThreshold: options.breakerFailures ?? 3,
+      cooldownMs: options.breakerCooldownMs ?? 30_000,
+      maxCooldownMs: Math.max(options.breakerCooldownMs ?? 30_000, 300_000),
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
+      defaultRetryAfterMs: DEFAULT_RETRY_AFTER_MS,
+      ...(options.now && { now: options.now }),
+      onState: (state) => {
+        options.logger.warn({ model: this.name, state }, "intent backend state changed");
+        metrics?.state(this.name, state);
+      },
+    });
+    metrics?.state(this.name, "ok");
   }
 
   /** Counters since construction (for metrics and the agent panel). */
   stats(): OpenAIIntentStats {
-    return { calls: this.#calls, fallbacks: this.#fallbacks, droppedToolCalls: this.#dropped };
+    return {
+      calls: this.#calls,
+      fallbacks: this.#fallbacks,
+      droppedToolCalls: this.#dropped,
+      skipped: this.#skipped,
+      localStops: this.#localStops,
+    };
+  }
+
+  /** The backend's health: state, reason, failures in a row, how long calls are held back. */
+  backendHealth(): BackendHealth {
+    return this.#guard.health();
+  }
+
+  /** See {@link IntentModel.health}. */
+  health(): IntentModelHealth {
+    const h = this.#guard.health();
+    if (h.state === "ok") return { label: this.name, version: h.version };
+    return {
+      label: `${this.name}, degraded: ${oneLine(h.reason, MAX_LABEL_REASON)}`,
+      version: h.version,
+    };
   }
 
   /**
-   * See {@link IntentModel.parse}. One chat completion with the intent tools and
-   * `tool_choice: "auto"`, bounded by `timeoutMs`; the grammar answers when it fails.
-   * Rejects with {@link IntentError} (`aborted`) only when `signal` aborts.
+   * See {@link IntentModel.parse}. A stop the grammar hears is answered at once, without the
+   * model. Otherwise one chat completion with the intent tools and `tool_choice: "auto"`,
+   * bounded by `timeoutMs`, unless a `Retry-After` window or the open breaker hold calls
+   * back; the grammar answers whenever the model does not. Rejects with {@link IntentError}
+   * (`aborted`) only when `signal` aborts.
    */
   async parse(utterance: string, ctx: IntentContext, signal?: AbortSignal): Promise<IntentResult> {
     const started = performance.now();
@@ -250,8 +439,22 @@ export class OpenAIIntentModel implements IntentModel {
     const refused = refuseUtterance(utterance, this.name, started);
     if (refused !== null) return refused;
 
+    if (hearsStop(utterance)) {
+      // Safety first: a stop never waits for a model and no model answer can replace it.
+      this.#localStops += 1;
+      this.#options.logger.debug({ model: this.name }, "stop heard locally; model not asked");
+      return { ...this.#fallback.parseNow(utterance, ctx), latencyMs: performance.now() - started };
+    }
+
+    const admission = this.#guard.admit();
+    if (!admission.ok) {
+      this.#skipped += 1;
+      return this.#fallBack(utterance, ctx, started, admission.code, admission.detail, 0);
+    }
+
     this.#calls += 1;
-    const deadline = AbortSignal.timeout(this.#options.timeoutMs);
+    const timeoutMs = this.#options.timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: this.#options.model,
@@ -266,30 +469,62 @@ export class OpenAIIntentModel implements IntentModel {
         : { temperature: this.#options.temperature }),
     };
 
-    let completion: ChatCompletion;
+    const t0 = performance.now();
+    let text: string;
+    let contentType: string;
     try {
-      completion = await this.#client.chat.completions.create(body, {
-        signal: combined,
-        timeout: this.#options.timeoutMs,
-        maxRetries: 0,
-      });
+      const response = await this.#client.chat.completions
+        .create(body, { signal: combined, timeout: timeoutMs, maxRetries: 0 })
+        .asResponse();
+      contentType = response.headers.get("content-type") ?? "";
+      text = await readBounded(response, MAX_RESPONSE_BYTES);
     } catch (err) {
-      throwIfAborted(signal);
-      const [code, detail] = classify(err, deadline.aborted, this.#options.timeoutMs);
-      return this.#fallBack(utterance, ctx, started, code, detail, 0, err);
+      if (signal?.aborted) {
+        this.#guard.abandoned();
+        throwIfAborted(signal);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (err instanceof BodyTooLargeError) {
+        return this.#badResponse(utterance, ctx, started, err.message, seconds);
+      }
+      const failure = classify(err, deadline.aborted, timeoutMs);
+      this.#options.metrics?.request(this.name, failure.code, seconds);
+      let detail = failure.detail;
+      if (failure.code === FallbackCode.RateLimited) {
+        const headers = err instanceof APIError ? err.headers : undefined;
+        const wait = this.#guard.rateLimited(
+          retryAfterMs(headers),
+          `rate limited: ${failure.detail}`,
+        );
+        detail += `; no call for ${Math.ceil(wait / 1000)} s`;
+      } else {
+        this.#guard.failed(`${failure.code}: ${failure.detail}`);
+      }
+      return this.#fallBack(utterance, ctx, started, failure.code, detail, 0, {
+        cause: err,
+        ...(failure.body !== undefined && { body: failure.body }),
+      });
     }
+    const seconds = (performance.now() - t0) / 1000;
 
-    const message = completion.choices[0]?.message;
-    const calls = message?.tool_calls ?? [];
-    if (calls.length === 0) {
-      const said = typeof message?.content === "string" && message.content.trim() !== "";
-      const detail = said ? "the model answered with text only" : "the answer had no tool call";
-      return this.#fallBack(utterance, ctx, started, FallbackCode.NoToolCall, detail, 0);
+    const read = readCompletionBody(text, contentType);
+    if (!read.ok) return this.#badResponse(utterance, ctx, started, read.reason, seconds);
+    this.#guard.succeeded();
+    this.#options.metrics?.request(this.name, "ok", seconds);
+
+    const modelText = oneLine(read.text, MAX_MODEL_TEXT_CHARS);
+    if (read.calls.length === 0) {
+      const detail = modelText
+        ? "the model answered with text only"
+        : "the answer had no tool call";
+      return this.#fallBack(utterance, ctx, started, FallbackCode.NoToolCall, detail, 0, {
+        modelText,
+      });
     }
 
     const intents: Intent[] = [];
     const dropped: Dropped[] = [];
-    calls.forEach((call, index) => {
+    read.calls.forEach((call, index) => {
       if (index >= MAX_TOOL_CALLS) {
         dropped.push({
           dropped: true,
@@ -298,9 +533,9 @@ export class OpenAIIntentModel implements IntentModel {
         });
         return;
       }
-      const read = toolCallToIntent(call, ctx);
-      if ("dropped" in read) dropped.push(read);
-      else intents.push(read);
+      const intent = toolCallToIntent(call, ctx, this.#schemas);
+      if ("dropped" in intent) dropped.push(intent);
+      else intents.push(intent);
     });
     this.#dropped += dropped.length;
     if (dropped.length > 0) {
@@ -319,6 +554,7 @@ export class OpenAIIntentModel implements IntentModel {
         FallbackCode.InvalidToolCalls,
         detail.slice(0, 300),
         dropped.length,
+        { modelText },
       );
     }
 
@@ -332,11 +568,30 @@ export class OpenAIIntentModel implements IntentModel {
       latencyMs: performance.now() - started,
     };
     if (dropped.length > 0) result.dropped = dropped.length;
+    if (modelText) result.modelText = modelText;
     this.#options.logger.debug(
-      { model: this.name, intents: final.map((i) => i.kind), latencyMs: result.latencyMs },
+      {
+        model: this.name,
+        intents: final.map((i) => i.kind),
+        from: read.calls[0]?.source,
+        latencyMs: result.latencyMs,
+      },
       "intent model answered",
     );
     return result;
+  }
+
+  /** A 200 whose body is no usable completion: a backend failure, answered by the grammar. */
+  #badResponse(
+    utterance: string,
+    ctx: IntentContext,
+    started: number,
+    reason: string,
+    seconds: number,
+  ): IntentResult {
+    this.#options.metrics?.request(this.name, FallbackCode.BadResponse, seconds);
+    this.#guard.failed(`${FallbackCode.BadResponse}: ${reason}`);
+    return this.#fallBack(utterance, ctx, started, FallbackCode.BadResponse, reason, 0);
   }
 
   #fallBack(
@@ -346,15 +601,22 @@ export class OpenAIIntentModel implements IntentModel {
     code: FallbackCode,
     detail: string,
     dropped: number,
-    cause?: unknown,
+    extra: { cause?: unknown; body?: unknown; modelText?: string } = {},
   ): IntentResult {
     this.#fallbacks += 1;
+    this.#options.metrics?.fallback(this.name, code);
     const fallback = `${code}: ${detail}`;
     const error = new IntentError(IntentErrorCode.Backend, `${this.name} failed: ${fallback}`, {
-      cause,
+      cause: extra.cause,
     });
     this.#options.logger.warn(
-      { err: error, model: this.name, code, chars: utterance.length },
+      {
+        err: error,
+        model: this.name,
+        code,
+        chars: utterance.length,
+        ...(extra.body !== undefined && { body: extra.body }),
+      },
       "intent model fell back to grammar",
     );
     const result: IntentResult = {
@@ -363,6 +625,7 @@ export class OpenAIIntentModel implements IntentModel {
       fallback,
     };
     if (dropped > 0) result.dropped = dropped;
+    if (extra.modelText) result.modelText = extra.modelText;
     return result;
   }
 }

@@ -12,7 +12,8 @@ import { ErrorCode } from "../../shared/messages/common.ts";
 import type { MetaverseCommand } from "../../shared/messages/metaverse.ts";
 import type { AgentRegistry } from "../agents/agent.ts";
 import { AgentController, type Decision, type DecisionTrigger } from "../agents/controller.ts";
-import type { IntentModel } from "../agents/intent/intent-model.ts";
+import { hearsStop } from "../agents/intent/grammar-parser.ts";
+import { type IntentModel, labelWithHealth, resultNotes } from "../agents/intent/intent-model.ts";
 import { DEFAULT_LADDER, type Rung } from "../net/allocation.ts";
 import { armGeometry } from "../net/arm-geometry.ts";
 import { DEFAULT_BANDS } from "../net/bands.ts";
@@ -114,8 +115,16 @@ export class MetaverseSession {
     status: "idle",
     error: "",
   };
-  /** Bumped when the scene or the panel changes. */
-  version = 0;
+  /** Bumped when the scene or the panel changes (see {@link version}). */
+  #version = 0;
+
+  /**
+   * Changes whenever the scene or the panel does, the intent backend's health included (both
+   * counters only grow, so their sum changes when either does).
+   */
+  get version(): number {
+    return this.#version + (this.#d.agents?.intents.health?.().version ?? 0);
+  }
   readonly #people = new Map<string, Participant>();
   readonly #links = new Map<string, Link>();
   readonly #decisions: Decision[] = [];
@@ -283,7 +292,7 @@ export class MetaverseSession {
     if (assetBytes !== undefined) this.#assetBytes = assetBytes;
     Object.assign(this.scene, view);
     this.scene.version += 1;
-    this.version += 1;
+    this.#version += 1;
     if (view.renditions) {
       // The ladder changed: controllers are rebuilt on the new one.
       this.#links.clear();
@@ -304,7 +313,7 @@ export class MetaverseSession {
     const allocation = last?.outputs.allocation as AgentPanel["allocation"] | undefined;
     return {
       version: this.version,
-      agents: this.#d.agents?.label ?? "",
+      agents: this.#d.agents ? labelWithHealth(this.#d.agents.label, this.#d.agents.intents) : "",
       wantedRung: null,
       allocation: allocation ?? null,
       decisions: this.#decisions.slice(-10),
@@ -325,6 +334,10 @@ export class MetaverseSession {
   async #utterance(actor: Actor, p: Participant, text: string): Promise<{ summary: string }> {
     const agents = this.#d.agents;
     if (!agents) throw new CommandError(ErrorCode.Conflict, "the agents are off on this server");
+    // A stop is heard locally, as in the twin room: no model is asked.
+    if (hearsStop(text)) {
+      return { summary: "nothing moves in the metaverse room; stop applies to the digital twin" };
+    }
     const ladder = this.ladder();
     const result = await agents.intents.parse(
       text,
@@ -371,7 +384,7 @@ export class MetaverseSession {
           lines.push(`${intent.kind} is for the digital twin room`);
       }
     }
-    return { summary: lines.join("; ") };
+    return { summary: [...lines, ...resultNotes(result)].join("; ") };
   }
 
   /** Decides (and by default applies) the rendition of one headset; queued per headset. */
@@ -451,7 +464,7 @@ export class MetaverseSession {
       }
       this.#decisions.push(d);
       if (this.#decisions.length > 100) this.#decisions.shift();
-      this.version += 1;
+      this.#version += 1;
       for (const listener of this.#listeners) listener(d);
       return d;
     };

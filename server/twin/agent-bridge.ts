@@ -18,8 +18,9 @@ import {
   type Decision,
   type LinkSituation,
 } from "../agents/controller.ts";
+import { hearsStop } from "../agents/intent/grammar-parser.ts";
 import type { Intent } from "../agents/intent/intents.ts";
-import type { IntentModel } from "../agents/intent/intent-model.ts";
+import { type IntentModel, labelWithHealth, resultNotes } from "../agents/intent/intent-model.ts";
 import { Capability as Cap, can } from "../auth/roles.ts";
 import { armGeometry } from "../net/arm-geometry.ts";
 import type {
@@ -64,6 +65,13 @@ const ARM_SIDES: Record<string, Vec3> = {
   back: { x: -1.2, y: 0, z: 0.8 },
 };
 const UPRIGHT = { x: 0, y: 0, z: 0, w: 1 };
+
+/** One failed intent for the reply: what was asked and why it failed. */
+function failureText({ intent, err }: { intent: Intent; err: unknown }): string {
+  const why = err instanceof CommandError ? err.message : "internal error";
+  return `${intent.kind}: ${why}`;
+}
+
 /** Decisions shown in the room state's panel (the full log is on socket.io and in the recording). */
 const PANEL_DECISIONS = 10;
 
@@ -91,9 +99,12 @@ export class AgentBridge implements SessionAgents {
 
   panel(): AgentPanel {
     const c = this.#o.controller;
+    // The intent backend's health changes outside decisions: both counters only grow, so
+    // their sum changes whenever either does.
+    const healthVersion = this.#o.intents.health?.().version ?? 0;
     return {
-      version: this.version,
-      agents: this.#o.agentsLabel,
+      version: this.version + healthVersion,
+      agents: labelWithHealth(this.#o.agentsLabel, this.#o.intents),
       wantedRung: c.wantedRung,
       allocation: c.allocation,
       decisions: c.decisions().slice(-PANEL_DECISIONS),
@@ -117,8 +128,24 @@ export class AgentBridge implements SessionAgents {
     this.#background(() => this.#o.controller.allocate(this.situation(null), "start"));
   }
 
+  /**
+   * Carries out what `actor` said. A stop the grammar hears acts before anything is awaited
+   * (the same `motion.stop` as the STOP message, in the same turn of the event loop) and no
+   * model is asked. Otherwise the intent model reads the utterance and each intent is carried
+   * out with the speaker's rights; the summary says what was done, what failed, whether the
+   * grammar stood in for the model and, marked as such, what the model itself said. Rejects
+   * only when nothing was done (with the first failure).
+   */
   async utterance(actor: Actor, text: string): Promise<{ summary: string }> {
     const o = this.#o;
+    if (hearsStop(text)) {
+      if (!can(actor.role, Cap.Stop)) {
+        throw new CommandError(ErrorCode.Forbidden, `role ${actor.role} may not stop the arm`);
+      }
+      o.session.motion.stop(actor);
+      o.logger.info({ sessionId: actor.sessionId }, "spoken stop: arm stopped");
+      return { summary: "stopped" };
+    }
     const ctx = {
       namedPoses: [...o.robot.namedPoses.keys()],
       objectIds: o.session.objects().map((x) => x.id),
@@ -127,10 +154,29 @@ export class AgentBridge implements SessionAgents {
       role: actor.role,
     };
     const result = await o.intents.parse(text, ctx, AbortSignal.timeout(o.intentTimeoutMs + 1000));
-    const lines: string[] = [];
-    for (const intent of result.intents) lines.push(await this.#carryOut(actor, intent));
-    if (result.fallback) lines.push(`(intent model fell back: ${result.fallback})`);
-    return { summary: lines.join("; ") };
+    const done: string[] = [];
+    const failed: { intent: Intent; err: unknown }[] = [];
+    for (const intent of result.intents) {
+      try {
+        done.push(await this.#carryOut(actor, intent));
+      } catch (err) {
+        if (!(err instanceof CommandError)) {
+          o.logger.error({ err, intent: intent.kind }, "intent failed");
+        }
+        failed.push({ intent, err });
+      }
+    }
+    const notes = resultNotes(result);
+    const first = failed[0];
+    if (first !== undefined && done.length === 0) {
+      // Nothing happened: the reply is an error, with every failure and the notes in it.
+      const code = first.err instanceof CommandError ? first.err.code : ErrorCode.Internal;
+      const message = [...failed.map(failureText), ...notes].join("; ");
+      throw new CommandError(code, message, { cause: first.err });
+    }
+    const lines = [...done];
+    if (failed.length > 0) lines.push(`not done: ${failed.map(failureText).join("; ")}`);
+    return { summary: [...lines, ...notes].join("; ") };
   }
 
   environmentChanged(reason: string): void {

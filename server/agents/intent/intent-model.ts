@@ -95,3 +95,15 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
     });
   }
 }
+
+/**
+ * What a reply adds about how an utterance was read: the grammar standing in for the model
+ * (and why), and the model's own free text, quoted and marked as the model's — never
+ * presented as the system's words.
+ */
+export function resultNotes(result: IntentResult): string[] {
+  const notes: string[] = [];
+  if (result.fallback) notes.push(`(intent model fell back: ${result.fallback})`);
+  if (result.modelText) notes.push(`(model said: "${result.modelText}")`);
+  return notes;
+}

@@ -146,9 +146,9 @@ describe("Unity bridge: UPM package", () => {
     unity: string;
     dependencies: Record<string, string>;
     samples: { path: string }[];
-    documentationUrl: string;
-    changelogUrl: string;
-    licensesUrl: string;
+    documentationUrl?: string;
+    changelogUrl?: string;
+    licensesUrl?: string;
   };
 
   it("manifest names the package, Unity 2022.3 and its dependencies", () => {
@@ -166,8 +166,14 @@ describe("Unity bridge: UPM package", () => {
     ]);
     // The Colyseus Unity SDK release the stubs in ci~/stubs mirror (0.17.x).
     assert.match(manifest.dependencies["io.colyseus.sdk"] ?? "", /^0\.17\.\d+$/);
+    // The released SDK the bridge is built for: 0.17.2 (0.17.1's public API, which the stubs mirror).
+    assert.equal(manifest.dependencies["io.colyseus.sdk"], "0.17.2");
+    // No links that lead nowhere: the repository has no public address, so the docs, changelog
+    // and license ship in the package; a URL, once set, must be absolute (UPM) and not a placeholder.
     for (const url of [manifest.documentationUrl, manifest.changelogUrl, manifest.licensesUrl]) {
+      if (url === undefined) continue;
       assert.match(url, /^https:\/\//);
+      assert.doesNotMatch(url, /agenttwin\/agenttwin|<you>/, "placeholder URL");
     }
     for (const file of ["CHANGELOG.md", "LICENSE.md", "Documentation~/index.md"]) {
       assert.ok(existsSync(join(PACKAGE_DIR, file)), file);

@@ -1,6 +1,8 @@
 // COMPILE-ONLY STUBS of the Colyseus Unity SDK public API, for the CI compile check with mcs.
 //
-// Mirrors io.colyseus.sdk 0.17.x on the `upm` branch of github.com/colyseus/colyseus-unity-sdk:
+// Mirrors the public surface of io.colyseus.sdk 0.17.1 on the `upm` branch of
+// github.com/colyseus/colyseus-unity-sdk (commit 4ce9225), which the released 0.17.2 (a patch
+// release, the version package.json depends on) keeps unchanged. Sources read:
 //   - Room.cs, ReconnectionOptions, ReconnectionToken, delegates: commit
 //     4ce9225aa4e7c22efa823daf50001cf63d7166c2 (package.json "version": "0.17.1");
 //   - Client.cs, MapSchema.cs: commit dc9ec3489ce94d84265f3e854257a206adaa253b (0.17.0),

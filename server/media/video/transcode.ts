@@ -32,6 +32,7 @@ import {
   renderMasterPlaylist,
 } from "./hls.ts";
 import { runProcess, SpawnError } from "./process.ts";
+import { addProgressive } from "./progressive.ts";
 import type { VideoProbe } from "./probe.ts";
 
 /** Stream ids: path-safe, and what `video/<streamId>/` is named. */
@@ -59,6 +60,8 @@ export interface RenditionInfo {
   /** Media playlist, relative to the stream folder, e.g. `4k/index.m3u8`. */
   readonly playlist: string;
   readonly segments: number;
+  /** The same media as one faststart MP4 (progressive.ts), e.g. `4k/progressive.mp4`; absent when none. */
+  readonly progressive?: string;
 }
 
 /** How the 2D picture sits on the sphere (for clients that want to know). */
@@ -509,7 +512,7 @@ export class TranscodeQueue {
     try {
       await rm(tmp, { recursive: true, force: true });
       await mkdir(this.config.videoDir, { recursive: true });
-      const manifest = await transcodeLadder({
+      const ladder = await transcodeLadder({
         config: this.config,
         input: rec.input,
         probe: job.source,
@@ -519,6 +522,13 @@ export class TranscodeQueue {
         timeoutMs: this.config.jobTimeoutMs,
         signal: rec.abort.signal,
         onProgress: (p) => (job.progress = p),
+      });
+      if (rec.abort.signal.aborted) throw new JobCancelledError();
+      const manifest = await addProgressive(tmp, ladder, {
+        ffmpegPath: this.config.ffmpegPath,
+        timeoutMs: this.config.jobTimeoutMs,
+        signal: rec.abort.signal,
+        logger: log,
       });
       if (rec.abort.signal.aborted) throw new JobCancelledError();
       const target = join(this.config.videoDir, job.streamId);

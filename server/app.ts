@@ -2,13 +2,18 @@
  * Composition root: one http server carrying express routes and the Colyseus rooms, with
  * every dependency built here and injected (no module singletons of our own).
  */
+import { readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { Server } from "@colyseus/core";
+import { type Room, Server } from "@colyseus/core";
 import { Encoder } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import type { Logger } from "pino";
+import { LoginCodes } from "./auth/login-codes.ts";
 import { TokenService } from "./auth/tokens.ts";
+import { installCors } from "./http/cors.ts";
+import { RoomQuota } from "./rooms/room-auth.ts";
 import type { Config } from "./config.ts";
 import { ServerMetrics } from "./http/metrics.ts";
 import { attachAgentStream } from "./http/agent-stream.ts";
@@ -26,6 +31,7 @@ import type { Application } from "express";
 import { installNodeCompat } from "./node-compat.ts";
 import { AgentController } from "./agents/controller.ts";
 import { loadAgents } from "./agents/runtime.ts";
+import { AgentWorkLimiter } from "./agents/work-limiter.ts";
 import { DEFAULT_BANDS } from "./net/bands.ts";
 import { liveSceneHooks } from "./media/live-scene.ts";
 import { MetaverseSession, renditionPlaylist } from "./media/metaverse-session.ts";
@@ -37,6 +43,7 @@ import { TwinRegistry } from "./twin/registry.ts";
 import { loadRobotDescription } from "./twin/robot-description.ts";
 import { createTwinSession } from "./twin/session-factory.ts";
 import { openScaleOut } from "./scaleout.ts";
+import { guardMatchmaking } from "./scaleout-health.ts";
 import type { TwinSession } from "./twin/session.ts";
 
 /** A running server. */
@@ -49,6 +56,13 @@ export interface App {
   /** Metaverse rooms of this process by room id. */
   readonly metaverse: ReadonlyMap<string, MetaverseSession>;
   readonly tokens: TokenService;
+  /** `https` with TLS_CERT/TLS_KEY, else `http` (websockets: wss / ws). */
+  readonly scheme: "http" | "https";
+  /**
+   * A fresh one-time login link for the local viewer (`<scheme>://<host>:<port>/#login=<code>`),
+   * or undefined when `AUTH_SECRET` is set (a deployment's identity service issues tokens).
+   */
+  loginLink(): string | undefined;
   /** Stops accepting, disposes rooms, closes sockets. Idempotent. */
   close(): Promise<void>;
 }
@@ -61,25 +75,44 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, 16 * 1024 + config.room.maxClients * 512);
   let ready = false;
   const metrics = new ServerMetrics();
-  const tokens = new TokenService(config.auth.secret);
+  const tokens = new TokenService(config.auth.secret, {
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    maxTtlS: config.auth.maxTokenTtlS,
+  });
+  const loginCodes = config.auth.ephemeralSecret ? new LoginCodes() : undefined;
+  const quota = new RoomQuota(config.room.maxRooms, config.room.maxRoomsPerUser);
   const registry = new TwinRegistry();
   const robot = await loadRobotDescription(config);
   // With REDIS_URL: matchmaking shared with the other processes (see scaleout.ts).
-  const scaleOut = await openScaleOut(config, logger);
+  const scaleOut = await openScaleOut(config, logger, (up) => metrics.presenceUp.set(up ? 1 : 0));
   const cellLink = await openCellLink(config, robot, logger);
   /** Metaverse rooms of this process, by room id (for media hooks and dashboards). */
   const metaverseSessions = new Map<string, MetaverseSession>();
   const agents = config.agents.enabled
-    ? await loadAgents(config.agents, logger, { intentMetrics: metrics.intentBackend })
+    ? await loadAgents(
+        config.agents,
+        logger,
+        { intentMetrics: metrics.intentBackend },
+        // Models off the event loop: a what-if never delays a STOP (server/agents/model-host.ts).
+        config.agentWork.worker ? { worker: { maxQueue: config.agentWork.workerMaxQueue } } : {},
+      )
     : null;
   const media = await openMedia(config.media, logger);
   agents?.registry.register(new ReconstructionAgent({ backend: media.reconstructionLabel }));
 
-  if (config.auth.usingDevSecret) {
-    logger.warn("AUTH_SECRET is unset: using the development secret; do not expose this server");
+  if (config.auth.ephemeralSecret) {
+    logger.info(
+      "AUTH_SECRET is unset: local mode (loopback only, a random secret for this run, tokens die with the process)",
+    );
   }
 
-  const http = createServer();
+  const tls = config.http.tls;
+  const http: HttpServer = tls
+    ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) })
+    : createServer();
+  // CORS from the allow-list on every route, Colyseus's /matchmake ones included.
+  installCors(config.http.corsOrigins);
   // Colyseus takes every websocket upgrade except socket.io's (the agents' dashboard stream).
   const transport = new WebSocketTransport({
     noServer: true,
@@ -120,9 +153,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         logger,
         metrics,
         tokens,
+        loginCodes,
         registry,
         robot,
-        isReady: () => ready,
+        isReady: () => ready && (scaleOut?.health.up ?? true),
       });
       mountMedia(app);
       mountViewer(app, { distDir: config.viewerDir });
@@ -212,19 +246,24 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         .map((a) => `${a.id} (${a.model})`)
         .join(", "),
       ...(agents.observeTraffic && { observeTraffic: agents.observeTraffic }),
+      limiter: new AgentWorkLimiter({
+        perRoom: config.agentWork.maxPendingPerRoom,
+        perUser: config.agentWork.maxPendingPerUser,
+      }),
       logger: log,
     });
     session.agents = bridge;
     bridge.start();
   };
 
-  gameServer.define(
+  const twinHandler = gameServer.define(
     DIGITAL_TWIN_ROOM,
     createDigitalTwinRoom({
       config,
       logger,
       metrics,
       tokens,
+      quota,
       registry,
       createSession: async (roomId) => {
         const { cell, planner, label } = cellLink.connect();
@@ -244,13 +283,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     }),
   );
 
-  gameServer.define(
+  const metaverseHandler = gameServer.define(
     METAVERSE_ROOM,
     createMetaverseRoom({
       config,
       logger,
       metrics,
       tokens,
+      quota,
       createSession: (roomId) => {
         const session = new MetaverseSession({
           agents: agents && {
@@ -277,10 +317,24 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     }),
   );
 
+  if (scaleOut) {
+    // Rooms of this process, re-listed by the health keeper when Redis loses them.
+    for (const handler of [twinHandler, metaverseHandler]) {
+      handler.on("create", (room: Room) => scaleOut.health.track(room));
+      handler.on("dispose", (room: Room) => scaleOut.health.untrack(room));
+    }
+  }
+
   await gameServer.listen(config.port, config.host);
+  challengeMatchmaking401(http);
+  if (scaleOut) {
+    guardMatchmaking(http, scaleOut.health, Math.ceil(config.scaleOut.sweepMs / 1000));
+    scaleOut.health.start();
+  }
   const port = (http.address() as AddressInfo).port;
   ready = true;
-  logger.info({ port, host: config.host }, "listening");
+  const scheme = tls ? "https" : "http";
+  logger.info({ port, host: config.host, scheme }, "listening");
 
   let closing: Promise<void> | undefined;
   return {
@@ -290,13 +344,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     registry,
     metaverse: metaverseSessions,
     tokens,
+    scheme,
+    loginLink() {
+      if (!loginCodes) return undefined;
+      const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+      return `${scheme}://${host}:${port}/#login=${loginCodes.create()}`;
+    },
     close() {
       closing ??= (async () => {
         ready = false;
+        scaleOut?.health.stop();
         await socketIo.close();
         await gameServer.gracefullyShutdown(false);
         await sceneJobs?.close();
         await media.close();
+        await agents?.close();
         await cellLink.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -305,4 +367,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       return closing;
     },
   };
+}
+
+/**
+ * Colyseus answers a refused matchmaking request (static onAuth threw 401) without the
+ * RFC 6750 challenge our own routes send; add it, so every 401 of the server says Bearer.
+ */
+function challengeMatchmaking401(http: HttpServer): void {
+  http.prependListener("request", (req, res) => {
+    if (!(req.url ?? "").startsWith("/matchmake/")) return;
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
+    res.writeHead = ((status: number, ...rest: unknown[]) => {
+      if (status === 401 && !res.hasHeader("www-authenticate")) {
+        res.setHeader("WWW-Authenticate", 'Bearer realm="agenttwin"');
+      }
+      return writeHead(status, ...rest);
+    }) as typeof res.writeHead;
+  });
 }

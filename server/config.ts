@@ -3,6 +3,7 @@
  * with an embedded default that runs on a laptop with no network, GPU or ROS.
  * The README's configuration table is written from this file; keep them in step.
  */
+import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -15,8 +16,19 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Where `npm run build:viewer` writes the web viewer by default (relative to the repo root). */
 export const DEFAULT_VIEWER_DIR = "node_modules/.cache/agenttwin-viewer";
 
-/** Secret used when AUTH_SECRET is unset. Tokens signed with it are for development only. */
-export const DEV_AUTH_SECRET = "agenttwin-dev-secret-do-not-deploy";
+/** Fewest bytes of `AUTH_SECRET` (HS256 keys shorter than the hash are weak; RFC 7518 §3.2). */
+export const MIN_AUTH_SECRET_BYTES = 32;
+
+/** True for a host name or address that only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return (
+    h === "localhost" ||
+    h === "::1" ||
+    /^127(\.\d{1,3}){3}$/.test(h) ||
+    /^::ffff:127(\.\d{1,3}){3}$/.test(h)
+  );
+}
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -27,12 +39,37 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(2567),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: z.string().min(1).default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
-  AUTH_SECRET: z.string().min(16, "AUTH_SECRET must be at least 16 characters").optional(),
+  AUTH_SECRET: z
+    .string()
+    .refine(
+      (v) => Buffer.byteLength(v) >= MIN_AUTH_SECRET_BYTES,
+      `must be at least ${MIN_AUTH_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`,
+    )
+    .optional(),
   AUTH_DEV_TOKENS: bool.optional(),
-  TOKEN_TTL_S: int(60, 30 * 24 * 3600).default(12 * 3600),
+  TOKEN_TTL_S: int(60, 7 * 24 * 3600).default(12 * 3600),
+  TOKEN_MAX_TTL_S: int(60, 7 * 24 * 3600).default(24 * 3600),
+  TOKEN_AUDIENCE: z.string().min(1).max(256).default("agenttwin"),
+  TOKEN_ISSUER: z.string().min(1).max(256).default("agenttwin"),
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean)
+          .every((o) => /^https?:\/\/[^/\s*]+$/.test(o)),
+      "comma-separated origins such as https://viewer.example.com (scheme://host[:port], no path, no *)",
+    )
+    .default(""),
+  TLS_CERT: z.string().min(1).optional(),
+  TLS_KEY: z.string().min(1).optional(),
+  MAX_ROOMS: int(1, 10_000).default(32),
+  MAX_ROOMS_PER_USER: int(1, 10_000).default(4),
 
   ROBOT_DIR: z.string().default("assets/robots/panda"),
   SCENE_FILE: z.string().default("assets/scenes/cell.json"),
@@ -92,6 +129,16 @@ const EnvSchema = z.object({
   ROS_RECONNECT_MAX_MS: int(10, 600_000).default(5000),
   DEVIATION_TOLERANCE_RAD: num(0.001, 1).default(0.05),
   SIM_CELL_RATE_HZ: num(1, 1000).default(100),
+  LINK_STALE_MS: int(50, 60_000).default(1000),
+  ROS_PING_MS: int(50, 60_000).default(1000),
+  ROS_ACTION_ACCEPT_TIMEOUT_MS: int(50, 120_000).default(3000),
+  ROS_AUTH_SECRET: z.string().min(16, "must be rosauth's secret (16 characters)").optional(),
+  ROS_AUTH_LEVEL: z.string().min(1).max(64).default("admin"),
+  ROBOT_CELL_ID: z
+    .string()
+    .regex(/^[\w.:/@-]{1,200}$/, "letters, digits and . _ : / @ - only")
+    .optional(),
+  CELL_LEASE_TTL_MS: int(1000, 600_000).default(10_000),
 
   AGENTS: bool.default(true),
   INTENT_MODEL: z.enum(["grammar", "openai"]).default("grammar"),
@@ -110,11 +157,24 @@ const EnvSchema = z.object({
   PGF_MODEL_DIR: z.string().default("assets/models/pgf"),
   NGF_MODEL_DIR: z.string().default("assets/models/ngf"),
   TF_BACKEND: z.enum(["auto", "node-gpu", "node", "wasm", "cpu"]).default("auto"),
+  AGENT_WORKER: bool.default(true),
+  AGENT_MAX_PENDING_PER_ROOM: int(1, 1000).default(4),
+  AGENT_MAX_PENDING_PER_USER: int(1, 1000).default(1),
+  AGENT_WORKER_MAX_QUEUE: int(1, 100_000).default(64),
+  UTTERANCE_RATE_PER_S: num(0.01, 1000).default(1),
+  UTTERANCE_BURST: int(1, 1000).default(3),
 
   RECORD: bool.default(true),
   DATA_DIR: z.string().min(1).default("data"),
   RECORDING_MAX_BYTES: int(1024 * 1024, 2 ** 50).default(512 * 1024 * 1024),
   RECORDING_JOINT_HZ: num(1, 10_000).default(100),
+  RECORDING_FLUSH_MS: int(10, 1000).default(500),
+  RETENTION_MAX_AGE_DAYS: num(0, 36_500).default(30),
+  RETENTION_RECORDINGS_MAX_BYTES: int(0, 2 ** 52).default(20 * 1024 ** 3),
+  RETENTION_STREAMS_MAX_BYTES: int(0, 2 ** 52).default(50 * 1024 ** 3),
+  RETENTION_SCENES_MAX_BYTES: int(0, 2 ** 52).default(5 * 1024 ** 3),
+  RETENTION_INTERVAL_S: int(10, 7 * 24 * 3600).default(3600),
+  MIN_FREE_DISK_BYTES: int(0, 2 ** 52).default(1024 ** 3),
 
   VIEWER_DIR: z.string().min(1).default(DEFAULT_VIEWER_DIR),
 
@@ -150,6 +210,8 @@ const EnvSchema = z.object({
   RECONSTRUCTION_MAX_UPLOAD_BYTES: int(1024, 2 ** 31).default(64 * 1024 * 1024),
   RECONSTRUCTION_QUEUE: int(0, 1000).default(4),
   RECONSTRUCTION_TIMEOUT_S: num(1, 3600).default(120),
+  RECONSTRUCTION_UPLOADS_IN_FLIGHT: int(1, 1000).default(2),
+  UPLOAD_IDLE_TIMEOUT_S: num(1, 3600).default(30),
   SF3D_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -157,6 +219,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[\w.-]+(:\d{1,5})?(\/[\w./-]*)?$/, "host[:port][/path] without a scheme")
     .optional(),
+  SCALEOUT_SWEEP_MS: int(250, 60_000).default(2000),
 });
 
 /** Typed server configuration (SI units unless the name says otherwise). */
@@ -165,14 +228,29 @@ export interface Config {
   host: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   auth: {
-    /** HMAC secret for HS256 join tokens. */
+    /** HMAC secret for HS256 join tokens (`AUTH_SECRET`, or random bytes made at start). */
     secret: string;
-    /** True when the secret is the documented development default. */
-    usingDevSecret: boolean;
-    /** Whether `POST /api/dev/token` issues tokens (default: only with the dev secret). */
+    /**
+     * True when `AUTH_SECRET` is unset: the secret is random and dies with the process, the
+     * server listens on loopback only and prints a one-time login link for the local viewer.
+     */
+    ephemeralSecret: boolean;
+    /** Whether `POST /api/dev/token` issues tokens to loopback clients (never with `ROBOT_LINK=ros`). */
     devTokens: boolean;
     /** Lifetime of issued tokens, s. */
     tokenTtlS: number;
+    /** Longest lifetime (`exp − iat`) a token may have to be accepted, s. */
+    maxTokenTtlS: number;
+    /** `aud` and `iss` every token must carry. */
+    audience: string;
+    issuer: string;
+  };
+  /** Browser and transport security of the one http(s) server. */
+  http: {
+    /** Origins (`scheme://host[:port]`) allowed to call the API cross-origin; []: same-origin only. */
+    corsOrigins: readonly string[];
+    /** PEM files for https/wss; undefined: plain http/ws (put a TLS proxy in front). */
+    tls: { certFile: string; keyFile: string } | undefined;
   };
   robot: { dir: string; sceneFile: string };
   room: {
@@ -181,6 +259,10 @@ export interface Config {
     /** Physics steps per second of the twin and the simulated cell, Hz. */
     simRateHz: number;
     maxClients: number;
+    /** Most rooms (both kinds) this process holds; creating one more is refused (503). */
+    maxRooms: number;
+    /** Most open rooms one user (token `sub`) may have created in this process (429 beyond). */
+    maxRoomsPerUser: number;
     /** How long a dropped client keeps its seat and role, s. */
     reconnectS: number;
     /** Per-client token bucket: sustained messages per second and burst size. */
@@ -220,9 +302,52 @@ export interface Config {
     jointHz: number;
   };
   scaleOut: ScaleOutConfig;
+  /** Bounds that keep agent work from starving STOP (see server/agents/work-limiter.ts). */
+  agentWork: AgentWorkConfig;
+  /** Audit log, crash recovery, retention and disk checks of the data directory. */
+  store: StoreConfig;
   /** Folder of the built web viewer (`npm run build:viewer` writes it; `npm start` runs that). */
   viewerDir: string;
   media: MediaConfig;
+}
+
+/** How much agent work a room and a user may have pending, and where models run. */
+export interface AgentWorkConfig {
+  /** Run the TF.js models in a worker thread (off the event loop that serves STOP). */
+  worker: boolean;
+  /** Agent tasks (decisions, what-ifs) running or queued per room; more are refused `busy`. */
+  maxPendingPerRoom: number;
+  /** Agent tasks running or queued per user (across their seats); more are refused `busy`. */
+  maxPendingPerUser: number;
+  /** Model requests waiting in the worker, process-wide; more are refused. */
+  workerMaxQueue: number;
+  /** Per-user utterance token bucket: sustained utterances per second and burst. */
+  utteranceRatePerS: number;
+  utteranceBurst: number;
+}
+
+/** The data directory's durability and size bounds. */
+export interface StoreConfig {
+  /** Absolute data directory (`DATA_DIR`). */
+  dataDir: string;
+  /** Append-only, fsync'd audit log (JSON lines): approvals, stops, refusals. */
+  auditFile: string;
+  /** Recordings are written to disk at least this often, ms. */
+  recordingFlushMs: number;
+  /** Files older than this are deleted by retention, days (0: no age limit). */
+  retentionMaxAgeDays: number;
+  /** Total size kept per kind, bytes (0: no size limit); oldest files go first. */
+  retentionRecordingsMaxBytes: number;
+  retentionStreamsMaxBytes: number;
+  retentionScenesMaxBytes: number;
+  /** How often retention runs, s (and once at start). */
+  retentionIntervalS: number;
+  /** Uploads and new recordings are refused (HTTP 507) below this much free disk, bytes. */
+  minFreeDiskBytes: number;
+  /** Reconstruction uploads being received at once; more are refused (503). */
+  uploadsInFlight: number;
+  /** An upload that sends nothing for this long is dropped, ms. */
+  uploadIdleTimeoutMs: number;
 }
 
 /** Video ingest/transcode and 2D→3D reconstruction. */
@@ -255,6 +380,12 @@ export interface ScaleOutConfig {
    * Used only with `redisUrl`; undefined: derived from HOST and PORT (server/scaleout.ts).
    */
   publicAddress: string | undefined;
+  /**
+   * How often each process sweeps the shared listing, ms: it pings Redis (a stalled Redis
+   * counts as down), removes a process whose IPC channel is gone on two sweeps in a row
+   * with its rooms, and re-lists its own rooms when missing (after a Redis restart).
+   */
+  sweepMs: number;
 }
 
 /** How the twin reaches its robot cell. */
@@ -292,6 +423,26 @@ export interface LinkConfig {
   deviationToleranceRad: number;
   /** Joint-state rate of the simulated cell, Hz. */
   simCellRateHz: number;
+  /**
+   * No fresh `/joint_states` for this long (ms) while the websocket is open → link `stale`:
+   * the running plan is aborted and cancelled, motion is refused with `link_stale`.
+   */
+  staleMs: number;
+  /** Websocket ping interval to rosbridge, ms; no pong within 3 intervals closes the socket. */
+  pingMs: number;
+  /** A trajectory goal that no action server accepts within this (ms) ends "no action server". */
+  actionAcceptTimeoutMs: number;
+  /** rosauth secret: when set, every connection starts with rosbridge's `auth` op (MAC). */
+  authSecret: string | undefined;
+  /** `level` sent in the `auth` op. */
+  authLevel: string;
+  /**
+   * Name of the physical cell, shared by every process linked to it: one twin session at a
+   * time owns (commands) it. Default: the rosbridge URL.
+   */
+  cellId: string | undefined;
+  /** Lease on the cell's ownership, ms (renewed every third of it; expires when the owner dies). */
+  leaseTtlMs: number;
 }
 
 /** The agents (AgentNet): models, intent backend, radio geometry. */
@@ -355,23 +506,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration:\n  PUBLIC_ADDRESS: needed with REDIS_URL when PORT is 0 (other processes send clients here)",
     );
   }
-  const usingDevSecret = e.AUTH_SECRET === undefined;
+  const ephemeralSecret = e.AUTH_SECRET === undefined;
+  const security = securityProblems(e, ephemeralSecret);
+  if (security.length > 0) {
+    throw new ConfigError(`refusing to start:\n  ${security.join("\n  ")}`);
+  }
   const dataDir = resolve(REPO_ROOT, e.DATA_DIR);
   return {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     auth: {
-      secret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
-      usingDevSecret,
-      devTokens: e.AUTH_DEV_TOKENS ?? usingDevSecret,
+      // Without AUTH_SECRET no token outlives the process: nothing to leak from the source.
+      secret: e.AUTH_SECRET ?? randomBytes(32).toString("base64url"),
+      ephemeralSecret,
+      devTokens: e.AUTH_DEV_TOKENS ?? ephemeralSecret,
       tokenTtlS: e.TOKEN_TTL_S,
+      maxTokenTtlS: e.TOKEN_MAX_TTL_S,
+      audience: e.TOKEN_AUDIENCE,
+      issuer: e.TOKEN_ISSUER,
+    },
+    http: {
+      corsOrigins: e.CORS_ORIGINS.split(",")
+        .map((o) => o.trim().replace(/\/$/, ""))
+        .filter(Boolean),
+      tls: e.TLS_CERT && e.TLS_KEY ? { certFile: e.TLS_CERT, keyFile: e.TLS_KEY } : undefined,
     },
     robot: { dir: e.ROBOT_DIR, sceneFile: e.SCENE_FILE },
     room: {
       patchRateHz: e.PATCH_RATE_HZ,
       simRateHz: e.SIM_RATE_HZ,
       maxClients: e.MAX_CLIENTS,
+      maxRooms: e.MAX_ROOMS,
+      maxRoomsPerUser: e.MAX_ROOMS_PER_USER,
       reconnectS: e.RECONNECT_S,
       rateLimitPerS: e.RATE_LIMIT_PER_S,
       rateLimitBurst: e.RATE_LIMIT_BURST,
@@ -422,6 +589,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reconnectMaxMs: Math.max(e.ROS_RECONNECT_MAX_MS, e.ROS_RECONNECT_MIN_MS),
       deviationToleranceRad: e.DEVIATION_TOLERANCE_RAD,
       simCellRateHz: e.SIM_CELL_RATE_HZ,
+      staleMs: e.LINK_STALE_MS,
+      pingMs: e.ROS_PING_MS,
+      actionAcceptTimeoutMs: e.ROS_ACTION_ACCEPT_TIMEOUT_MS,
+      authSecret: e.ROS_AUTH_SECRET,
+      authLevel: e.ROS_AUTH_LEVEL,
+      cellId: e.ROBOT_CELL_ID,
+      leaseTtlMs: e.CELL_LEASE_TTL_MS,
     },
     motion: {
       jogDeadmanMs: e.JOG_DEADMAN_MS,
@@ -440,7 +614,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBytes: e.RECORDING_MAX_BYTES,
       jointHz: e.RECORDING_JOINT_HZ,
     },
-    scaleOut: { redisUrl: e.REDIS_URL, publicAddress: e.PUBLIC_ADDRESS },
+    scaleOut: {
+      redisUrl: e.REDIS_URL,
+      publicAddress: e.PUBLIC_ADDRESS,
+      sweepMs: e.SCALEOUT_SWEEP_MS,
+    },
+    agentWork: {
+      worker: e.AGENT_WORKER,
+      maxPendingPerRoom: e.AGENT_MAX_PENDING_PER_ROOM,
+      maxPendingPerUser: e.AGENT_MAX_PENDING_PER_USER,
+      workerMaxQueue: e.AGENT_WORKER_MAX_QUEUE,
+      utteranceRatePerS: e.UTTERANCE_RATE_PER_S,
+      utteranceBurst: e.UTTERANCE_BURST,
+    },
+    store: {
+      dataDir,
+      auditFile: join(dataDir, "audit.jsonl"),
+      recordingFlushMs: e.RECORDING_FLUSH_MS,
+      retentionMaxAgeDays: e.RETENTION_MAX_AGE_DAYS,
+      retentionRecordingsMaxBytes: e.RETENTION_RECORDINGS_MAX_BYTES,
+      retentionStreamsMaxBytes: e.RETENTION_STREAMS_MAX_BYTES,
+      retentionScenesMaxBytes: e.RETENTION_SCENES_MAX_BYTES,
+      retentionIntervalS: e.RETENTION_INTERVAL_S,
+      minFreeDiskBytes: e.MIN_FREE_DISK_BYTES,
+      uploadsInFlight: e.RECONSTRUCTION_UPLOADS_IN_FLIGHT,
+      uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_S * 1000,
+    },
     viewerDir: resolve(REPO_ROOT, e.VIEWER_DIR),
     media: {
       videoEnabled: e.VIDEO,
@@ -454,6 +653,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
   };
+}
+
+/**
+ * Settings that would expose the arm or its tokens, each naming the variable to set: the
+ * server is closed by default (loopback, random secret) and refuses to be opened half-way.
+ */
+function securityProblems(e: z.infer<typeof EnvSchema>, ephemeralSecret: boolean): string[] {
+  const out: string[] = [];
+  const secretHint = `(at least ${MIN_AUTH_SECRET_BYTES} bytes, e.g. \`openssl rand -hex 32\`)`;
+  if (ephemeralSecret && !isLoopbackHost(e.HOST)) {
+    out.push(`AUTH_SECRET: must be set ${secretHint} to listen on HOST=${e.HOST} (not loopback)`);
+  }
+  if (ephemeralSecret && e.ROBOT_LINK === "ros") {
+    out.push(`AUTH_SECRET: must be set ${secretHint} with ROBOT_LINK=ros (a real arm)`);
+  }
+  if (ephemeralSecret && e.REDIS_URL !== undefined) {
+    out.push(
+      `AUTH_SECRET: must be set ${secretHint} with REDIS_URL (every process verifies the others' tokens)`,
+    );
+  }
+  if (e.AUTH_DEV_TOKENS === true && e.ROBOT_LINK === "ros") {
+    out.push("AUTH_DEV_TOKENS: development tokens are never on with ROBOT_LINK=ros");
+  }
+  if ((e.TLS_CERT === undefined) !== (e.TLS_KEY === undefined)) {
+    out.push("TLS_CERT, TLS_KEY: set both (PEM files) or neither");
+  }
+  if (e.TOKEN_TTL_S > e.TOKEN_MAX_TTL_S) {
+    out.push(`TOKEN_TTL_S: ${e.TOKEN_TTL_S} exceeds TOKEN_MAX_TTL_S (${e.TOKEN_MAX_TTL_S})`);
+  }
+  return out;
 }
 
 /** The video pipeline's options from the environment, its errors as configuration errors. */

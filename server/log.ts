@@ -2,6 +2,39 @@
 import { pino, type Logger } from "pino";
 import type { Config } from "./config.ts";
 
+/**
+ * Paths whose values are never written: bearer tokens in headers or objects we log, and
+ * Colyseus's auth context. Tokens in URLs are cut by {@link redactUrl}.
+ */
+export const REDACT_PATHS = [
+  "token",
+  "*.token",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  "req.headers.authorization",
+  "headers.cookie",
+  "*.headers.cookie",
+  "auth",
+  "*.auth",
+  "secret",
+  "*.secret",
+];
+
+/** `…?token=x&a=1#login=y` → `…?token=[Redacted]&a=1#login=[Redacted]`. */
+export function redactUrl(url: string): string {
+  return url.replace(
+    /([?&#](?:token|access_token|login|code)=)[^&#\s]*/gi,
+    (_m, key: string) => `${key}[Redacted]`,
+  );
+}
+
 export function createLogger(config: Pick<Config, "logLevel">): Logger {
-  return pino({ level: config.logLevel, base: { service: "agenttwin" } });
+  return pino({
+    level: config.logLevel,
+    base: { service: "agenttwin" },
+    redact: { paths: REDACT_PATHS, censor: "[Redacted]" },
+    serializers: { url: (u: unknown) => (typeof u === "string" ? redactUrl(u) : u) },
+  });
 }

@@ -1,19 +1,89 @@
 /**
- * Authorisation of HTTP writes (uploads that change a room's scene): a join token in
- * `Authorization: Bearer <token>` whose role is operator.
+ * Bearer-token authentication of HTTP requests (`Authorization: Bearer <token>`):
+ *
+ * - {@link requireBearer}: express middleware; no or a bad token → 401 with
+ *   `WWW-Authenticate: Bearer …` (RFC 6750), a valid token of a role that may not → 403.
+ *   The identity is left in `res.locals.identity`.
+ * - {@link operatorAuth}: the yes/no check the upload routes take (a valid operator token).
  */
-import type { Request } from "express";
-import type { TokenService } from "../auth/tokens.ts";
+import type { NextFunction, Request, Response } from "express";
+import type { Role } from "../auth/roles.ts";
+import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
+
+/** The bearer token of a request, or undefined. */
+export function bearerToken(req: Request): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+  return m?.[1];
+}
+
+/** Answers 401 with the RFC 6750 challenge. */
+export function unauthorized(res: Response, message: string, invalid: boolean): void {
+  const challenge = invalid
+    ? `Bearer realm="agenttwin", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`
+    : 'Bearer realm="agenttwin"';
+  res
+    .status(401)
+    .set("WWW-Authenticate", challenge)
+    .set("Cache-Control", "no-store")
+    .json({ error: { code: "unauthorized", message } });
+}
+
+/** Answers 403: the token is valid, the role is not enough. */
+export function forbidden(res: Response, message: string): void {
+  res.status(403).json({ error: { code: "forbidden", message } });
+}
+
+/** The verified identity of a request, or the reason (and whether a token was sent) it has none. */
+export async function identify(
+  tokens: TokenService,
+  req: Request,
+): Promise<Identity | { reason: string; invalid: boolean }> {
+  const token = bearerToken(req);
+  if (token === undefined) {
+    return { reason: "this needs a token: Authorization: Bearer <token>", invalid: false };
+  }
+  try {
+    return await tokens.verify(token);
+  } catch (err) {
+    return { reason: err instanceof AuthError ? err.message : "invalid token", invalid: true };
+  }
+}
+
+/**
+ * Express middleware admitting requests with a valid token (and one of `roles`, when given).
+ * A refused request with a body is answered at once and its connection closed afterwards,
+ * so an unauthenticated upload is never read to the end.
+ */
+export function requireBearer(tokens: TokenService, roles?: readonly Role[]) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const who = await identify(tokens, req);
+    if ("reason" in who) {
+      closeAfter(req, res);
+      return unauthorized(res, who.reason, who.invalid);
+    }
+    if (roles && !roles.includes(who.role)) {
+      closeAfter(req, res);
+      return forbidden(res, `this needs the ${roles.join(" or ")} role (you are ${who.role})`);
+    }
+    res.locals.identity = who;
+    next();
+  };
+}
+
+/** Closes the connection after the answer when the request body is still arriving. */
+function closeAfter(req: Request, res: Response): void {
+  if (req.complete || req.headers["content-length"] === "0") return;
+  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined)
+    return;
+  res.set("Connection", "close");
+  req.resume();
+  res.once("finish", () => setTimeout(() => req.destroy(), 1000).unref());
+}
 
 /** True when the request carries a valid operator token. */
 export function operatorAuth(tokens: TokenService): (req: Request) => Promise<boolean> {
   return async (req) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-    if (!m) return false;
-    try {
-      return (await tokens.verify(m[1])).role === "operator";
-    } catch {
-      return false;
-    }
+    const who = await identify(tokens, req);
+    return !("reason" in who) && who.role === "operator";
   };
 }

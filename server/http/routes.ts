@@ -3,7 +3,7 @@
  *
  *   GET  /healthz                      liveness: the process answers
  *   GET  /readyz                       readiness: robot model loaded, rooms can be created
- *   GET  /metrics                      Prometheus text
+ *   GET  /metrics                      Prometheus text (loopback clients, or any valid token)
  *   GET  /api/robot                    arm description: joints, limits, named poses
  *   GET  /api/robot/urdf               the URDF the server uses (for viewers)
  *   GET  /api/rooms                    open rooms of this process with client counts
@@ -12,7 +12,15 @@
  *   GET  /api/rooms/:roomId/plans/:id  one plan with its full trajectory
  *   GET  /api/recordings               MCAP recordings of twin sessions (newest first)
  *   GET  /api/recordings/:name         download one (Range supported; opens in Foxglove)
- *   POST /api/dev/token                development join tokens (only when enabled)
+ *   POST /api/dev/token                development join tokens: loopback clients only, when
+ *                                      enabled (default without AUTH_SECRET), role observer
+ *                                      unless asked for
+ *   POST /api/login                    `{ code }` → operator token: redeems the one-time login
+ *                                      link printed at start (without AUTH_SECRET only)
+ *
+ * Everything under `/api` and `/media` needs `Authorization: Bearer <token>` (the two token
+ * routes above excepted): none or a bad one → 401 with `WWW-Authenticate: Bearer`; a valid
+ * token whose role may not → 403 (writes under `/media` need an operator).
  *
  * Errors are JSON `{ error: { code, message } }` with a fitting status.
  */
@@ -22,11 +30,14 @@ import { matchMaker } from "@colyseus/core";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { ROLES, type Role } from "../auth/roles.ts";
+import { isLocalRequest } from "../auth/loopback.ts";
+import type { LoginCodes } from "../auth/login-codes.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { Config } from "../config.ts";
 import type { TwinRegistry } from "../twin/registry.ts";
 import type { RobotDescription } from "../twin/robot-description.ts";
 import type { ServerMetrics } from "./metrics.ts";
+import { forbidden, identify, requireBearer, unauthorized } from "./operator-auth.ts";
 import { mountRecordingRoutes } from "./recordings.ts";
 import { RecordingStore } from "../store/recording-store.ts";
 
@@ -35,6 +46,8 @@ export interface HttpDeps {
   logger: Logger;
   metrics: ServerMetrics;
   tokens: TokenService;
+  /** One-time login codes (only without AUTH_SECRET). */
+  loginCodes?: LoginCodes | undefined;
   registry: TwinRegistry;
   robot: RobotDescription;
   /** False until the process can serve rooms (and again while shutting down). */
@@ -47,8 +60,13 @@ const DevTokenRequest = z.strictObject({
     .min(1)
     .max(64)
     .regex(/^[\w .-]+$/),
-  role: z.enum(ROLES as [Role, ...Role[]]).default("operator"),
+  role: z.enum(ROLES as [Role, ...Role[]]).default("observer"),
 });
+
+const LoginRequest = z.strictObject({ code: z.string().min(1).max(64) });
+
+/** Routes that take no token: they are where a local user gets one. */
+const TOKENLESS = new Set(["POST /api/dev/token", "POST /api/login"]);
 
 function fail(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
@@ -59,6 +77,16 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
   const api = express.Router();
   api.use(express.json({ limit: "16kb" }));
 
+  // Every read and write under /api and /media needs a token; writes to media an operator.
+  const reader = requireBearer(deps.tokens);
+  const writer = requireBearer(deps.tokens, ["operator"]);
+  app.use(["/api", "/media"], (req, res, next) => {
+    if (TOKENLESS.has(`${req.method} ${req.baseUrl}${req.path}`)) return next();
+    const write = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
+    const gate = write && req.baseUrl === "/media" ? writer : reader;
+    void gate(req, res, next);
+  });
+
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -68,7 +96,12 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     else fail(res, 503, "not_ready", "server is starting or shutting down");
   });
 
-  app.get("/metrics", async (_req, res) => {
+  // Prometheus on the same host scrapes without a token; anything else sends one.
+  app.get("/metrics", async (req, res) => {
+    if (!isLocalRequest(req)) {
+      const who = await identify(deps.tokens, req);
+      if ("reason" in who) return unauthorized(res, who.reason, who.invalid);
+    }
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);
   });
@@ -118,11 +151,28 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     if (!deps.config.auth.devTokens) {
       return fail(res, 404, "not_found", "development tokens are disabled (AUTH_DEV_TOKENS)");
     }
+    // Only a browser or tool on this machine, by a loopback name (no DNS rebinding), no proxy.
+    if (!isLocalRequest(req, true)) {
+      return forbidden(res, "development tokens are only given to clients on this machine");
+    }
     const body = DevTokenRequest.safeParse(req.body ?? {});
     if (!body.success) return fail(res, 400, "invalid_request", body.error.issues[0]!.message);
     const { name, role } = body.data;
     const token = await deps.tokens.issue({ userId: name, name, role }, deps.config.auth.tokenTtlS);
     res.json({ token, role, expiresInS: deps.config.auth.tokenTtlS });
+  });
+
+  api.post("/login", async (req, res) => {
+    const body = LoginRequest.safeParse(req.body ?? {});
+    if (!deps.loginCodes || !body.success || !deps.loginCodes.redeem(body.data.code)) {
+      return unauthorized(res, "login code unknown, used or expired: restart for a new link", true);
+    }
+    const ttl = deps.config.auth.tokenTtlS;
+    const token = await deps.tokens.issue(
+      { userId: "local-operator", name: "local operator", role: "operator" },
+      ttl,
+    );
+    res.set("Cache-Control", "no-store").json({ token, role: "operator", expiresInS: ttl });
   });
 
   mountRecordingRoutes(api, new RecordingStore(deps.config.recording.dir), deps.logger);

@@ -2,7 +2,8 @@
  * The one socket.io server of the process (path `/socket.io`), on the same http server as
  * the rooms. Namespaces: `/agents` (decision stream for dashboards, agent-stream.ts) and
  * `/ingest` (live camera frames, live-ingest-stream.ts). Every namespace authenticates its
- * sockets with a join token (`auth: { token }`) through {@link requireToken}.
+ * sockets with a join token (`auth: { token }`) through {@link requireToken}; the default
+ * namespace `/` refuses every connection.
  */
 import type { Server as HttpServer } from "node:http";
 import { type Namespace, Server as IoServer } from "socket.io";
@@ -34,6 +35,10 @@ export function createSocketIo(http: HttpServer, maxMessageBytes: number): Socke
     serveClient: false,
     destroyUpgrade: false,
     maxHttpBufferSize: maxMessageBytes,
+  });
+  // Nothing lives on the default namespace: refuse it rather than hold idle sockets open.
+  io.of("/").use((_socket, next) => {
+    next(new Error("no namespace here: connect to /agents or /ingest with a token"));
   });
   return {
     io,

@@ -4,7 +4,8 @@
  * sender's role, hands a typed command to {@link TwinSession}, and each tick copies the
  * session into the schema state and sends one patch. It holds no domain logic.
  */
-import { authenticateJoin } from "./room-auth.ts";
+import { admitAtMatchmaking, admitCreation, type RoomQuota } from "./room-auth.ts";
+import { Role } from "../auth/roles.ts";
 import { Room, type AuthContext, type Client } from "@colyseus/core";
 import type { Logger } from "pino";
 import type { ErrorMessage } from "../../shared/messages/common.ts";
@@ -30,6 +31,8 @@ export interface TwinRoomDeps {
   logger: Logger;
   metrics: ServerMetrics;
   tokens: TokenService;
+  /** Room caps of this process (MAX_ROOMS, MAX_ROOMS_PER_USER). */
+  quota: RoomQuota;
   registry: TwinRegistry;
   /** Builds the domain of one room (twin world, robot cell link, planner). */
   createSession(roomId: string): Promise<TwinSession>;
@@ -38,8 +41,17 @@ export interface TwinRoomDeps {
 /** Returns the room class bound to `deps` (no module singletons). */
 export function createDigitalTwinRoom(deps: TwinRoomDeps) {
   const { config, metrics } = deps;
+  const admission = { tokens: deps.tokens, quota: deps.quota, createRoles: [Role.Operator] };
 
   return class DigitalTwinRoom extends Room<{ state: TwinState }> {
+    /**
+     * Matchmaking authentication (before a room exists): a valid token to join, an operator
+     * within the room caps to create. See room-auth.ts.
+     */
+    static override onAuth(token: string, options: unknown, context: AuthContext) {
+      return admitAtMatchmaking(admission, ROOM_TYPE, token, options, context);
+    }
+
     override state = new TwinState();
     override maxClients = config.room.maxClients;
     // A hard ceiling far above the per-client bucket: only abusive clients are cut off.
@@ -51,8 +63,19 @@ export function createDigitalTwinRoom(deps: TwinRoomDeps) {
     boundary!: MessageBoundary<typeof TwinMessageSchemas>;
     lastTickMs = 0;
 
-    override async onCreate(): Promise<void> {
+    override async onCreate(options?: unknown): Promise<void> {
+      // Counted before anything is built, so concurrent creations cannot pass the caps.
+      const creator = admitCreation(admission, ROOM_TYPE, this.roomId, options);
       this.log = deps.logger.child({ room: ROOM_TYPE, roomId: this.roomId });
+      try {
+        await this.build(creator.userId);
+      } catch (err) {
+        deps.quota.release(this.roomId);
+        throw err;
+      }
+    }
+
+    async build(creator: string): Promise<void> {
       this.session = await deps.createSession(this.roomId);
       this.session.onNotice((notice) => {
         const payload: ErrorMessage = { code: notice.code, message: notice.message };
@@ -95,11 +118,7 @@ export function createDigitalTwinRoom(deps: TwinRoomDeps) {
       this.onMessage("*", (client: Client, type: string | number, payload: unknown) => {
         this.boundary.receive(client, type, payload);
       });
-      this.log.info("room created");
-    }
-
-    override onAuth(_client: Client, _options: unknown, context: AuthContext) {
-      return authenticateJoin(deps.tokens, context.token);
+      this.log.info({ creator }, "room created");
     }
 
     override onJoin(client: Client): void {
@@ -131,6 +150,7 @@ export function createDigitalTwinRoom(deps: TwinRoomDeps) {
     }
 
     override async onDispose(): Promise<void> {
+      deps.quota.release(this.roomId);
       deps.registry.remove(this.roomId);
       metrics.rooms.dec({ room_type: ROOM_TYPE });
       await this.session.close();

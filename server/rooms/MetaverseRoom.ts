@@ -4,7 +4,8 @@
  * shared boundary (rate limit → schema → role → session); each tick copies the session
  * into the schema state and sends one patch.
  */
-import { authenticateJoin } from "./room-auth.ts";
+import { admitAtMatchmaking, admitCreation, type RoomQuota } from "./room-auth.ts";
+import { Role } from "../auth/roles.ts";
 import { Room, type AuthContext, type Client } from "@colyseus/core";
 import type { Logger } from "pino";
 import {
@@ -36,6 +37,8 @@ export interface MetaverseRoomDeps {
   logger: Logger;
   metrics: ServerMetrics;
   tokens: TokenService;
+  /** Room caps of this process (MAX_ROOMS, MAX_ROOMS_PER_USER). */
+  quota: RoomQuota;
   /** Builds the domain of one room and registers it (for the media hooks and REST). */
   createSession(roomId: string): MetaverseSession;
   disposeSession(roomId: string): void;
@@ -43,8 +46,18 @@ export interface MetaverseRoomDeps {
 
 export function createMetaverseRoom(deps: MetaverseRoomDeps) {
   const { config, metrics } = deps;
+  const admission = {
+    tokens: deps.tokens,
+    quota: deps.quota,
+    createRoles: [Role.Operator, Role.Observer],
+  };
 
   return class MetaverseRoom extends Room<{ state: MetaverseState }> {
+    /** Matchmaking authentication (before a room exists); see room-auth.ts. */
+    static override onAuth(token: string, options: unknown, context: AuthContext) {
+      return admitAtMatchmaking(admission, METAVERSE_ROOM, token, options, context);
+    }
+
     override state = new MetaverseState();
     override maxClients = config.room.maxClients;
     override maxMessagesPerSecond = Math.max(1000, config.room.rateLimitPerS * 5);
@@ -54,7 +67,8 @@ export function createMetaverseRoom(deps: MetaverseRoomDeps) {
     boundary!: MessageBoundary<typeof MetaverseMessageSchemas>;
     log!: Logger;
 
-    override onCreate(): void {
+    override onCreate(options?: unknown): void {
+      admitCreation(admission, METAVERSE_ROOM, this.roomId, options);
       this.log = deps.logger.child({ room: METAVERSE_ROOM, roomId: this.roomId });
       this.session = deps.createSession(this.roomId);
       this.sync = new MetaverseStateSync(this.session, this.state);
@@ -77,10 +91,6 @@ export function createMetaverseRoom(deps: MetaverseRoomDeps) {
         this.boundary.receive(client, type, payload);
       });
       this.log.info("room created");
-    }
-
-    override onAuth(_client: Client, _options: unknown, context: AuthContext) {
-      return authenticateJoin(deps.tokens, context.token);
     }
 
     override onJoin(client: Client): void {
@@ -107,6 +117,7 @@ export function createMetaverseRoom(deps: MetaverseRoomDeps) {
     }
 
     override onDispose(): void {
+      deps.quota.release(this.roomId);
       this.session.close();
       deps.disposeSession(this.roomId);
       metrics.rooms.dec({ room_type: METAVERSE_ROOM });

@@ -1,6 +1,7 @@
 /**
  * The HTTP side of the server on the same port as the rooms: health, readiness,
- * Prometheus metrics, the REST API and its errors.
+ * Prometheus metrics, the REST API and its errors (read with a token; what happens
+ * without one is in security.test.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -23,8 +24,9 @@ describe("http api", () => {
     await server.close();
   });
 
+  /** A read with an operator token (every /api and /media read needs one; see security.test.ts). */
   const get = async (path: string) => {
-    const res = await fetch(server.url + path);
+    const res = await server.get(path);
     return {
       status: res.status,
       type: res.headers.get("content-type") ?? "",
@@ -152,7 +154,7 @@ describe("http api", () => {
     const rec = list[0]!;
     assert.match(rec.name, /^twin-.*\.mcap$/);
     assert.ok((rec.messageCount ?? 0) > 10, `messages: ${rec.messageCount}`);
-    const res = await fetch(`${server.url}/api/recordings/${rec.name}`);
+    const res = await server.get(`/api/recordings/${rec.name}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     assert.equal(bytes.length, rec.bytes);
     assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a]);

@@ -3,6 +3,7 @@
  * `@colyseus/sdk` clients, and helpers that wait on state or read replies through a
  * queue so a test never sleeps blindly.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ export interface TestServer {
   /** http://127.0.0.1:port */
   url: string;
   token(role: Role, name?: string): Promise<string>;
+  /** `fetch` of `url + path` with an operator token (reads under /api and /media need one). */
+  get(path: string, init?: RequestInit, role?: Role): Promise<Response>;
   /** Joins (or creates) the twin room as `role`. */
   /**
    * Joins (or creates) the twin room as `role` and waits until the robot is measured (link
@@ -41,10 +44,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     // Recordings of test sessions go to a fresh temporary folder, never into the checkout.
     DATA_DIR: await mkdtemp(join(tmpdir(), "agenttwin-test-")),
+    // A real ROS link refuses to start without a secret (closed by default); tests give one.
+    ...(env.ROBOT_LINK === "ros" && { AUTH_SECRET: randomBytes(32).toString("hex") }),
     ...env,
   });
   const app = await startApp(config, createLogger(config));
-  const url = `http://127.0.0.1:${app.port}`;
+  const url = `${app.scheme}://127.0.0.1:${app.port}`;
   const open = new Set<Room>();
   /** Remembers a room until it leaves, so `close` can leave what tests left open. */
   const track = (room: Room) => {
@@ -57,6 +62,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     app,
     url,
     token,
+    async get(path, init = {}, role = "operator") {
+      const headers = new Headers(init.headers);
+      if (!headers.has("authorization"))
+        headers.set("authorization", `Bearer ${await token(role)}`);
+      return fetch(url + path, { ...init, headers });
+    },
     async join(role, name, roomId, waitForLink = true) {
       const client = new Client(url);
       client.auth.token = await token(role, name);

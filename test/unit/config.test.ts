@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, DEV_AUTH_SECRET, loadConfig } from "../../server/config.ts";
+import { ConfigError, loadConfig } from "../../server/config.ts";
 
 describe("loadConfig", () => {
   it("runs on embedded defaults with an empty environment", () => {
@@ -12,9 +12,14 @@ describe("loadConfig", () => {
     assert.equal(c.port, 2567);
     assert.equal(c.room.patchRateHz, 60);
     assert.equal(c.room.simRateHz, 1000);
-    assert.equal(c.auth.secret, DEV_AUTH_SECRET);
-    assert.equal(c.auth.usingDevSecret, true);
+    // Closed by default: loopback, a random secret per start, dev tokens for local clients.
+    assert.equal(c.host, "127.0.0.1");
+    assert.equal(c.auth.ephemeralSecret, true);
+    assert.ok(Buffer.byteLength(c.auth.secret) >= 32);
+    assert.notEqual(c.auth.secret, loadConfig({}).auth.secret, "a new secret each start");
     assert.equal(c.auth.devTokens, true);
+    assert.deepEqual(c.http.corsOrigins, []);
+    assert.equal(c.http.tls, undefined);
     assert.equal(c.robot.dir, "assets/robots/panda");
   });
 
@@ -28,7 +33,8 @@ describe("loadConfig", () => {
     });
     assert.equal(c.port, 0);
     assert.equal(c.room.patchRateHz, 90);
-    assert.equal(c.auth.usingDevSecret, false);
+    assert.equal(c.auth.ephemeralSecret, false);
+    assert.equal(c.auth.secret, "s".repeat(32));
     assert.equal(c.auth.devTokens, false);
     assert.equal(c.motion.requireSecondOperator, true);
   });

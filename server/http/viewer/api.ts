@@ -1,6 +1,7 @@
 /**
- * The HTTP side of the server the viewer uses: development tokens, the robot description
- * and its URDF (same origin as the page; see README "HTTP").
+ * The HTTP side of the server the viewer uses: the one-time login, development tokens, the
+ * robot description and its URDF (same origin as the page; see README "HTTP"). Every read
+ * sends the join token as `Authorization: Bearer`.
  */
 import type { Pose } from "../../../shared/geometry.ts";
 
@@ -41,7 +42,22 @@ async function ok(res: Response): Promise<Response> {
   throw new HttpError(res.status, code, message);
 }
 
-/** `POST /api/dev/token`: a development join token (404 when disabled on the server). */
+/** `POST /api/login`: redeems the one-time login link's code for an operator token. */
+export async function login(code: string): Promise<string> {
+  const res = await ok(
+    await fetch("/api/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code }),
+    }),
+  );
+  return ((await res.json()) as { token: string }).token;
+}
+
+/**
+ * `POST /api/dev/token`: a development join token (404 when disabled on the server, 403
+ * unless this browser runs on the server's machine).
+ */
 export async function devToken(name: string, role: Role): Promise<string> {
   const res = await ok(
     await fetch("/api/dev/token", {
@@ -53,12 +69,14 @@ export async function devToken(name: string, role: Role): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-export async function robotInfo(): Promise<RobotInfo> {
-  return (await (await ok(await fetch("/api/robot"))).json()) as RobotInfo;
+const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+export async function robotInfo(token: string): Promise<RobotInfo> {
+  return (await (await ok(await fetch("/api/robot", bearer(token)))).json()) as RobotInfo;
 }
 
-export async function robotUrdf(): Promise<string> {
-  return (await ok(await fetch("/api/robot/urdf"))).text();
+export async function robotUrdf(token: string): Promise<string> {
+  return (await ok(await fetch("/api/robot/urdf", bearer(token)))).text();
 }
 
 /**

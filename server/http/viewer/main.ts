@@ -1,11 +1,13 @@
 /**
  * Entry of the web viewer served at `/`. Chooses the view from the URL hash — `#twin`
  * (default) or `#metaverse` — and the join token: `#token=<jwt>` (deployments; also
- * `#metaverse&token=<jwt>`), removed from the address bar once read, or else a
- * development token from `POST /api/dev/token` for the name and role in the form.
+ * `#metaverse&token=<jwt>`), or `#login=<code>` (the one-time link the server prints when
+ * it runs without AUTH_SECRET, exchanged once for an operator token), removed from the
+ * address bar once read, or else a development token from `POST /api/dev/token` for the
+ * name and role in the form (only on the server's own machine).
  * Exposes `window.__agenttwin.snapshot()` for tests and debugging (see debug-hooks.ts).
  */
-import { devToken, HttpError, type Role, roleOfToken } from "./api.ts";
+import { devToken, HttpError, login, type Role, roleOfToken } from "./api.ts";
 import { idleSnapshot, type ViewerDebugHooks, type ViewerSnapshot } from "./debug-hooks.ts";
 import { $ } from "./dom.ts";
 import { StatusLine } from "./panels.ts";
@@ -19,25 +21,27 @@ declare global {
 
 type View = ViewerSnapshot["view"];
 
-/** `#metaverse&token=…`, `#token=…&view=metaverse`, `#twin`, `` → view and token. */
-export function parseHash(hash: string): { view: View; token: string } {
+/** `#metaverse&token=…`, `#token=…&view=metaverse`, `#login=…`, `#twin`, `` → view, token, code. */
+export function parseHash(hash: string): { view: View; token: string; code: string } {
   let view: View = "twin";
   let token = "";
+  let code = "";
   for (const part of hash.replace(/^#/, "").split("&")) {
     const [k, v] = part.split("=", 2) as [string, string | undefined];
     if (v === undefined) {
       if (k === "metaverse") view = "metaverse";
     } else if (k === "token") token = decodeURIComponent(v);
+    else if (k === "login") code = decodeURIComponent(v);
     else if (k === "view" && v === "metaverse") view = "metaverse";
   }
-  return { view, token };
+  return { view, token, code };
 }
 
 const NAME_RE = /^[\w .-]{1,64}$/;
 
 function boot(): void {
-  const { view, token } = parseHash(location.hash);
-  if (token) {
+  const { view, token, code } = parseHash(location.hash);
+  if (token || code) {
     // Keep the token out of the address bar, bookmarks and screenshots.
     history.replaceState(null, "", `${location.pathname}${location.search}#${view}`);
   }
@@ -79,12 +83,24 @@ function boot(): void {
     void start(token, roleOfToken(token) ?? "observer");
     return;
   }
+  if (code) {
+    status.set("connecting", "signing in with the login link…");
+    login(code).then(
+      (jwt) => start(jwt, "operator"),
+      (err: unknown) =>
+        status.set(
+          "error",
+          `login link refused (${describeError(err)}): it works once; restart the server for a new one`,
+        ),
+    );
+    return;
+  }
   const form = $<HTMLFormElement>("#login");
   const name = form.elements.namedItem("name") as HTMLInputElement;
   const role = form.elements.namedItem("role") as HTMLSelectElement;
   name.value =
     localStorage.getItem("agenttwin.name") ?? `viewer-${Math.random().toString(36).slice(2, 6)}`;
-  role.value = localStorage.getItem("agenttwin.role") === "observer" ? "observer" : "operator";
+  role.value = localStorage.getItem("agenttwin.role") === "operator" ? "operator" : "observer";
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const who = name.value.trim();
@@ -99,11 +115,11 @@ function boot(): void {
     devToken(who, r).then(
       (jwt) => start(jwt, r),
       (err: unknown) => {
-        const disabled = err instanceof HttpError && err.status === 404;
+        const disabled = err instanceof HttpError && (err.status === 404 || err.status === 403);
         status.set(
           "error",
           disabled
-            ? "development tokens are disabled on this server: open the viewer with #token=<jwt>"
+            ? "development tokens are not given here: open the viewer with #token=<jwt> or the login link"
             : `no token: ${describeError(err)}`,
         );
       },

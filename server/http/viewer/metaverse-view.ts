@@ -140,7 +140,8 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   sphere.name = "360 video";
   sphere.visible = false;
   stage.scene.add(sphere);
-  const player = new Player(video, events);
+  // Media reads need the token too (Authorization header on every playlist and segment).
+  const player = new Player(video, events, ctx.token);
 
   // --- scene asset --------------------------------------------------------------------
   let assetKey = "";
@@ -153,16 +154,19 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     asset = null;
     mv.assetLoaded = false;
     if (!url) return;
-    new GLTFLoader().loadAsync(url).then(
-      (gltf) => {
-        if (assetKey !== key) return;
-        asset = gltf.scene;
-        asset.name = "scene asset";
-        stage.scene.add(asset);
-        mv.assetLoaded = true;
-      },
-      (err: unknown) => events.push("error", `scene asset ${url}: ${describeError(err)}`),
-    );
+    new GLTFLoader()
+      .setRequestHeader({ Authorization: `Bearer ${ctx.token}` })
+      .loadAsync(url)
+      .then(
+        (gltf) => {
+          if (assetKey !== key) return;
+          asset = gltf.scene;
+          asset.name = "scene asset";
+          stage.scene.add(asset);
+          mv.assetLoaded = true;
+        },
+        (err: unknown) => events.push("error", `scene asset ${url}: ${describeError(err)}`),
+      );
   };
 
   // --- state → view ---------------------------------------------------------------------
@@ -256,10 +260,12 @@ class Player {
   #throughput = 0;
   readonly #video: HTMLVideoElement;
   readonly #events: EventLog;
+  readonly #token: string;
 
-  constructor(video: HTMLVideoElement, events: EventLog) {
+  constructor(video: HTMLVideoElement, events: EventLog, token: string) {
     this.#video = video;
     this.#events = events;
+    this.#token = token;
     video.addEventListener("playing", () => {
       this.#playing = true;
     });
@@ -287,7 +293,11 @@ class Player {
       return;
     }
     if (Hls.isSupported()) {
-      const hls = new Hls({ enableWorker: true, startLevel: -1 });
+      const hls = new Hls({
+        enableWorker: true,
+        startLevel: -1,
+        xhrSetup: (xhr) => xhr.setRequestHeader("Authorization", `Bearer ${this.#token}`),
+      });
       hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
         const s = data.frag.stats;
         const ms = s.loading.end - s.loading.start;
@@ -305,7 +315,8 @@ class Player {
       hls.attachMedia(v);
       this.#hls = hls;
     } else if (v.canPlayType("application/vnd.apple.mpegurl")) {
-      v.src = url; // Safari / visionOS play HLS natively
+      // Safari / visionOS play HLS natively but cannot send the token with each request.
+      this.#events.push("error", "native HLS cannot send the media token: use a browser with MSE");
     } else {
       this.#events.push("error", "this browser cannot play HLS video");
       return;

@@ -32,7 +32,7 @@ const POSE_MIN_INTERVAL_MS = 1000 / 60;
 export async function startTwinView(ctx: ViewContext): Promise<void> {
   const { status } = ctx;
   status.set("connecting", "loading the robot…");
-  const [info, urdf] = await Promise.all([robotInfo(), robotUrdf()]);
+  const [info, urdf] = await Promise.all([robotInfo(ctx.token), robotUrdf(ctx.token)]);
   const stage = new Stage($("#stage"));
   const twin = new TwinScene(stage, urdf, info);
   if (!stage.renderer) {

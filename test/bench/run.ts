@@ -5,17 +5,20 @@
  *
  *   npm run bench                 everything (about 2 minutes)
  *   npm run bench -- --quick      fewer goals and shorter windows (smoke run)
- *   npm run bench -- --only sim   just the simulation core (or: room, ros, video, reconstruction)
+ *   npm run bench -- --only sim   just the simulation core (or: room, ros, video, reconstruction,
+ *                                 intent)
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../../server/config.ts";
+import { runIntentBench } from "./intent.bench.ts";
 import { runReconstructionBench } from "./reconstruction.bench.ts";
 import { runRoomBench } from "./room.bench.ts";
 import { runRosBench } from "./ros.bench.ts";
 import { runSimBench } from "./sim.bench.ts";
+import type { Summary } from "./stats.ts";
 import { runVideoBench } from "./video.bench.ts";
 
 const { values } = parseArgs({
@@ -121,6 +124,31 @@ if (!values.only || values.only === "video") {
     results.video = { error: err instanceof Error ? err.message : String(err) };
     console.log(`video bench skipped: ${String((results.video as { error: string }).error)}`);
   }
+}
+
+if (!values.only || values.only === "intent") {
+  console.error("intent: spoken stop vs STOP message, model hanging …");
+  const intent = await runIntentBench({ stops: quick ? 5 : 20, intentTimeoutMs: 10_000 });
+  results.intent = intent;
+  const row = (kind: string, r: { ackMs: Summary; stoppedMs: Summary }) => ({
+    kind,
+    "send → ack p50 ms": r.ackMs.median,
+    "ack p95 ms": r.ackMs.p95,
+    "send → state stopped p50 ms": r.stoppedMs.median,
+    "stopped p95 ms": r.stoppedMs.p95,
+    "stopped max ms": r.stoppedMs.max,
+    stops: r.ackMs.n,
+  });
+  console.log(
+    `\nStop while a plan executes, intent model hanging (timeout ${intent.intentTimeoutMs} ms)`,
+  );
+  console.table([
+    row("STOP message", intent.stopMessage),
+    row('spoken "stop the arm"', intent.spokenStop),
+  ]);
+  console.log(
+    `model calls made by spoken stops: ${intent.modelCallsBySpokenStops}; spoken stops acknowledged while the model still hung: ${intent.acksWhileModelHung}/${intent.stops}`,
+  );
 }
 
 const dir = join(REPO_ROOT, "results");

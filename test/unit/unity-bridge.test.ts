@@ -13,12 +13,15 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
+import { loadRobotModel } from "../../server/sim/robot-loader.ts";
+import { ArmKinematics } from "../../server/sim/kinematics.ts";
 import {
   DECODER_TYPES,
   generateSchema,
   metaProblems,
   PACKAGE_DIR,
   PACKAGE_NAME,
+  ROOT,
   SCHEMA_OUT,
 } from "../../scripts/codegen-unity.ts";
 import { MetaverseMessageSchemas } from "../../shared/messages/metaverse.ts";
@@ -44,7 +47,11 @@ const csFiles = (dir: string): string[] =>
     });
 
 const STUBS = csFiles(join(PACKAGE_DIR, "ci~", "stubs"));
+/** UnityEditor stand-ins: compiled with Editor/ only, so nothing else can use them. */
+const EDITOR_STUBS = STUBS.filter((f) => f.endsWith("UnityEditorStubs.cs"));
+const ENGINE_STUBS = STUBS.filter((f) => !EDITOR_STUBS.includes(f));
 const SAMPLES = csFiles(join(PACKAGE_DIR, "Samples~"));
+const EDITOR = csFiles(join(PACKAGE_DIR, "Editor"));
 const CHECKS = csFiles(join(PACKAGE_DIR, "ci~", "checks"));
 /** mcs expands the pattern itself, recursing into `Runtime/Schema`. */
 const RUNTIME = `-recurse:${join(PACKAGE_DIR, "Runtime", "*.cs")}`;
@@ -192,6 +199,78 @@ describe("Unity bridge: UPM package", () => {
     assert.deepEqual([...asmdef.references].sort(), ["ColyseusSDK", "Unity.InputSystem"]);
   });
 
+  it("Editor assembly is Editor-only, references the runtime, and has the rig menu", () => {
+    const asmdef = JSON.parse(
+      readFileSync(join(PACKAGE_DIR, "Editor", "AgentTwin.Editor.asmdef"), "utf8"),
+    ) as { name: string; references: string[]; includePlatforms: string[] };
+    assert.equal(asmdef.name, "AgentTwin.Editor");
+    assert.deepEqual(asmdef.includePlatforms, ["Editor"]);
+    assert.deepEqual([...asmdef.references].sort(), ["AgentTwin.Runtime", "Unity.InputSystem"]);
+    const source = EDITOR.map((f) => readFileSync(f, "utf8")).join("\n");
+    assert.match(source, /\[MenuItem\(MenuPath, false, \d+\)\]/);
+    assert.match(source, /MenuPath = "AgentTwin\/Build PICO 4 Rig In Open Scene"/);
+    // The runtime and the samples never touch UnityEditor (they would not build for Android).
+    for (const file of [...csFiles(join(PACKAGE_DIR, "Runtime")), ...SAMPLES]) {
+      assert.doesNotMatch(readFileSync(file, "utf8"), /using UnityEditor|UnityEditor\./, file);
+    }
+  });
+
+  it("PICO 4 controls: a valid Input System asset with the bindings the sample wires", () => {
+    const sample = manifest.samples.find((x) => x.path === "Samples~/Pico4Rig");
+    assert.ok(sample, "package.json lists the PICO 4 Rig sample");
+    const dir = join(PACKAGE_DIR, "Samples~", "Pico4Rig");
+    const asset = JSON.parse(readFileSync(join(dir, "Pico4Controls.inputactions"), "utf8")) as {
+      name: string;
+      maps: {
+        name: string;
+        id: string;
+        actions: {
+          name: string;
+          type: string;
+          id: string;
+          expectedControlType: string;
+          interactions: string;
+        }[];
+        bindings: { id: string; path: string; action: string; interactions: string }[];
+      }[];
+      controlSchemes: unknown[];
+    };
+    assert.equal(asset.name, "Pico4Controls");
+    assert.ok(Array.isArray(asset.controlSchemes));
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const [map] = asset.maps;
+    assert.ok(map && asset.maps.length === 1);
+    assert.equal(map.name, "AgentTwin");
+    const ids = [map.id, ...map.actions.map((a) => a.id), ...map.bindings.map((b) => b.id)];
+    for (const id of ids) assert.match(id, uuid);
+    assert.equal(new Set(ids).size, ids.length, "ids are unique");
+    const actions = new Map(map.actions.map((a) => [a.name, a]));
+    for (const a of map.actions) {
+      assert.ok(["Button", "Value", "PassThrough"].includes(a.type), `${a.name}: ${a.type}`);
+    }
+    for (const b of map.bindings) {
+      assert.ok(actions.has(b.action), `binding ${b.path} names action ${b.action}`);
+      assert.match(b.path, /^<XRController>\{(Left|Right)Hand\}\/[{\w}]+$/);
+    }
+    const paths = (name: string) =>
+      map.bindings.filter((b) => b.action === name).map((b) => b.path);
+    assert.deepEqual(paths("Jog Deadman"), ["<XRController>{RightHand}/gripPressed"]);
+    assert.deepEqual(paths("Place Goal"), ["<XRController>{RightHand}/triggerPressed"]);
+    assert.deepEqual(paths("Plan"), ["<XRController>{RightHand}/primaryButton"]);
+    assert.deepEqual(paths("Approve"), ["<XRController>{RightHand}/secondaryButton"]);
+    assert.match(actions.get("Approve")?.interactions ?? "", /^Hold\(duration=\d+(\.\d+)?\)$/);
+    assert.ok(paths("Stop").includes("<XRController>{LeftHand}/menu"));
+    assert.equal(actions.get("Right Stick")?.expectedControlType, "Vector2");
+    // Every action the sample looks up exists (FindAction(..., throwIfNotFound: true)).
+    const wiring = readFileSync(join(dir, "Pico4Controls.cs"), "utf8");
+    const listed = /ActionNames = new\[\]\s*\{([^}]*)\}/.exec(wiring)?.[1] ?? "";
+    const looked = [...wiring.matchAll(/Find\("([^"]+)"\)/g)].map((m) => m[1]);
+    assert.ok(looked.length >= 10);
+    for (const name of [...looked, ...[...listed.matchAll(/"([^"]+)"/g)].map((m) => m[1])]) {
+      assert.ok(name && actions.has(name), `action ${name} in the asset`);
+    }
+  });
+
   it("every imported asset has a .meta with a unique GUID (Unity ignores assets without one)", () => {
     assert.deepEqual(metaProblems(), [], "run npm run codegen:unity to add missing .meta files");
   });
@@ -206,14 +285,35 @@ describe("Unity bridge: UPM package", () => {
 });
 
 describe("Unity bridge: C# compiled with mono", () => {
-  it("Runtime/ and the sample compile against the stubs", { skip: MCS ? false : NO_MCS }, () => {
-    const out = join(TMP, "AgentTwin.dll");
-    const r = mcs(["-target:library", `-out:${out}`, RUNTIME, ...SAMPLES, ...STUBS]);
-    assert.deepEqual(r.errors, [], r.output);
-    assert.equal(r.status, 0, r.output);
-    assert.deepEqual(r.warnings, [], "no warnings in hand-written code");
-    assert.ok(existsSync(out));
-  });
+  it(
+    "Runtime/, Editor/ and the samples compile as separate assemblies, as in Unity",
+    { skip: MCS ? false : NO_MCS },
+    () => {
+      // As Unity builds them: AgentTwin.Runtime; AgentTwin.Editor (Editor only) referencing it;
+      // the imported samples in the project's own assembly. So `internal` members of the
+      // runtime are out of the others' reach here too, and only Editor/ sees UnityEditor.
+      const lib = (name: string, sources: string[], refs: string[]) => {
+        const out = join(TMP, name);
+        const r = mcs([
+          "-target:library",
+          `-out:${out}`,
+          ...refs.map((f) => `-r:${f}`),
+          ...sources,
+        ]);
+        assert.deepEqual(r.errors, [], `${name}:\n${r.output}`);
+        assert.equal(r.status, 0, r.output);
+        assert.deepEqual(r.warnings, [], `${name}: no warnings in hand-written code`);
+        assert.ok(existsSync(out));
+        return out;
+      };
+      const engine = lib("UnityStubs.dll", ENGINE_STUBS, []);
+      const editorStubs = lib("UnityEditorStubs.dll", EDITOR_STUBS, [engine]);
+      const runtime = lib("AgentTwin.Runtime.dll", [RUNTIME], [engine]);
+      assert.ok(EDITOR.length > 0 && SAMPLES.length > 0, "Editor/ and Samples~/ have C#");
+      lib("AgentTwin.Editor.dll", EDITOR, [engine, editorStubs, runtime]);
+      lib("Assembly-CSharp.dll", SAMPLES, [engine, runtime]);
+    },
+  );
 
   const canRun = MCS && MONO;
   let checks: { status: number | null; stdout: string } | undefined;
@@ -254,6 +354,27 @@ describe("Unity bridge: C# compiled with mono", () => {
     const passed = Number(/checks passed: (\d+)/.exec(stdout)?.[1] ?? 0);
     assert.ok(passed > 500, `ran ${passed} checks`);
   });
+
+  it(
+    "the stand-in arm's chain puts the tool where the server's kinematics does",
+    { skip: skipRun },
+    async () => {
+      const { stdout } = runChecks();
+      const kin = new ArmKinematics(await loadRobotModel(join(ROOT, "assets", "robots", "panda")));
+      let compared = 0;
+      for (const line of stdout.split("\n")) {
+        const m = /^FK (\S+) (\S+)$/.exec(line);
+        if (!m) continue;
+        const q = (m[1] ?? "").split(",").map(Number);
+        const [x, y, z] = (m[2] ?? "").split(",").map(Number);
+        const want = kin.fk(q).position;
+        const err = Math.hypot((x ?? 0) - want.x, (y ?? 0) - want.y, (z ?? 0) - want.z);
+        assert.ok(err < 1e-4, `q=${m[1]}: C# ${m[2]} vs server ${JSON.stringify(want)}`);
+        compared++;
+      }
+      assert.equal(compared, 20);
+    },
+  );
 
   it("every message body the bridge builds is accepted by the server", { skip: skipRun }, () => {
     const { stdout } = runChecks();

@@ -18,7 +18,10 @@ namespace AgentTwin
     /// <item><c>goal</c>: the trigger places the goal marker at <see cref="goalPoint"/>;</item>
     /// <item><c>grab</c> / <c>release</c>: the grip picks up the nearest virtual object within
     /// <see cref="grabRadiusM"/> of that hand and lets it go;</item>
-    /// <item><c>stop</c>, <c>plan</c>, and <see cref="SendUtterance"/> for speech-to-text.</item>
+    /// <item><c>stop</c>, <c>plan</c>, <c>approve</c> (the newest validated plan, on a held
+    /// button), and <see cref="SendUtterance"/> for speech-to-text;</item>
+    /// <item>an optional dead-man (<see cref="jogDeadman"/>): with one assigned, the sticks jog
+    /// only while it is held.</item>
     /// </list>
     /// Poses come from Transforms (the XR rig's camera and controller objects, driven by the
     /// XR Interaction Toolkit or any tracked-pose driver), expressed relative to the client's
@@ -67,6 +70,10 @@ namespace AgentTwin
         public InputActionProperty planButton;
         [Tooltip("Stops all motion (optional, recommended).")]
         public InputActionProperty stopButton;
+        [Tooltip("Dead-man for jog (e.g. right grip, optional): when set, the sticks jog only while it is held, and letting go sends a zero jog at once.")]
+        public InputActionProperty jogDeadman;
+        [Tooltip("Approves the newest validated plan when performed (optional); give it a Hold interaction so a brush does not approve.")]
+        public InputActionProperty approveButton;
 
         [Header("Jog")]
         public JogMode jogMode = JogMode.Cartesian;
@@ -112,6 +119,7 @@ namespace AgentTwin
             {
                 leftStick, rightStick, goalTrigger, leftGrip, rightGrip,
                 jogModeToggle, nextJoint, previousJoint, planButton, stopButton,
+                jogDeadman, approveButton,
             };
             for (int i = 0; i < all.Length; i++)
             {
@@ -145,6 +153,7 @@ namespace AgentTwin
             if (Pressed(previousJoint)) SelectJoint(selectedJoint - 1);
             if (Pressed(goalTrigger)) SetGoalAtHand();
             if (Pressed(planButton)) RequestPlan();
+            if (Performed(approveButton)) ApproveLatestValidated();
             HandleGrip(leftGrip, "left", leftHand);
             HandleGrip(rightGrip, "right", rightHand);
             UpdateJog();
@@ -250,6 +259,12 @@ namespace AgentTwin
         {
             Vector2 rs = Deadzone(ReadStick(rightStick));
             Vector2 ls = Deadzone(ReadStick(leftStick));
+            if (!DeadmanHeld())
+            {
+                // Not held: the sticks mean nothing, and a running jog stops now.
+                rs = new Vector2(0f, 0f);
+                ls = new Vector2(0f, 0f);
+            }
             Dictionary<string, object> body;
             bool active;
             if (jogMode == JogMode.Joint)
@@ -435,6 +450,19 @@ namespace AgentTwin
         {
             InputAction a = p.action;
             return a != null && a.enabled && a.WasPressedThisFrame();
+        }
+
+        /// <summary>True when no dead-man is assigned, or it is held now.</summary>
+        public bool DeadmanHeld()
+        {
+            InputAction a = jogDeadman.action;
+            return a == null || (a.enabled && a.IsPressed());
+        }
+
+        private static bool Performed(InputActionProperty p)
+        {
+            InputAction a = p.action;
+            return a != null && a.enabled && a.WasPerformedThisFrame();
         }
 
         private static bool Released(InputActionProperty p)

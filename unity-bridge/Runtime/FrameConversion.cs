@@ -86,6 +86,15 @@ namespace AgentTwin
             return new Vector3(w.y, -w.z, -w.x);
         }
 
+        /// <summary>
+        /// Extents along the <c>world</c> axes (x, y, z sizes, m) as a Unity local scale: the
+        /// same box seen in Unity's axes (sizes have no sign).
+        /// </summary>
+        public static Vector3 WorldToUnityScale(Vector3 w)
+        {
+            return new Vector3(Math.Abs(w.y), Math.Abs(w.z), Math.Abs(w.x));
+        }
+
         /// <summary>A Unity-space pose → a <c>world</c> pose.</summary>
         public static WorldPose UnityToWorld(Vector3 position, Quaternion rotation)
         {

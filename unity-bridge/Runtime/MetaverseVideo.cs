@@ -11,7 +11,11 @@ namespace AgentTwin
     ///
     /// It follows <c>participants[mySessionId].stream.playlistUrl</c> in the <c>metaverse</c>
     /// room: when the agents change the rendition (or the scene's stream changes) the new
-    /// playlist is opened at once. About once a second it sends <c>qoe</c>: buffer level,
+    /// rendition is opened at once. What is opened depends on the player
+    /// (<see cref="StreamChoice"/>): a backend that plays HLS gets the playlist; Unity's
+    /// VideoPlayer (no documented HLS, e.g. on PICO 4 / Android) gets the rendition's
+    /// progressive MP4, and when the rendition changes it continues at the same media time.
+    /// If the MP4 fails to open (an older stream without one) it falls back to the playlist. About once a second it sends <c>qoe</c>: buffer level,
     /// throughput, stalls since joining, the rendition playing and the viewing direction.
     ///
     /// Figures the player cannot measure are estimated and say so here: with Unity's
@@ -33,6 +37,8 @@ namespace AgentTwin
         public MonoBehaviour externalBackend;
         [Tooltip("The headset camera; its heading goes into qoe.viewport (optional).")]
         public Transform viewer;
+        [Tooltip("Auto: HLS when the backend plays it, else the rendition's progressive MP4 (Unity's VideoPlayer).")]
+        public StreamChoice.Format format = StreamChoice.Format.Auto;
 
         [Header("QoE")]
         [Range(0.25f, 5f)] public float qoeIntervalS = 1f;
@@ -45,8 +51,10 @@ namespace AgentTwin
 
         /// <summary>Rendition playing now ("" when none).</summary>
         public string Rendition { get; private set; }
-        /// <summary>Absolute URL of the playlist playing now ("" when none).</summary>
+        /// <summary>Absolute URL of the assigned rendition's playlist ("" when none).</summary>
         public string PlaylistUrl { get; private set; }
+        /// <summary>Absolute URL opened in the player: the playlist or its progressive MP4 ("" when none).</summary>
+        public string OpenedUrl { get; private set; }
         /// <summary>Stalls since joining.</summary>
         public int Stalls { get; private set; }
         /// <summary>Whether playback is stalled now.</summary>
@@ -62,6 +70,7 @@ namespace AgentTwin
         private float _windowStartedAt;
         private float _errorAt = -1f;
         private string _openedRelative = "";
+        private bool _mp4Failed;        // the MP4 of this rendition failed: use the playlist
 
         protected virtual void OnEnable()
         {
@@ -82,6 +91,7 @@ namespace AgentTwin
             if (client != null) client.Joined += OnJoined;
             Rendition = "";
             PlaylistUrl = "";
+            OpenedUrl = "";
         }
 
         protected virtual void OnDisable()
@@ -136,7 +146,10 @@ namespace AgentTwin
                     Close();
                     return;
                 }
-                Open(client.ResolveHttpUrl(relative), stream.rendition ?? "");
+                // Same clip, another rung: continue where the picture was (VOD timelines match).
+                double resumeAt = _started ? _backend.MediaTimeS : 0;
+                _mp4Failed = false;
+                Open(client.ResolveHttpUrl(relative), stream.rendition ?? "", resumeAt);
                 return;
             }
             if (_backend.LastError != null && PlaylistUrl.Length > 0)
@@ -144,20 +157,35 @@ namespace AgentTwin
                 if (_errorAt < 0f)
                 {
                     _errorAt = Time.unscaledTime;
-                    Debug.LogWarning("[AgentTwin] video error: " + _backend.LastError, this);
+                    Debug.LogWarning("[AgentTwin] video error on " + OpenedUrl + ": " + _backend.LastError, this);
+                    if (OpenedUrl != PlaylistUrl && !_mp4Failed)
+                    {
+                        // No MP4 for this rendition (an older stream): try the playlist at once.
+                        _mp4Failed = true;
+                        Open(PlaylistUrl, Rendition, 0);
+                    }
                 }
                 else if (Time.unscaledTime - _errorAt >= retryAfterErrorS)
                 {
-                    Open(PlaylistUrl, Rendition);
+                    Open(PlaylistUrl, Rendition, 0);
                 }
             }
         }
 
-        private void Open(string url, string rendition)
+        /// <summary>The URL to open for a playlist with this backend and <see cref="format"/>.</summary>
+        public string UrlToOpen(string playlistUrl)
         {
+            if (_mp4Failed) return playlistUrl;
+            return StreamChoice.Choose(playlistUrl, _backend != null && _backend.PlaysHls, format);
+        }
+
+        private void Open(string playlistUrl, string rendition, double startAtS)
+        {
+            string url = UrlToOpen(playlistUrl);
             Debug.Log("[AgentTwin] playing " + (rendition.Length > 0 ? rendition : "stream") + ": " + url, this);
-            _backend.Open(url);
-            PlaylistUrl = url;
+            _backend.Open(url, startAtS);
+            PlaylistUrl = playlistUrl;
+            OpenedUrl = url;
             Rendition = rendition;
             _errorAt = -1f;
             _started = false;
@@ -170,6 +198,7 @@ namespace AgentTwin
         {
             if (_backend != null && PlaylistUrl.Length > 0) _backend.Close();
             PlaylistUrl = "";
+            OpenedUrl = "";
             Rendition = "";
             _openedRelative = "";
             _started = false;

@@ -30,6 +30,8 @@ namespace AgentTwin
             Measured,
             /// <summary>The goal marker's joint solution (<c>goal.positions</c>): a ghost arm.</summary>
             Goal,
+            /// <summary>Whatever <see cref="ShowPositions"/> sets (e.g. a plan preview's waypoints).</summary>
+            Manual,
         }
 
         /// <summary>The frame <see cref="Joint.axis"/> is given in.</summary>
@@ -215,7 +217,22 @@ namespace AgentTwin
         {
             if (client != null && _subscribed != client) Subscribe();
             if (source == Source.Measured) ApplyMeasured();
-            else ApplyGoal();
+            else if (source == Source.Goal) ApplyGoal();
+        }
+
+        /// <summary>
+        /// Poses the model with <paramref name="count"/> joint values (rad, or m when prismatic) in
+        /// the order of <see cref="joints"/>, e.g. one row of <c>PlanState.preview</c> (main thread;
+        /// meant for <see cref="Source.Manual"/>, which the patches leave alone).
+        /// </summary>
+        public void ShowPositions(float[] values, int offset, int count)
+        {
+            if (values == null) return;
+            int n = Math.Min(Math.Min(count, joints.Length), values.Length - offset);
+            for (int i = 0; i < n; i++)
+            {
+                if (joints[i] != null) Drive(joints[i], values[offset + i]);
+            }
         }
 
         private void ApplyMeasured()

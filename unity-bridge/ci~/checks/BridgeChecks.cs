@@ -32,6 +32,7 @@ public static class BridgeChecks
         InterpolatorLinearWithoutVelocities();
         HttpUrls();
         Messages();
+        ArmPoses();
         Console.WriteLine(_failed == 0 ? "checks passed: " + _passed : "checks FAILED: " + _failed + " of " + (_passed + _failed));
         return _failed == 0 ? 0 : 1;
     }
@@ -211,6 +212,26 @@ public static class BridgeChecks
 
     // ---------------------------------------------------------------------------------------
     // URLs and messages
+
+    // ---------------------------------------------------------------------------------------
+    // ArmModel: tool points of the stand-in arm, compared in the TS test with the server's FK
+
+    private static void ArmPoses()
+    {
+        var rng = new Random(7);
+        ArmJoint[] chain = ArmModel.Panda();
+        for (int k = 0; k < 20; k++)
+        {
+            var q = new float[7];
+            for (int i = 0; i < 7; i++) q[i] = k == 0 ? 0f : (float)(rng.NextDouble() * 4.0 - 2.0);
+            WorldPose tcp = ArmModel.Forward(chain, q, ArmModel.PandaTcpOffsetM);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            var parts = new string[7];
+            for (int i = 0; i < 7; i++) parts[i] = q[i].ToString("R", inv);
+            Console.WriteLine("FK " + string.Join(",", parts) + " " + tcp.position.x.ToString("R", inv) + "," +
+                tcp.position.y.ToString("R", inv) + "," + tcp.position.z.ToString("R", inv));
+        }
+    }
 
     private static void HttpUrls()
     {

@@ -12,6 +12,8 @@ namespace UnityEngine
     {
         public string name = "";
         public static T FindObjectOfType<T>() where T : Object { return null; }
+        public static void Destroy(Object obj) { }
+        public static void DestroyImmediate(Object obj) { }
     }
 
     public class Component : Object
@@ -29,8 +31,15 @@ namespace UnityEngine
 
     public class MonoBehaviour : Behaviour { }
 
+    public enum PrimitiveType { Sphere = 0, Capsule = 1, Cylinder = 2, Cube = 3, Plane = 4, Quad = 5 }
+
     public sealed class GameObject : Object
     {
+        public GameObject() { }
+        public GameObject(string name) { this.name = name; transform = new Transform(); }
+        public static GameObject CreatePrimitive(PrimitiveType type) { return new GameObject(type.ToString()); }
+        public Transform transform;
+        public string tag = "Untagged";
         public bool activeSelf;
         public bool activeInHierarchy;
         public void SetActive(bool value) { activeSelf = value; }
@@ -44,6 +53,9 @@ namespace UnityEngine
         public Quaternion rotation = Quaternion.identity;
         public Vector3 localPosition;
         public Quaternion localRotation = Quaternion.identity;
+        public Vector3 localScale = new Vector3(1f, 1f, 1f);
+        public Transform parent { get { return null; } }
+        public void SetParent(Transform p, bool worldPositionStays) { }
         public Vector3 InverseTransformPoint(Vector3 p) { return p; }
         public Vector3 TransformPoint(Vector3 p) { return p; }
     }
@@ -51,7 +63,48 @@ namespace UnityEngine
     public sealed class Camera : Behaviour
     {
         public static Camera main;
+        public float nearClipPlane;
     }
+
+    public sealed class AudioListener : Behaviour { }
+
+    public class Collider : Component
+    {
+        public bool enabled = true;
+    }
+
+    public class Renderer : Component
+    {
+        public bool enabled = true;
+        public Material sharedMaterial;
+        public Material material;
+    }
+
+    public sealed class LineRenderer : Renderer
+    {
+        public bool useWorldSpace;
+        public int positionCount;
+        public void SetPosition(int index, Vector3 position) { }
+    }
+
+    public class Material : Object
+    {
+        public Material(Material source) { }
+        public Color color;
+    }
+
+    public struct Color
+    {
+        public float r, g, b, a;
+        public Color(float r, float g, float b, float a) { this.r = r; this.g = g; this.b = b; this.a = a; }
+    }
+
+    public static class ColorUtility
+    {
+        public static bool TryParseHtmlString(string htmlString, out Color color) { color = new Color(1f, 1f, 1f, 1f); return false; }
+    }
+
+    public enum TextAnchor { UpperLeft = 0, UpperCenter, UpperRight, MiddleLeft, MiddleCenter, MiddleRight, LowerLeft, LowerCenter, LowerRight }
 
     public struct Vector2
     {
@@ -70,6 +123,7 @@ namespace UnityEngine
         public static Vector3 operator -(Vector3 a) { return new Vector3(-a.x, -a.y, -a.z); }
         public static Vector3 operator *(Vector3 a, float d) { return new Vector3(a.x * d, a.y * d, a.z * d); }
         public static Vector3 operator /(Vector3 a, float d) { return new Vector3(a.x / d, a.y / d, a.z / d); }
+        public static Vector3 up { get { return new Vector3(0f, 1f, 0f); } }
     }
 
     public struct Quaternion
@@ -78,6 +132,7 @@ namespace UnityEngine
         public Quaternion(float x, float y, float z, float w) { this.x = x; this.y = y; this.z = z; this.w = w; }
         public static Quaternion identity { get { return new Quaternion(0f, 0f, 0f, 1f); } }
         public static Quaternion Inverse(Quaternion q) { return new Quaternion(-q.x, -q.y, -q.z, q.w); }
+        public static Quaternion FromToRotation(Vector3 fromDirection, Vector3 toDirection) { return identity; }
         public static Quaternion AngleAxis(float angleDeg, Vector3 axis)
         {
             Vector3 n = axis.normalized;
@@ -104,6 +159,7 @@ namespace UnityEngine
         public static float Sin(float f) { return (float)Math.Sin(f); }
         public static float Cos(float f) { return (float)Math.Cos(f); }
         public static float Min(float a, float b) { return a < b ? a : b; }
+        public static int Min(int a, int b) { return a < b ? a : b; }
         public static float Max(float a, float b) { return a > b ? a : b; }
         public static int RoundToInt(float f) { return (int)Math.Round(f); }
         public static int CeilToInt(float f) { return (int)Math.Ceiling(f); }
@@ -160,6 +216,9 @@ namespace UnityEngine
 
     [AttributeUsage(AttributeTargets.Method)]
     public sealed class ContextMenu : Attribute { public ContextMenu(string itemName) { } }
+
+    [AttributeUsage(AttributeTargets.Class)]
+    public sealed class DefaultExecutionOrder : Attribute { public DefaultExecutionOrder(int order) { } }
 }
 
 namespace UnityEngine.Scripting
@@ -183,6 +242,7 @@ namespace UnityEngine.Video
         public bool isLooping;
         public bool skipOnDrop;
         public double time;
+        public bool canSetTime;
         public event EventHandler prepareCompleted;
         public event ErrorEventHandler errorReceived;
         public void Prepare() { if (prepareCompleted != null && errorReceived != null) { } }
@@ -193,9 +253,24 @@ namespace UnityEngine.Video
 
 namespace UnityEngine
 {
-    // Used by the Twin Viewer sample only.
     public sealed class TextMesh : Component
     {
         public string text;
+        public float characterSize = 1f;
+        public int fontSize;
+        public TextAnchor anchor;
+    }
+}
+
+namespace UnityEngine.SceneManagement
+{
+    public struct Scene
+    {
+        public bool IsValid() { return true; }
+    }
+
+    public class SceneManager
+    {
+        public static Scene GetActiveScene() { return new Scene(); }
     }
 }

@@ -23,6 +23,7 @@ import { ChannelAgent } from "./channel-agent.ts";
 import type { IntentBackendMetrics } from "./intent/backend-health.ts";
 import { createIntentModel } from "./intent/create.ts";
 import type { IntentModel } from "./intent/intent-model.ts";
+import { ModelWorker } from "./model-host.ts";
 import { TrafficAgent } from "./traffic-agent.ts";
 
 export interface AgentRuntime {
@@ -38,6 +39,17 @@ export interface AgentRuntime {
   ) => Promise<unknown>;
   /** TF.js backend in use. */
   readonly backend: string;
+  /** Stops the model worker, if one runs. */
+  close(): Promise<void>;
+}
+
+/** Where the models run. */
+export interface AgentRunOptions {
+  /**
+   * Run the channel and traffic models in a worker thread with at most `maxQueue` requests
+   * waiting (AGENT_WORKER, the default); absent: in this thread.
+   */
+  worker?: { maxQueue: number };
 }
 
 /** Ports the agents report through (injected by the composition root). */
@@ -50,8 +62,20 @@ export async function loadAgents(
   config: AgentsConfig,
   logger: Logger,
   ports: AgentPorts = {},
+  run: AgentRunOptions = {},
 ): Promise<AgentRuntime> {
-  const backend = await initTf(config.tfBackend);
+  const worker = run.worker
+    ? await ModelWorker.start({
+        pgfDir: config.pgfDir,
+        ngfDir: config.ngfDir,
+        tfBackend: config.tfBackend,
+        maxQueue: run.worker.maxQueue,
+        logger,
+      })
+    : null;
+  const backend = worker?.loaded
+    ? { name: `${worker.loaded.backend} (worker thread)`, skipped: [] }
+    : await initTf(config.tfBackend);
   logger.info({ backend: backend.name, skipped: backend.skipped.length }, "TensorFlow.js backend");
   const registry = new AgentRegistry();
   const intents = createIntentModel(
@@ -74,8 +98,12 @@ export async function loadAgents(
 
   let channel: ChannelEstimator;
   try {
+    if (worker) {
+      const load = worker.loaded?.channel;
+      if (!load?.ok) throw new Error(load?.error ?? "model worker did not load the channel model");
+    }
     // The denoiser's mean network ranks bands better than the mean of samples (server/ml/README.md).
-    const agent = await ChannelAgent.load(config.pgfDir, { estimator: "mean" });
+    const agent = worker ?? (await ChannelAgent.load(config.pgfDir, { estimator: "mean" }));
     channel = {
       info: {
         id: "pgf",
@@ -113,7 +141,11 @@ export async function loadAgents(
   let traffic: DemandEstimator;
   let observeTraffic: AgentRuntime["observeTraffic"];
   try {
-    const agent = await TrafficAgent.load(config.ngfDir);
+    if (worker) {
+      const load = worker.loaded?.traffic;
+      if (!load?.ok) throw new Error(load?.error ?? "model worker did not load the traffic model");
+    }
+    const agent = worker ?? (await TrafficAgent.load(config.ngfDir));
     observeTraffic = (windows, scenario) => agent.observe(windows, scenario);
     traffic = {
       info: {
@@ -140,7 +172,15 @@ export async function loadAgents(
     };
   }
   registry.register(traffic);
-  return { registry, intents, backend: backend.name, ...(observeTraffic && { observeTraffic }) };
+  return {
+    registry,
+    intents,
+    backend: backend.name,
+    ...(observeTraffic && { observeTraffic }),
+    close: async () => {
+      await worker?.close();
+    },
+  };
 }
 
 /** Demand from nominal figures: ~6 kB/s of state per arm and headset, 20 kB/s control, the rung's bitrate. */

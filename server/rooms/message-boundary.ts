@@ -1,9 +1,13 @@
 /**
  * The boundary every room message crosses, shared by all room types: per-client rate limit
  * (token bucket, one notice per second) → schema (zod, one per message type) → role (the
- * capability the type needs) → the domain; replies are `ack` or `error` with a code, and
- * bytes sent are counted (patches apart from everything else). Rooms stay thin: they seat
- * clients here and hand typed commands to their session.
+ * capability the type needs) → per-user limit of costly types (utterances: a token bucket
+ * per user across their seats, each refusal answered) → the domain; replies are `ack` or
+ * `error` with a code, and bytes sent are counted (patches apart from everything else).
+ * Rooms stay thin: they seat clients here and hand typed commands to their session.
+ *
+ * Urgent types (STOP) skip the per-client bucket and are handed to the domain synchronously,
+ * in the same turn of the event loop that received them: nothing a flood queued runs first.
  */
 import { Protocol, type Client } from "@colyseus/core";
 import type { Logger } from "pino";
@@ -19,6 +23,8 @@ import { TokenBucket } from "./token-bucket.ts";
 
 interface Seat {
   actor: Actor;
+  /** Shared by every seat of the same user (per-user limit of costly types). */
+  userBucket: TokenBucket;
   bucket: TokenBucket;
   /** Last time (ms) this client was told it is rate limited; limits those replies too. */
   lastRateNoticeMs: number;
@@ -36,6 +42,16 @@ export interface BoundaryOptions<S extends Record<string, z.ZodType>> {
   required: Readonly<Record<keyof S & string, Capability>>;
   /** Types answered without an `ack` (headset-rate traffic). */
   silent: ReadonlySet<string>;
+  /**
+   * Types never rate-limited by the per-client bucket (default: `stop`): they are safety
+   * commands, idempotent and cheap. Colyseus's hard per-client ceiling still applies.
+   */
+  urgent?: ReadonlySet<string>;
+  /**
+   * Costly types limited per user, across their seats (default: `utterance` at
+   * `UTTERANCE_RATE_PER_S` / `UTTERANCE_BURST`); each refusal is answered `rate_limited`.
+   */
+  perUser?: { types: ReadonlySet<string>; ratePerS: number; burst: number };
   config: Config;
   metrics: ServerMetrics;
   logger: Logger;
@@ -51,17 +67,34 @@ export interface BoundaryOptions<S extends Record<string, z.ZodType>> {
 
 export class MessageBoundary<S extends Record<string, z.ZodType>> {
   readonly #seats = new Map<string, Seat>();
+  /** Per-user buckets with the number of seats sharing each. */
+  readonly #users = new Map<string, { bucket: TokenBucket; seats: number }>();
   readonly #o: BoundaryOptions<S>;
+  readonly #urgent: ReadonlySet<string>;
+  readonly #perUser: { types: ReadonlySet<string>; ratePerS: number; burst: number };
 
   constructor(options: BoundaryOptions<S>) {
     this.#o = options;
+    this.#urgent = options.urgent ?? new Set(["stop"]);
+    this.#perUser = options.perUser ?? {
+      types: new Set(["utterance"]),
+      ratePerS: options.config.agentWork.utteranceRatePerS,
+      burst: options.config.agentWork.utteranceBurst,
+    };
   }
 
   /** Seats a joined client with its actor; counts its bytes from now on. */
   seat(client: Client, actor: Actor): void {
     const { config } = this.#o;
+    let user = this.#users.get(actor.userId);
+    if (!user) {
+      user = { bucket: new TokenBucket(this.#perUser.ratePerS, this.#perUser.burst), seats: 0 };
+      this.#users.set(actor.userId, user);
+    }
+    user.seats += 1;
     this.#seats.set(client.sessionId, {
       actor,
+      userBucket: user.bucket,
       bucket: new TokenBucket(config.room.rateLimitPerS, config.room.rateLimitBurst),
       lastRateNoticeMs: 0,
     });
@@ -72,6 +105,10 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
   unseat(sessionId: string): Actor | undefined {
     const seat = this.#seats.get(sessionId);
     this.#seats.delete(sessionId);
+    if (seat) {
+      const user = this.#users.get(seat.actor.userId);
+      if (user && --user.seats <= 0) this.#users.delete(seat.actor.userId);
+    }
     return seat?.actor;
   }
 
@@ -85,7 +122,7 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
     const seat = this.#seats.get(client.sessionId);
     if (!seat) return;
     const typeName = typeof type === "string" ? type.slice(0, 40) : String(type);
-    if (!seat.bucket.take()) {
+    if (!this.#urgent.has(typeName) && !seat.bucket.take()) {
       const now = performance.now();
       if (now - seat.lastRateNoticeMs > 1000) {
         seat.lastRateNoticeMs = now;
@@ -117,8 +154,17 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
       });
       return;
     }
+    if (this.#perUser.types.has(command.type) && !seat.userBucket.take()) {
+      this.reject(client, {
+        ...reply,
+        code: ErrorCode.RateLimited,
+        message: `${command.type}: at most ${this.#perUser.ratePerS}/s per user (burst ${this.#perUser.burst}); this one was dropped`,
+      });
+      return;
+    }
     o.metrics.messagesReceived.inc({ room_type: o.roomType, type: command.type });
     o.onAccepted?.(client, command, payload);
+    // Called synchronously: an urgent command (STOP) reaches the cell in this same turn.
     o.handle(seat.actor, command).then(
       (result) => {
         if (o.silent.has(command.type)) return;

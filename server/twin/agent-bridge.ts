@@ -20,6 +20,7 @@ import {
 } from "../agents/controller.ts";
 import { hearsStop } from "../agents/intent/grammar-parser.ts";
 import type { Intent } from "../agents/intent/intents.ts";
+import { AgentBusyError, AgentWorkLimiter } from "../agents/work-limiter.ts";
 import { type IntentModel, labelWithHealth, resultNotes } from "../agents/intent/intent-model.ts";
 import { Capability as Cap, can } from "../auth/roles.ts";
 import { armGeometry } from "../net/arm-geometry.ts";
@@ -52,6 +53,8 @@ export interface AgentBridgeOptions {
   observeTraffic?: (windows: readonly FlowWindow[], scenario: TrafficScenario) => Promise<unknown>;
   /** How often measured traffic is handed to the traffic agent, ms (default 30 000). */
   observeEveryMs?: number;
+  /** Bounds the room's agent work per room and per user (default: DEFAULT_WORK_LIMITS). */
+  limiter?: AgentWorkLimiter;
   logger: Logger;
 }
 
@@ -82,10 +85,11 @@ export class AgentBridge implements SessionAgents {
   #timer: NodeJS.Timeout | null = null;
   #observer: NodeJS.Timeout | null = null;
   #closed = false;
-  #busy: Promise<unknown> = Promise.resolve();
+  readonly #limiter: AgentWorkLimiter;
 
   constructor(options: AgentBridgeOptions) {
     this.#o = options;
+    this.#limiter = options.limiter ?? new AgentWorkLimiter();
     options.controller.onDecision(() => (this.version += 1));
   }
 
@@ -193,6 +197,7 @@ export class AgentBridge implements SessionAgents {
 
   close(): void {
     this.#closed = true;
+    this.#limiter.close();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#observer) clearInterval(this.#observer);
   }
@@ -285,7 +290,7 @@ export class AgentBridge implements SessionAgents {
           return `${intent.id} removed`;
         case "set_resolution": {
           const rung = intent.rung ?? o.controller.neighbourRung(intent.direction);
-          const d = await this.#queue(() =>
+          const d = await this.#queue(actor.userId, () =>
             o.controller.allocate(
               this.situation(actor.sessionId, rung),
               "utterance",
@@ -304,7 +309,7 @@ export class AgentBridge implements SessionAgents {
               { position: side, orientation: UPRIGHT },
               "proposed-arm",
             );
-            const d = await this.#queue(() =>
+            const d = await this.#queue(actor.userId, () =>
               o.controller.evaluateAddArm(
                 now,
                 this.situation(actor.sessionId, undefined, arm),
@@ -317,7 +322,7 @@ export class AgentBridge implements SessionAgents {
             intent.subject === "raise_resolution"
               ? (intent.rung ?? o.controller.neighbourRung("raise"))
               : undefined;
-          const d = await this.#queue(() =>
+          const d = await this.#queue(actor.userId, () =>
             o.controller.allocate(
               this.situation(actor.sessionId, rung),
               "utterance",
@@ -333,21 +338,31 @@ export class AgentBridge implements SessionAgents {
     } catch (err) {
       if (err instanceof AgentUnavailableError)
         throw new CommandError(ErrorCode.Conflict, err.message, { cause: err });
+      if (err instanceof AgentBusyError)
+        throw new CommandError(ErrorCode.Busy, err.message, { cause: err });
       throw err;
     }
   }
 
-  /** Queues a decision nobody waits for (failures are logged by the queue). */
+  /**
+   * Queues a decision nobody waits for; when the room's agents are busy it is skipped (the
+   * queued decisions see the cell as it is when they run).
+   */
   #background(fn: () => Promise<unknown>): void {
-    this.#queue(fn).catch(() => undefined);
+    this.#queue(null, fn).catch((err: unknown) => {
+      if (err instanceof AgentBusyError) this.#o.logger.debug({ err }, "decision skipped");
+    });
   }
 
-  /** Decisions run one at a time (a burst of requests queues instead of interleaving). */
-  #queue<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#busy.then(fn, fn);
-    this.#busy = next.catch((err: unknown) =>
-      this.#o.logger.error({ err }, "agent decision failed"),
-    );
+  /**
+   * Decisions run one at a time from a bounded queue (see AgentWorkLimiter): over the room's
+   * or the user's bound the request is refused with AgentBusyError instead of queued.
+   */
+  #queue<T>(userId: string | null, fn: () => Promise<T>): Promise<T> {
+    const next = this.#limiter.run(userId, fn);
+    next.catch((err: unknown) => {
+      if (!(err instanceof AgentBusyError)) this.#o.logger.error({ err }, "agent decision failed");
+    });
     return next;
   }
 

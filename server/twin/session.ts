@@ -24,6 +24,8 @@ import type { Decision } from "../agents/controller.ts";
 import { armPrimitives } from "../sim/arm-primitives.ts";
 import { findLimitBreach } from "../sim/planner/joint-space.ts";
 import type { SessionRecorder } from "../store/session-recorder.ts";
+import { type CellLease, ownerRefusal } from "../robot/cell-ownership.ts";
+import type { RobotLinkMetrics } from "./link-metrics.ts";
 
 /** What headsets see of the agents. */
 export interface AgentPanel {
@@ -54,7 +56,7 @@ export interface SessionAgents {
   close(): void;
 }
 
-export interface TwinSessionDeps extends Omit<MotionDeps, "twin" | "notify"> {
+export interface TwinSessionDeps extends Omit<MotionDeps, "twin" | "notify" | "otherOwner"> {
   world: TwinWorld;
   /** Snapshot of the world as laid out, restored by `reset`. */
   initialWorld: Uint8Array;
@@ -62,6 +64,12 @@ export interface TwinSessionDeps extends Omit<MotionDeps, "twin" | "notify"> {
   cellLabel?: string;
   /** Where the session is recorded (MCAP), if it is. */
   recorder?: SessionRecorder | null;
+  /** The room's id (metrics label). */
+  roomId?: string;
+  /** This session's lease on a cell other sessions may link to (null: the arm is its own). */
+  lease?: CellLease | null;
+  /** Link metrics (`agenttwin_robot_link_up`, `…_joint_state_age_seconds`). */
+  linkMetrics?: RobotLinkMetrics | null;
 }
 
 /** What a robot looks like to clients, refreshed every tick. */
@@ -82,6 +90,10 @@ export interface RobotView {
   cell: string;
   /** Measured-vs-planned deviation of a running plan, rad. */
   deviation: number;
+  /** Why the link does not work, in words ("" when it does). */
+  linkError: string;
+  /** Empty while this room commands the arm; else who does (the room sees it read-only). */
+  owner: string;
 }
 
 /** Largest number of physics steps per tick: a stalled loop skips ahead instead of spiralling. */
@@ -106,6 +118,9 @@ export class TwinSession {
   /** The session's link to the agent controller (null when the agents are off). */
   agents: SessionAgents | null = null;
   #recordedStamp = -1;
+  readonly #lease: CellLease | null;
+  readonly #linkMetrics: RobotLinkMetrics | null;
+  readonly #roomId: string;
   readonly #recordedPlans = new Map<string, number>();
   #closed = false;
 
@@ -117,10 +132,15 @@ export class TwinSession {
     this.#log = deps.logger;
     this.#initialWorld = deps.initialWorld;
     this.#recorder = deps.recorder ?? null;
+    this.#lease = deps.lease ?? null;
+    this.#linkMetrics = deps.linkMetrics ?? null;
+    this.#roomId = deps.roomId ?? "";
+    const lease = this.#lease;
     this.motion = new MotionCoordinator({
       ...deps,
       twin: deps.world,
       notify: (n) => this.#notify(n),
+      ...(lease && { otherOwner: () => ownerRefusal(lease) }),
     });
     this.scene = new SceneEditor(
       deps.world,
@@ -142,7 +162,27 @@ export class TwinSession {
       stampMs: m.stampMs,
       cell: deps.cellLabel ?? this.#cell.kind,
       deviation: 0,
+      linkError: this.#cell.linkError?.() ?? "",
+      owner: lease ? (ownerRefusal(lease) ?? "") : "",
     };
+    lease?.onChange((_owner, mine) => {
+      if (mine) {
+        this.#notify({
+          code: ErrorCode.Conflict,
+          message: `this room now commands the arm of cell ${lease.cellId}`,
+        });
+        return;
+      }
+      // Another session took the arm (or nobody can be sure who has it): stop our motion.
+      if (this.motion.plans.active() || this.#cell.isJogging())
+        this.motion.stop(null, "ownership of the cell lost");
+      this.#notify({ code: ErrorCode.Conflict, message: ownerRefusal(lease) ?? "" });
+    });
+    this.#cell.onLinkEvent?.((e) => {
+      const code =
+        this.#cell.linkStatus() === LinkStatus.Stale ? ErrorCode.LinkStale : ErrorCode.LinkDown;
+      this.#notify({ code, message: e.message });
+    });
     this.#cell.onLinkStatus?.((status) => {
       this.#log.warn({ link: status }, "robot cell link status");
       this.#recorder?.event(Date.now(), { level: "info", message: `link ${status}` });
@@ -150,6 +190,12 @@ export class TwinSession {
         this.#notify({
           code: ErrorCode.LinkDown,
           message: "link to the robot cell lost; motion commands are refused",
+        });
+      } else if (status === LinkStatus.Stale) {
+        this.#notify({
+          code: ErrorCode.LinkStale,
+          message:
+            "robot cell link stale: no fresh joint states; a running plan was aborted and its goal cancelled; motion commands are refused",
         });
       }
     });
@@ -162,6 +208,8 @@ export class TwinSession {
 
   join(actor: Actor): void {
     this.presence.join(actor);
+    const readOnly = this.#lease ? ownerRefusal(this.#lease) : null;
+    if (readOnly) this.#notify({ to: actor.sessionId, code: ErrorCode.Conflict, message: readOnly });
   }
 
   setConnected(sessionId: string, connected: boolean): void {
@@ -177,6 +225,19 @@ export class TwinSession {
 
   /** Executes one validated command for `actor`. Throws {@link CommandError} on refusal. */
   async handle(actor: Actor, cmd: TwinCommand): Promise<{ id?: string; summary?: string } | void> {
+    // STOP first, in the caller's turn of the event loop (this runs before the first await),
+    // whatever else the session is doing — even while it closes.
+    if (cmd.type === "stop") {
+      this.motion.stop(actor);
+      this.#recorder?.command(Date.now(), {
+        sessionId: actor.sessionId,
+        userId: actor.userId,
+        role: actor.role,
+        type: cmd.type,
+        body: cmd.body,
+      });
+      return;
+    }
     if (this.#closed) throw new CommandError(ErrorCode.Conflict, "session closed");
     // Headset poses arrive at display rate and are not audit material; everything else is.
     if (cmd.type === "pose") return this.#handle(actor, cmd);
@@ -327,6 +388,16 @@ export class TwinSession {
     r.progress = exec.progress;
     r.stampMs = m.stampMs;
     r.deviation = this.motion.deviation;
+    r.linkError = this.#cell.linkError?.() ?? "";
+    r.owner = this.#lease ? (ownerRefusal(this.#lease) ?? "") : "";
+    if (this.#linkMetrics && this.#roomId) {
+      const link = r.link;
+      this.#linkMetrics.observe(
+        this.#roomId,
+        link === LinkStatus.Connected || link === LinkStatus.Simulated,
+        (this.#cell.jointStateAgeMs?.() ?? 0) / 1000,
+      );
+    }
   }
 
   objects(): WorldObject[] {
@@ -348,6 +419,8 @@ export class TwinSession {
       tcp: { frame: "world", ...r.tcpWorld },
       mode: r.mode,
       link: r.link,
+      linkError: r.linkError,
+      owner: r.owner,
       cell: r.cell,
       deviation: r.deviation,
       activePlanId: r.activePlanId,
@@ -401,12 +474,16 @@ export class TwinSession {
     this.agents?.close();
     this.motion.stop(null, "session closed");
     this.#recordPlans();
+    if (this.#roomId) this.#linkMetrics?.remove(this.#roomId);
+    await this.#lease?.close();
     await this.#cell.close();
     this.#world.free();
     await this.#recorder?.close();
   }
 
   async #reset(): Promise<void> {
+    const readOnly = this.#lease && this.#cell.teleport ? ownerRefusal(this.#lease) : null;
+    if (readOnly) throw new CommandError(ErrorCode.Conflict, `reset would move the arm: ${readOnly}`);
     this.motion.reset("scene reset");
     this.scene.clear();
     this.#world.restoreSnapshot(this.#initialWorld);

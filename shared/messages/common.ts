@@ -50,6 +50,8 @@ export const ErrorCode = {
   PayloadTooLarge: "payload_too_large",
   /** Client exceeded its message rate. */
   RateLimited: "rate_limited",
+  /** The room or the user already has as much agent work pending as allowed; try later. */
+  Busy: "busy",
   /** The client's role does not allow this. */
   Forbidden: "forbidden",
   /** Referenced object/plan does not exist. */
@@ -64,6 +66,11 @@ export const ErrorCode = {
   PlanFailed: "plan_failed",
   /** The robot cell is not reachable. */
   LinkDown: "link_down",
+  /**
+   * The robot cell's link is open but its joint states stopped arriving (older than
+   * `LINK_STALE_MS`): the twin cannot show where the arm is, so it may not move it.
+   */
+  LinkStale: "link_stale",
   /** Unexpected server fault; the room keeps running. */
   Internal: "internal",
 } as const;

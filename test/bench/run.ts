@@ -6,7 +6,7 @@
  *   npm run bench                 everything (about 2 minutes)
  *   npm run bench -- --quick      fewer goals and shorter windows (smoke run)
  *   npm run bench -- --only sim   just the simulation core (or: room, ros, video, reconstruction,
- *                                 intent)
+ *                                 safety, intent)
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -17,6 +17,7 @@ import { runIntentBench } from "./intent.bench.ts";
 import { runReconstructionBench } from "./reconstruction.bench.ts";
 import { runRoomBench } from "./room.bench.ts";
 import { runRosBench } from "./ros.bench.ts";
+import { runSafetyBench } from "./safety.bench.ts";
 import { runSimBench } from "./sim.bench.ts";
 import type { Summary } from "./stats.ts";
 import { runVideoBench } from "./video.bench.ts";
@@ -124,6 +125,35 @@ if (!values.only || values.only === "video") {
     results.video = { error: err instanceof Error ? err.message : String(err) };
     console.log(`video bench skipped: ${String((results.video as { error: string }).error)}`);
   }
+}
+
+if (!values.only || values.only === "safety") {
+  console.error("safety: STOP under an utterance flood …");
+  const safety = await runSafetyBench({ stops: quick ? 10 : 30, floodPerS: 110 });
+  results.safety = safety;
+  const row = (phase: string, r: Record<string, unknown>) => {
+    const c = r.stopToCancelMs as Record<string, number>;
+    const a = r.stopToAckMs as Record<string, number>;
+    return {
+      phase,
+      "stop → cell cancel p50 ms": c.p50,
+      "p99 ms": c.p99,
+      "max ms": c.max,
+      "stop → ack p50 ms": a.p50,
+      "ack p99 ms": a.p99,
+      stops: c.n,
+      "cancels missed": r.cancelsMissed,
+    };
+  };
+  const flood = safety.flood as Record<string, unknown>;
+  console.log(
+    `\nSTOP round-trip (client send → the cell cancels the goal), target p99 < ${String(safety.targetP99Ms)} ms`,
+  );
+  console.table([
+    row("quiet", safety.quiet as Record<string, unknown>),
+    row(`observer flooding ${String(flood.floodPerS)} utterances/s`, flood),
+  ]);
+  console.log("the flooder's utterances got:", flood.utteranceReplies);
 }
 
 if (!values.only || values.only === "intent") {

@@ -1,0 +1,200 @@
+/**
+ * The event loop's side of the model worker: starts server/agents/model-worker.ts in a
+ * worker thread and forwards predictions to it, so model inference and fine-tuning never
+ * delay the rooms' message handling (STOP) or ticks (the deviation monitor).
+ *
+ * Bounded: at most `maxQueue` requests wait in the worker (more are refused at once with
+ * {@link AgentBusyError}); each request times out. A worker that dies fails its pending
+ * requests and is started again on the next request (at most once per `restartBackoffMs`).
+ */
+import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
+import type {
+  ChannelPrediction,
+  DemandPrediction,
+  FlowWindow,
+  RadioEnvironment,
+  TrafficScenario,
+} from "../net/contracts.ts";
+import type {
+  LoadOutcome,
+  ModelReply,
+  ModelRequest,
+  ModelWorkerData,
+} from "./model-worker-protocol.ts";
+import { AgentBusyError } from "./work-limiter.ts";
+
+/** A request failed in (or because of) the worker. */
+export class ModelWorkerError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ModelWorkerError";
+  }
+}
+
+export interface ModelWorkerOptions extends ModelWorkerData {
+  /** Requests waiting in the worker, process-wide. */
+  maxQueue: number;
+  /** Deadline of one request, ms (default 10 000; fine-tuning: 10 minutes). */
+  timeoutMs?: number;
+  /** How long to wait for the worker to load its models, ms (default 120 000). */
+  startTimeoutMs?: number;
+  logger: Logger;
+}
+
+/** Distributes a request to the op it names (without its id). */
+type Op = ModelRequest extends infer R ? (R extends ModelRequest ? Omit<R, "id"> : never) : never;
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class ModelWorker {
+  readonly #o: ModelWorkerOptions;
+  #worker: Worker | null = null;
+  #ready: Promise<Extract<ModelReply, { kind: "ready" }>> | null = null;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
+  #lastStartMs = 0;
+  /** What the last start loaded (the first start's outcome decides which agents register). */
+  loaded: { backend: string; channel: LoadOutcome; traffic: LoadOutcome } | null = null;
+
+  private constructor(options: ModelWorkerOptions) {
+    this.#o = options;
+  }
+
+  /** Starts the worker and waits until its models are loaded (or failed to load). */
+  static async start(options: ModelWorkerOptions): Promise<ModelWorker> {
+    const host = new ModelWorker(options);
+    await host.#start();
+    return host;
+  }
+
+  /** Requests waiting for an answer now. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  predict(env: RadioEnvironment): Promise<ChannelPrediction> {
+    return this.#call({ op: "predict", env }) as Promise<ChannelPrediction>;
+  }
+
+  predictDemand(scenario: TrafficScenario): Promise<DemandPrediction> {
+    return this.#call({ op: "predictDemand", scenario }) as Promise<DemandPrediction>;
+  }
+
+  observe(windows: readonly FlowWindow[], scenario: TrafficScenario): Promise<unknown> {
+    return this.#call({ op: "observe", windows, scenario }, 600_000);
+  }
+
+  /** Fails what is pending and stops the worker. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#failAll(new ModelWorkerError("model worker closed"));
+    const w = this.#worker;
+    this.#worker = null;
+    if (w) await w.terminate();
+  }
+
+  #start(): Promise<Extract<ModelReply, { kind: "ready" }>> {
+    this.#lastStartMs = performance.now();
+    const data: ModelWorkerData = {
+      pgfDir: this.#o.pgfDir,
+      ngfDir: this.#o.ngfDir,
+      tfBackend: this.#o.tfBackend,
+    };
+    const worker = new Worker(bootstrap(new URL("./model-worker.ts", import.meta.url)), {
+      eval: true,
+      workerData: data,
+    });
+    // Never keeps the process alive on its own; the app closes it.
+    worker.unref();
+    this.#worker = worker;
+    const ready = new Promise<Extract<ModelReply, { kind: "ready" }>>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new ModelWorkerError("model worker did not start in time")),
+        this.#o.startTimeoutMs ?? 120_000,
+      );
+      timer.unref();
+      worker.on("message", (m: ModelReply) => {
+        if (m.kind === "ready") {
+          clearTimeout(timer);
+          this.loaded = { backend: m.backend, channel: m.channel, traffic: m.traffic };
+          resolve(m);
+          return;
+        }
+        const p = this.#pending.get(m.id);
+        if (!p) return;
+        this.#pending.delete(m.id);
+        clearTimeout(p.timer);
+        if (m.ok) p.resolve(m.value);
+        else p.reject(new ModelWorkerError(m.error));
+      });
+      const died = (why: string, err?: unknown) => {
+        clearTimeout(timer);
+        if (this.#worker === worker) {
+          this.#worker = null;
+          this.#ready = null;
+        }
+        const e = new ModelWorkerError(`model worker ${why}`, { cause: err });
+        reject(e);
+        this.#failAll(e);
+        if (!this.#closed) this.#o.logger.error({ err }, `model worker ${why}`);
+      };
+      worker.on("error", (err) => died("failed", err));
+      worker.on("exit", (code) => died(`exited (${code})`));
+    });
+    this.#ready = ready;
+    return ready;
+  }
+
+  async #call(op: Op, timeoutMs = this.#o.timeoutMs ?? 10_000): Promise<unknown> {
+    if (this.#closed) throw new ModelWorkerError("model worker closed");
+    if (this.#pending.size >= this.#o.maxQueue) {
+      throw new AgentBusyError(
+        `the models are busy (${this.#pending.size} requests waiting); try again shortly`,
+        "room",
+      );
+    }
+    if (!this.#ready) {
+      // Restart a dead worker, but not in a tight loop.
+      if (performance.now() - this.#lastStartMs < 1000)
+        throw new ModelWorkerError("model worker is restarting");
+      this.#o.logger.warn("restarting the model worker");
+      void this.#start().catch(() => undefined);
+    }
+    await this.#ready;
+    const worker = this.#worker;
+    if (!worker) throw new ModelWorkerError("model worker is not running");
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ModelWorkerError(`model worker gave no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.#pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, ...op } as ModelRequest);
+    });
+  }
+
+  #failAll(err: Error): void {
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      this.#pending.delete(id);
+      p.reject(err);
+    }
+  }
+}
+
+/**
+ * Worker source that loads a TypeScript entry: Node 20 does not run `--import tsx` (our
+ * execArgv) before a worker's entry module, so the worker registers tsx's loader itself.
+ */
+function bootstrap(entry: URL): string {
+  const tsx = import.meta.resolve("tsx/esm/api");
+  return `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
+}

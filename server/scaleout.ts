@@ -18,7 +18,9 @@ import type { MatchMakerDriver, Presence } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import type { Logger } from "pino";
+import { Redis, type RedisOptions } from "ioredis";
 import type { Config } from "./config.ts";
+import { ScaleOutHealth } from "./scaleout-health.ts";
 
 /** How long the first answer from Redis may take before the start fails, ms. */
 export const REDIS_CONNECT_TIMEOUT_MS = 5000;
@@ -31,6 +33,8 @@ export interface ScaleOut {
   publicAddress: string;
   /** Redis URL with any password masked, for logs. */
   redisLabel: string;
+  /** Keeps the shared listing true across crashes and Redis restarts; knows the link state. */
+  health: ScaleOutHealth;
 }
 
 /** Redis did not answer, so the process cannot join the others. */
@@ -50,12 +54,21 @@ export class ScaleOutError extends Error {
 export async function openScaleOut(
   config: Pick<Config, "scaleOut" | "host" | "port">,
   logger: Logger,
+  onLinkChange?: (up: boolean) => void,
 ): Promise<ScaleOut | null> {
   const { redisUrl } = config.scaleOut;
   if (redisUrl === undefined) return null;
   const redisLabel = maskPassword(redisUrl);
-  const presence = new RedisPresence(redisUrl);
-  const driver = new RedisDriver(redisUrl);
+  // Commands wait (not fail) while Redis is away, so Colyseus's own bookkeeping completes on
+  // reconnection instead of rejecting; callers are failed fast by guardMatchmaking instead.
+  const options: RedisOptions = {
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+  };
+  const pub = new Redis(redisUrl, options);
+  const listing = new Redis(redisUrl, options);
+  const presence = new RedisPresence(pub);
+  const driver = new RedisDriver(listing);
   try {
     await withTimeout(presence.exists("agenttwin:probe"), REDIS_CONNECT_TIMEOUT_MS);
   } catch (err) {
@@ -68,7 +81,20 @@ export async function openScaleOut(
   }
   const publicAddress = config.scaleOut.publicAddress ?? defaultPublicAddress(config);
   logger.info({ redis: redisLabel, publicAddress }, "scale-out: Redis presence and driver");
-  return { presence, driver, publicAddress, redisLabel };
+  const health = new ScaleOutHealth({
+    shared: {
+      channels: (pattern) => presence.channels(pattern),
+      connections: new Map([
+        ["publish", pub],
+        ["subscribe", (presence as unknown as { sub: Redis }).sub],
+        ["listing", listing],
+      ]),
+    },
+    logger,
+    sweepMs: config.scaleOut.sweepMs,
+    ...(onLinkChange && { onLinkChange }),
+  });
+  return { presence, driver, publicAddress, redisLabel, health };
 }
 
 /**

@@ -44,6 +44,9 @@ describe("scale-out over Redis (two server processes)", { skip, timeout: 60_000 
     return startServerProcess({
       PORT: String(port),
       REDIS_URL: redis.url,
+      // Every process verifies the others' tokens: one secret, and dev tokens for the test.
+      AUTH_SECRET: "scaleout-test-secret-0123456789abcdef-01234567",
+      AUTH_DEV_TOKENS: "true",
       ROBOT_LINK: "inprocess",
       AGENTS: "false",
       RECORD: "false",
@@ -54,17 +57,21 @@ describe("scale-out over Redis (two server processes)", { skip, timeout: 60_000 
     c.auth.token = await devToken(base, name, role);
     return c;
   };
+  /** Request options carrying an observer token of `s` (API reads need one). */
+  const reader = async (s: ServerHandle) => ({
+    headers: { authorization: `Bearer ${await devToken(s.url, "reader", "observer")}` },
+  });
   const track = (room: TwinRoom) => {
     rooms.push(room);
     return room;
   };
   const listing = async (s: ServerHandle): Promise<Listing[]> =>
-    ((await (await fetch(`${s.url}/api/rooms`)).json()) as Listing[]).sort((x, y) =>
-      x.roomId.localeCompare(y.roomId),
+    ((await (await fetch(`${s.url}/api/rooms`, await reader(s))).json()) as Listing[]).sort(
+      (x, y) => x.roomId.localeCompare(y.roomId),
     );
   /** Which process hosts a twin room: only the host has its session (robot snapshot). */
   const hosts = async (s: ServerHandle, roomId: string) =>
-    (await fetch(`${s.url}/api/rooms/${roomId}/robot`)).status === 200;
+    (await fetch(`${s.url}/api/rooms/${roomId}/robot`, await reader(s))).status === 200;
   const until = async (what: string, check: () => Promise<boolean>, ms = 5000) => {
     const end = Date.now() + ms;
     while (!(await check())) {

@@ -115,9 +115,12 @@ function waitFor<T>(
   });
 }
 
-/** Starts `redis-server` on a free loopback port without persistence. */
-export async function startRedis(): Promise<RedisHandle> {
-  const port = await freePort();
+/**
+ * Starts `redis-server` on a loopback port (a free one unless `port` is given, e.g. to
+ * restart Redis where the servers expect it) without persistence.
+ */
+export async function startRedis(port?: number): Promise<RedisHandle> {
+  port ??= await freePort();
   const child = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

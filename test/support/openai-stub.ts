@@ -47,13 +47,16 @@ export type Reply =
     }
   | { readonly kind: "hang" };
 
+/** A reply that answers (anything but `hang`). */
+export type Answer = Exclude<Reply, { kind: "hang" }>;
+
 /** A tool call as the model would return it; `args` is sent verbatim when a string. */
 export interface ScriptedCall {
   readonly name: string;
   readonly args: unknown;
 }
 
-export function completion(calls: readonly ScriptedCall[], content: string | null = null): Reply {
+export function completion(calls: readonly ScriptedCall[], content: string | null = null): Answer {
   const toolCalls = calls.map((c, i) => ({
     id: `call_${i}`,
     type: "function",
@@ -142,7 +145,7 @@ export class StubEndpoint {
   }
 
   /** Answers every request held open by a `hang` reply with `reply`; returns how many. */
-  answerHanging(reply: Exclude<Reply, { kind: "hang" }>): number {
+  answerHanging(reply: Answer): number {
     const held = [...this.#hanging];
     this.#hanging.clear();
     for (const res of held) if (!res.destroyed) write(res, reply);
@@ -163,7 +166,7 @@ export class StubEndpoint {
   }
 }
 
-function write(res: ServerResponse, reply: Exclude<Reply, { kind: "hang" }>): void {
+function write(res: ServerResponse, reply: Answer): void {
   if (reply.kind === "json") {
     res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
     res.end(JSON.stringify(reply.body));

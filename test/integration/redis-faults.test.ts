@@ -19,13 +19,13 @@ import {
   startRedis,
   startServerProcess,
 } from "../support/processes.ts";
+import { skipUnlessTool } from "../support/tools.ts";
 import { leaveWithin } from "../support/server.ts";
 
-const skip = hasRedisServer()
-  ? false
-  : process.env.CI
-    ? false // CI installs redis-server: a missing one is a failure there, not a skip
-    : "redis-server is not installed (apt-get install redis-server)";
+const skip = skipUnlessTool(
+  hasRedisServer(),
+  "redis-server is not installed (apt-get install redis-server)",
+);
 
 const SECRET = "faults-test-secret-0123456789abcdef-0123456789";
 

@@ -19,6 +19,7 @@ import {
   startRedis,
   startServerProcess,
 } from "../support/processes.ts";
+import { skipUnlessTool } from "../support/tools.ts";
 import { leaveWithin, waitForState } from "../support/server.ts";
 
 type TwinRoom = Room<unknown, TwinState>;
@@ -29,9 +30,10 @@ interface Listing {
   clients: number;
 }
 
-const skip = hasRedisServer()
-  ? false
-  : "redis-server is not installed (apt-get install redis-server)";
+const skip = skipUnlessTool(
+  hasRedisServer(),
+  "redis-server is not installed (apt-get install redis-server)",
+);
 
 describe("scale-out over Redis (two server processes)", { skip, timeout: 60_000 }, () => {
   let redis: RedisHandle;

@@ -187,6 +187,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
                 name: r.name,
                 bitrateBps: r.bandwidthBps,
                 playlistUrl: r.playlistUrl,
+                ...(r.mp4Url && { mp4Url: r.mp4Url }),
               })),
               status: "ready",
               error: "",

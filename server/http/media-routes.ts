@@ -50,6 +50,8 @@ export interface PublicRendition {
   readonly bandwidthBps: number;
   /** URL of its media playlist. */
   readonly playlistUrl: string;
+  /** URL of the same media as one faststart MP4 (for players without HLS), or null when none. */
+  readonly mp4Url: string | null;
 }
 
 /** A job as `GET /media/jobs/:id` and `onJobDone` show it. */
@@ -305,6 +307,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
         bitrateBps: r.nominalBitrateBps,
         bandwidthBps: r.bandwidthBps,
         playlistUrl: streamUrl(job.streamId, r.playlist),
+        mp4Url: r.progressive ? streamUrl(job.streamId, r.progressive) : null,
       })) ?? [],
     durationS: job.result?.durationS ?? null,
   });

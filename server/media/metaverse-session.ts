@@ -38,6 +38,8 @@ const DEFAULT_HEADSET: Vec3 = { x: 1.8, y: 0.9, z: 1.7 };
 export interface StreamView {
   rendition: string;
   playlistUrl: string;
+  /** The rendition's progressive MP4 (VOD only), or "". */
+  mp4Url: string;
   bitrateBps: number;
   bands: readonly string[];
   reservedBps: number;
@@ -80,6 +82,8 @@ export interface SceneRendition {
   readonly bitrateBps: number;
   /** URL of its media playlist. */
   readonly playlistUrl: string;
+  /** URL of the same media as one progressive MP4 (VOD renditions that have one). */
+  readonly mp4Url?: string;
 }
 
 export interface MetaverseSessionDeps {
@@ -186,6 +190,7 @@ export class MetaverseSession {
       stream: {
         rendition: "",
         playlistUrl: "",
+        mp4Url: "",
         bitrateBps: 0,
         bands: [],
         reservedBps: 0,
@@ -493,11 +498,12 @@ export class MetaverseSession {
   }
 
   #applyPlaylist(p: Participant): void {
-    p.stream.playlistUrl =
-      this.scene.streamUrl && p.stream.rendition
-        ? (this.#video.find((r) => r.name === p.stream.rendition)?.playlistUrl ??
-          this.#d.playlistFor(this.scene.streamUrl, p.stream.rendition))
-        : "";
+    const playing = Boolean(this.scene.streamUrl && p.stream.rendition);
+    const rendition = playing ? this.#video.find((r) => r.name === p.stream.rendition) : undefined;
+    p.stream.playlistUrl = playing
+      ? (rendition?.playlistUrl ?? this.#d.playlistFor(this.scene.streamUrl, p.stream.rendition))
+      : "";
+    p.stream.mp4Url = rendition?.mp4Url ?? "";
     p.version += 1;
   }
 }

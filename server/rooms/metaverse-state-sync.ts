@@ -41,6 +41,7 @@ export class MetaverseStateSync {
       const st = s.stream;
       st.rendition = p.stream.rendition;
       st.playlistUrl = p.stream.playlistUrl;
+      st.mp4Url = p.stream.mp4Url;
       st.bitrateBps = p.stream.bitrateBps;
       st.bands = p.stream.bands.join(",");
       st.reservedBps = p.stream.reservedBps;

@@ -24,6 +24,11 @@ export const StreamState = schema(
     wantedRendition: { type: "string", default: "" },
     /** Why the rendition is what it is (the latest decision's summary). */
     reason: { type: "string", default: "" },
+    /**
+     * The same rendition as one progressive MP4 (H.264, index first; relative URL), for players
+     * without HLS such as Unity's VideoPlayer; "" when there is none (live streams).
+     */
+    mp4Url: { type: "string", default: "" },
   },
   "StreamState",
 );

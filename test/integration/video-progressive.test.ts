@@ -2,8 +2,8 @@
  * Progressive MP4 per rendition (server/media/video/progressive.ts), with real ffmpeg: a VOD
  * job publishes `<rung>/progressive.mp4` beside each playlist — H.264, the `moov` index before
  * the media (plays while downloading), as long as the HLS rendition — recorded in
- * `stream.json`, and served over HTTP with Range support (what Unity's VideoPlayer on a
- * PICO 4 fetches). For both segment formats and with audio. A rendition whose remux fails
+ * `stream.json` and in the job's public renditions (`mp4Url`), and served over HTTP with Range
+ * support (what Unity's VideoPlayer on a PICO 4 fetches). For both segment formats and with audio. A rendition whose remux fails
  * stays HLS only and the job still succeeds.
  */
 import assert from "node:assert/strict";
@@ -16,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import express from "express";
 import { pino } from "pino";
-import { mountMediaRoutes } from "../../server/http/media-routes.ts";
+import { mountMediaRoutes, type PublicJob } from "../../server/http/media-routes.ts";
 import type { SegmentFormat } from "../../server/media/video/config.ts";
 import { createVideoPipeline, type VideoPipeline } from "../../server/media/video/pipeline.ts";
 import {
@@ -151,6 +151,12 @@ describe("progressive MP4 per rendition (real ffmpeg)", { skip: skipWithoutFfmpe
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const r = job.result?.renditions.at(-1);
     assert.ok(r?.progressive);
+    // The job as clients see it names each rendition's MP4 next to its playlist.
+    const publicJob = (await (await fetch(`${base}/media/jobs/${job.id}`)).json()) as PublicJob;
+    assert.deepEqual(
+      publicJob.renditions.map((x) => x.mp4Url),
+      job.result?.renditions.map((x) => `/media/video/${job.streamId}/${x.name}/progressive.mp4`),
+    );
     const url = `${base}/media/video/${job.streamId}/${r.progressive}`;
     const whole = await fetch(url);
     assert.equal(whole.status, 200);

@@ -9,7 +9,7 @@ namespace AgentTwin
     /// Plays the 360° rendition the agents assigned to this headset and reports quality of
     /// experience.
     ///
-    /// It follows <c>participants[mySessionId].stream.playlistUrl</c> in the <c>metaverse</c>
+    /// It follows <c>participants[mySessionId].stream.playlistUrl</c> (and <c>mp4Url</c>) in the <c>metaverse</c>
     /// room: when the agents change the rendition (or the scene's stream changes) the new
     /// rendition is opened at once. What is opened depends on the player
     /// (<see cref="StreamChoice"/>): a backend that plays HLS gets the playlist; Unity's
@@ -71,6 +71,7 @@ namespace AgentTwin
         private float _errorAt = -1f;
         private string _openedRelative = "";
         private bool _mp4Failed;        // the MP4 of this rendition failed: use the playlist
+        private string _mp4Url = "";    // absolute stream.mp4Url of the assigned rendition, or ""
 
         protected virtual void OnEnable()
         {
@@ -149,6 +150,8 @@ namespace AgentTwin
                 // Same clip, another rung: continue where the picture was (VOD timelines match).
                 double resumeAt = _started ? _backend.MediaTimeS : 0;
                 _mp4Failed = false;
+                string mp4 = stream.mp4Url ?? "";
+                _mp4Url = mp4.Length > 0 ? client.ResolveHttpUrl(mp4) : "";
                 Open(client.ResolveHttpUrl(relative), stream.rendition ?? "", resumeAt);
                 return;
             }
@@ -176,7 +179,7 @@ namespace AgentTwin
         public string UrlToOpen(string playlistUrl)
         {
             if (_mp4Failed) return playlistUrl;
-            return StreamChoice.Choose(playlistUrl, _backend != null && _backend.PlaysHls, format);
+            return StreamChoice.Choose(playlistUrl, _mp4Url, _backend != null && _backend.PlaysHls, format);
         }
 
         private void Open(string playlistUrl, string rendition, double startAtS)

@@ -105,8 +105,9 @@ namespace AgentTwin
 
     /// <summary>
     /// Which URL a player is given for a rendition: the HLS playlist the room assigns
-    /// (<c>stream.playlistUrl</c>), or the same rendition as a progressive MP4. The server
-    /// writes that MP4 beside every VOD rendition's playlist
+    /// (<c>stream.playlistUrl</c>), or the same rendition as a progressive MP4
+    /// (<c>stream.mp4Url</c>; for servers that do not fill it in, derived from the playlist:
+    /// the server writes that MP4 beside every VOD rendition's playlist
     /// (<c>/media/video/&lt;stream&gt;/&lt;rung&gt;/index.m3u8</c> →
     /// <c>…/&lt;rung&gt;/progressive.mp4</c>, <c>server/media/video/progressive.ts</c>); live
     /// streams (<c>/media/live/…</c>) have none.
@@ -152,8 +153,17 @@ namespace AgentTwin
         /// </summary>
         public static string Choose(string playlistUrl, bool backendPlaysHls, Format preference)
         {
+            return Choose(playlistUrl, null, backendPlaysHls, preference);
+        }
+
+        /// <summary>
+        /// As <see cref="Choose(string, bool, Format)"/>, with the MP4 the room names for the
+        /// rendition (<c>stream.mp4Url</c>); when that is empty, the one derived from the playlist.
+        /// </summary>
+        public static string Choose(string playlistUrl, string mp4Url, bool backendPlaysHls, Format preference)
+        {
             if (string.IsNullOrEmpty(playlistUrl)) return "";
-            string mp4 = ProgressiveUrlFor(playlistUrl);
+            string mp4 = string.IsNullOrEmpty(mp4Url) ? ProgressiveUrlFor(playlistUrl) : mp4Url;
             bool wantMp4 = preference == Format.Progressive || (preference == Format.Auto && !backendPlaysHls);
             return wantMp4 && mp4.Length > 0 ? mp4 : playlistUrl;
         }

@@ -38,5 +38,8 @@ public StreamState() { }
 
 		[Type(6, "string")]
 		public string reason = "";
+
+		[Type(7, "string")]
+		public string mp4Url = "";
 	}
 }

@@ -87,6 +87,15 @@ namespace AgentTwin.Tests
         }
 
         [Test]
+        public void TheRoomsMp4UrlWinsOverTheDerivedOne()
+        {
+            const string vod = "/media/video/s/hd/index.m3u8";
+            Assert.AreEqual("/x/hd.mp4", StreamChoice.Choose(vod, "/x/hd.mp4", false, StreamChoice.Format.Auto));
+            Assert.AreEqual("/media/video/s/hd/progressive.mp4", StreamChoice.Choose(vod, "", false, StreamChoice.Format.Auto));
+            Assert.AreEqual(vod, StreamChoice.Choose(vod, "/x/hd.mp4", true, StreamChoice.Format.Auto));
+        }
+
+        [Test]
         public void UnityVideoPlayerDoesNotClaimHls()
         {
             var backend = new UnityVideoPlayerBackend(new UnityEngine.Video.VideoPlayer());

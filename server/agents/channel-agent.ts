@@ -25,15 +25,23 @@ import { seededRandom } from "../sim/random.ts";
 /** Where the shipped float32 model lives, relative to the repository root. */
 export const DEFAULT_PGF_DIR = "assets/models/pgf";
 
-/** A prediction with the spread of the model's samples. */
+/** Source label of predictions made by the conditional-mean head alone (no sampling). */
+export const PGF_MEAN_SOURCE = "pgf-mean-head";
+/** Source label of predictions formed from the diffusion model's samples. */
+export const PGF_SAMPLES_SOURCE = "pgf-diffusion";
+
+/** A prediction, with the spread of the model's samples when it drew any. */
 export interface PgfPrediction extends ChannelPrediction {
-  /** Per band: standard deviation over the samples of capacity (bit/s) and mean SNR (dB). */
-  readonly spread: readonly {
+  /**
+   * Per band: standard deviation over the samples of capacity (bit/s) and mean SNR (dB).
+   * Absent with the `mean` estimator, which draws no samples.
+   */
+  readonly spread?: readonly {
     readonly bandId: string;
     readonly capacityStdBps: number;
     readonly snrStdDb: number;
   }[];
-  /** Samples drawn per band vector. */
+  /** Samples drawn per band vector (0 with the `mean` estimator). */
   readonly samples: number;
 }
 
@@ -41,7 +49,9 @@ export interface PgfPrediction extends ChannelPrediction {
  * How a prediction's capacity and SNR are formed: `samples` — the mean over the K diffusion
  * samples (the default); `mean` — from the conditional-mean head μ(c) alone (the
  * Rao–Blackwellised estimate: the residual the diffusion adds has zero mean by construction,
- * so this drops the sampling noise). The spread always comes from the samples.
+ * so this drops the sampling noise) — no DDIM sampling is run, predictions are labelled
+ * {@link PGF_MEAN_SOURCE} and carry no spread. Distributions (quantiles, coverage) come from
+ * {@link ChannelAgent.sampleCapacities} under either estimator.
  */
 export type CapacityEstimator = "samples" | "mean";
 
@@ -194,6 +204,41 @@ export class ChannelAgent {
     return this.#last;
   }
 
+  /** How predictions are formed. */
+  get estimator(): CapacityEstimator {
+    return this.#estimator;
+  }
+
+  /** What answers: {@link PGF_MEAN_SOURCE} or {@link PGF_SAMPLES_SOURCE}. */
+  get source(): string {
+    return this.#estimator === "mean" ? PGF_MEAN_SOURCE : PGF_SAMPLES_SOURCE;
+  }
+
+  /**
+   * `k` diffusion samples (fading realisations) of every band's capacity for each
+   * environment: result[e][j][b], bit/s. `k` even (antithetic noise pairs).
+   */
+  sampleCapacities(envs: readonly RadioEnvironment[], k: number): Float64Array[][] {
+    this.#alive();
+    const m = this.#model;
+    const C = m.config.condDim;
+    const D = m.targetDim;
+    const cond = new Float32Array(envs.length * C);
+    envs.forEach((e, i) => cond.set(encodeEnvironment(e), i * C));
+    const samples = m.sample(cond, envs.length, k);
+    return envs.map((_, i) =>
+      Array.from({ length: k }, (_, j) => {
+        const row = (i * k + j) * D;
+        return Float64Array.from(m.config.bands, (b, bi) => {
+          const o = row + (m.bandOffsets[bi] as number);
+          let se = 0;
+          for (let q = 0; q < b.subcarriers; q++) se += Math.max(0, samples[o + q] as number);
+          return (se * b.bandwidthHz) / b.subcarriers;
+        });
+      }),
+    );
+  }
+
   /** Whether a fine-tune is running. */
   get adapting(): boolean {
     return this.#adapting !== null;
@@ -231,11 +276,27 @@ export class ChannelAgent {
     const D = m.targetDim;
     const cond = new Float32Array(envs.length * C);
     envs.forEach((e, i) => cond.set(encodeEnvironment(e), i * C));
-    const { samples, mean } = m.draw(cond, envs.length, K);
-    const summaries = envs.map((_, i) => {
-      const s = m.summarise(samples, K, i * K * D);
-      return this.#estimator === "samples" ? s : withMean(m, s, mean, i);
-    });
+    if (this.#estimator === "mean") {
+      // The mean head answers: the DDIM samples would be thrown away, so none are drawn.
+      const mean = m.meanOnly(cond, envs.length);
+      const ms = (performance.now() - t0) / Math.max(1, envs.length);
+      return envs.map((_, i) => {
+        const s = meanSummary(m, mean, i);
+        return {
+          bands: m.config.bands.map((b, bi) => ({
+            bandId: b.id,
+            snrDb: s.snrDb[bi] as number,
+            capacityBps: s.capacityBps[bi] as number,
+            subcarrierSnrDb: Array.from(s.subcarrierSnrDb[bi] as Float64Array),
+          })),
+          samples: 0,
+          inferenceMs: ms,
+          source: PGF_MEAN_SOURCE,
+        };
+      });
+    }
+    const { samples } = m.draw(cond, envs.length, K);
+    const summaries = envs.map((_, i) => m.summarise(samples, K, i * K * D));
     const ms = (performance.now() - t0) / Math.max(1, envs.length);
     return summaries.map((s) => ({
       bands: m.config.bands.map((b, bi) => ({
@@ -251,7 +312,7 @@ export class ChannelAgent {
       })),
       samples: K,
       inferenceMs: ms,
-      source: "pgf-diffusion",
+      source: PGF_SAMPLES_SOURCE,
     }));
   }
 
@@ -520,10 +581,13 @@ export class ChannelAgent {
       if (s > 0) await yieldToLoop();
       if (this.#disposed) throw new ChannelAgentError("disposed during adaptation");
       const n = Math.min(chunk, buffer.length - s);
-      const { samples, mean } = model.draw(cond.subarray(s * C, (s + n) * C), n, K);
+      const part = cond.subarray(s * C, (s + n) * C);
+      const mean = this.#estimator === "mean" ? model.meanOnly(part, n) : null;
+      const samples = mean ? null : model.sample(part, n, K);
       for (let i = 0; i < n; i++) {
-        const raw = model.summarise(samples, K, i * K * D);
-        const sum = this.#estimator === "samples" ? raw : withMean(model, raw, mean, i);
+        const sum = mean
+          ? meanSummary(model, mean, i)
+          : model.summarise(samples as Float32Array, K, i * K * D);
         const meas = (buffer[s + i] as Observation).capacity;
         meas.forEach((c, bi) => {
           abs += Math.abs((sum.capacityBps[bi] as number) - c);
@@ -535,11 +599,15 @@ export class ChannelAgent {
   }
 }
 
-/** A summary whose capacity and SNR come from the conditional mean of condition `i`. */
-function withMean(m: PgfDiffusion, s: SampleSummary, mean: Float32Array, i: number): SampleSummary {
+/** Capacity and SNR of condition `i` from the conditional mean (no spread). */
+function meanSummary(
+  m: PgfDiffusion,
+  mean: Float32Array,
+  i: number,
+): Pick<SampleSummary, "capacityBps" | "snrDb" | "subcarrierSnrDb"> {
   const D = m.targetDim;
-  const capacityBps = new Float64Array(s.capacityBps.length);
-  const snrDb = new Float64Array(s.snrDb.length);
+  const capacityBps = new Float64Array(m.config.bands.length);
+  const snrDb = new Float64Array(m.config.bands.length);
   const subcarrierSnrDb: Float64Array[] = [];
   m.config.bands.forEach((b, bi) => {
     const o = i * D + (m.bandOffsets[bi] as number);
@@ -556,7 +624,7 @@ function withMean(m: PgfDiffusion, s: SampleSummary, mean: Float32Array, i: numb
     snrDb[bi] = snr;
     subcarrierSnrDb.push(sc);
   });
-  return { ...s, capacityBps, snrDb, subcarrierSnrDb };
+  return { capacityBps, snrDb, subcarrierSnrDb };
 }
 
 /** Lets the event loop run (timers, I/O) before continuing. */

@@ -109,7 +109,8 @@ export async function loadAgents(
         id: "pgf",
         layer: AgentLayer.Physical,
         capabilities: [Capability.ChannelPrediction],
-        model: `pgf-diffusion@${config.pgfDir}`,
+        // The conditional-mean head answers (no DDIM sampling): named so, not "diffusion".
+        model: `pgf-mean-head@${config.pgfDir}`,
       },
       predict: (env) => agent.predict(env),
     };

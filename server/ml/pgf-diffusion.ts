@@ -478,6 +478,20 @@ export class PgfDiffusion {
   }
 
   /**
+   * The conditional mean μ(c) alone (no DDIM sampling): n × D spectral efficiencies,
+   * bit/s/Hz. What the `mean` estimator answers with; one forward pass of the mean network.
+   */
+  meanOnly(cond: Float32Array, n: number): Float32Array {
+    const C = this.config.condDim;
+    if (cond.length !== n * C)
+      throw new PgfError(`cond has ${cond.length} values, expected ${n}×${C}`);
+    const t = tf.tidy(() => this.meanOf(tf.tensor2d(cond, [n, C])));
+    const v = new Float32Array(t.dataSync() as Float32Array);
+    t.dispose();
+    return this.denormalise(v);
+  }
+
+  /**
    * Per-band statistics of the samples of one condition.
    * @param samples rows of spectral efficiency (bit/s/Hz) from {@link sample}
    * @param k samples of the condition  @param offset index of its first value in `samples`

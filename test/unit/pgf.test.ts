@@ -75,12 +75,12 @@ describe("pGF channel agent", () => {
     const p = await agent.predict(heldOut[0] as RadioEnvironment);
     assert.equal(p.source, "pgf-diffusion");
     assert.equal(p.bands.length, 10);
-    assert.equal(p.spread.length, 10);
+    assert.equal(p.spread?.length, 10);
     for (const [i, b] of p.bands.entries()) {
       assert.equal(b.bandId, DEFAULT_BANDS[i]?.id);
       assert.ok(b.capacityBps > 0 && Number.isFinite(b.snrDb));
       assert.equal(b.subcarrierSnrDb?.length, 16);
-      assert.ok((p.spread[i]?.capacityStdBps ?? -1) >= 0);
+      assert.ok((p.spread?.[i]?.capacityStdBps ?? -1) >= 0);
     }
     // Deterministic per environment, and the batched path gives the same numbers.
     const again = await agent.predict(heldOut[0] as RadioEnvironment);

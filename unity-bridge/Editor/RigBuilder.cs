@@ -13,8 +13,9 @@ namespace AgentTwin.Editor
     /// <item>an XR origin with the headset camera and both controllers, tracked by Input System
     /// <see cref="TrackedPoseDriver"/>s (OpenXR paths <c>&lt;XRHMD&gt;/centerEye…</c> and
     /// <c>&lt;XRController&gt;{Left|Right}Hand/device…</c>; no XR Interaction Toolkit needed);</item>
-    /// <item><see cref="AgentTwinClient"/> (a development token is requested, so Play joins a
-    /// development server at once; untick it for production);</item>
+    /// <item><see cref="AgentTwinClient"/> for <c>ws://127.0.0.1:2567</c> with a development
+    /// token requested, so Play joins an <c>npm start</c> server on the same machine at once
+    /// (development tokens are for loopback clients only; a headset gets a minted token);</item>
     /// <item>the world anchor <c>Cell</c> 1.5 m in front, with the twin's arm and a goal ghost
     /// built from primitives (<see cref="PrimitiveArm"/>, both bound by <see cref="RobotBinding"/>);</item>
     /// <item><see cref="ControllerInput"/> with the PICO 4 controls as embedded actions (right grip
@@ -44,7 +45,7 @@ namespace AgentTwin.Editor
             Undo.CollapseUndoOperations(group);
             EditorSceneManager.MarkSceneDirty(scene);
             Selection.activeGameObject = rig;
-            Debug.Log("[AgentTwin] PICO 4 rig built: set AgentTwin Client → Server Url, then Play.", rig);
+            Debug.Log("[AgentTwin] PICO 4 rig built: Play joins an npm start server on this machine; for a headset set the client's Server Url and Token.", rig);
         }
 
         [MenuItem(MenuPath, true)]
@@ -60,7 +61,10 @@ namespace AgentTwin.Editor
 
             var clientGo = Child(root.transform, "AgentTwin", new Vector3(0f, 0f, 0f));
             AgentTwinClient client = clientGo.AddComponent<AgentTwinClient>();
-            client.serverUrl = "ws://192.168.1.20:2567";
+            // The Editor on the server's own machine: `npm start` listens on loopback and gives
+            // development tokens to loopback clients only. A headset needs the server's address
+            // and a minted token (package README, First join).
+            client.serverUrl = "ws://127.0.0.1:2567";
             client.room = RoomKind.DigitalTwin;
             client.requestDevToken = true;
             client.devName = "pico-operator";

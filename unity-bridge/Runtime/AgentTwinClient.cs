@@ -467,6 +467,34 @@ namespace AgentTwin
             return ResolveHttpUrl(serverUrl, relativeOrAbsolute);
         }
 
+        /// <summary>
+        /// A media URL of this server (a playlist, an MP4) as a player fetches it: absolute, with
+        /// the token as RFC 6750's <c>access_token</c> query parameter. The server needs the token
+        /// on every <c>/media</c> read, and Unity's VideoPlayer cannot send an
+        /// <c>Authorization</c> header; a player that can (an HLS plug-in, which also fetches
+        /// segments the playlist names without the query) should send the header as well.
+        /// </summary>
+        public string AuthorizedMediaUrl(string relativeOrAbsolute)
+        {
+            return WithAccessToken(ResolveHttpUrl(relativeOrAbsolute), token);
+        }
+
+        /// <summary>
+        /// <paramref name="url"/> with <c>access_token=&lt;token&gt;</c> added to its query (escaped);
+        /// unchanged when either is empty or the URL already has one. Pure, for tests.
+        /// </summary>
+        public static string WithAccessToken(string url, string accessToken)
+        {
+            if (string.IsNullOrEmpty(url) || string.IsNullOrEmpty(accessToken)) return url ?? "";
+            int hash = url.IndexOf('#');
+            string fragment = hash >= 0 ? url.Substring(hash) : "";
+            string head = hash >= 0 ? url.Substring(0, hash) : url;
+            int q = head.IndexOf('?');
+            if (q >= 0 && ("&" + head.Substring(q + 1)).Contains("&access_token=")) return url;
+            string sep = q < 0 ? "?" : (head.EndsWith("?") || head.EndsWith("&") ? "" : "&");
+            return head + sep + "access_token=" + Uri.EscapeDataString(accessToken) + fragment;
+        }
+
         /// <summary>See <see cref="ResolveHttpUrl(string)"/>; pure, for tests.</summary>
         public static string ResolveHttpUrl(string server, string relativeOrAbsolute)
         {

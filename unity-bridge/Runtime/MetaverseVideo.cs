@@ -186,7 +186,8 @@ namespace AgentTwin
         {
             string url = UrlToOpen(playlistUrl);
             Debug.Log("[AgentTwin] playing " + (rendition.Length > 0 ? rendition : "stream") + ": " + url, this);
-            _backend.Open(url, startAtS);
+            // The token rides along as access_token: media reads need it and VideoPlayer sends no headers.
+            _backend.Open(AgentTwinClient.WithAccessToken(url, client.token), startAtS);
             PlaylistUrl = playlistUrl;
             OpenedUrl = url;
             Rendition = rendition;

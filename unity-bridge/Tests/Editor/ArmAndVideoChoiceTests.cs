@@ -96,6 +96,19 @@ namespace AgentTwin.Tests
         }
 
         [Test]
+        public void MediaUrlsCarryTheTokenAsAccessToken()
+        {
+            Assert.AreEqual("http://h:2567/media/video/s/hd/progressive.mp4?access_token=a.b.c",
+                AgentTwinClient.WithAccessToken("http://h:2567/media/video/s/hd/progressive.mp4", "a.b.c"));
+            Assert.AreEqual("http://h/x.mp4?t=1&access_token=a%2Bb%3D", AgentTwinClient.WithAccessToken("http://h/x.mp4?t=1", "a+b="));
+            Assert.AreEqual("http://h/x.mp4?access_token=old", AgentTwinClient.WithAccessToken("http://h/x.mp4?access_token=old", "new"));
+            Assert.AreEqual("http://h/x.mp4", AgentTwinClient.WithAccessToken("http://h/x.mp4", ""));
+            Assert.AreEqual("", AgentTwinClient.WithAccessToken(null, "t"));
+            Assert.AreEqual("http://h:2567/media/video/s/hd/index.m3u8?access_token=t",
+                AgentTwinClient.WithAccessToken(AgentTwinClient.ResolveHttpUrl("ws://h:2567", "/media/video/s/hd/index.m3u8"), "t"));
+        }
+
+        [Test]
         public void UnityVideoPlayerDoesNotClaimHls()
         {
             var backend = new UnityVideoPlayerBackend(new UnityEngine.Video.VideoPlayer());

@@ -14,7 +14,10 @@
  * published with its MP4s already in place (a client told about the stream never finds the
  * file missing). A rendition whose remux fails keeps its HLS playlist and simply gets no
  * `progressive` entry; the job still succeeds. Live streams get none (a sliding window has
- * no end to remux).
+ * no end to remux). Cost: about twice the stream's disk space (the segments and the MP4 hold
+ * the same bytes) and a few seconds of disk-bound work per rendition, no CPU-heavy encoding.
+ * Clients find the file as `mp4Url` beside `playlistUrl` (the job's public renditions, and
+ * `StreamState.mp4Url` in a metaverse room).
  */
 import { open, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -25,7 +25,7 @@ export const REDACT_PATHS = [
 /** `…?token=x&a=1#login=y` → `…?token=[Redacted]&a=1#login=[Redacted]`. */
 export function redactUrl(url: string): string {
   return url.replace(
-    /([?&#](?:token|access_token|login|code)=)[^&#\s]*/gi,
+    /([?&#](?:token|access_token|_authToken|login|code)=)[^&#\s]*/gi,
     (_m, key: string) => `${key}[Redacted]`,
   );
 }

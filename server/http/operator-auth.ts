@@ -10,10 +10,16 @@ import type { NextFunction, Request, Response } from "express";
 import type { Role } from "../auth/roles.ts";
 import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
 
-/** The bearer token of a request, or undefined. */
-export function bearerToken(req: Request): string | undefined {
+/**
+ * The bearer token of a request, or undefined: the `Authorization` header, or (with
+ * `queryToo`, for media reads by players that cannot set headers, such as Unity's
+ * VideoPlayer) the RFC 6750 `access_token` query parameter. Logs redact it (log.ts).
+ */
+export function bearerToken(req: Request, queryToo = false): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
-  return m?.[1];
+  if (m) return m[1];
+  const q = queryToo ? req.query?.access_token : undefined;
+  return typeof q === "string" && q.length > 0 ? q : undefined;
 }
 
 /** Answers 401 with the RFC 6750 challenge. */
@@ -37,8 +43,9 @@ export function forbidden(res: Response, message: string): void {
 export async function identify(
   tokens: TokenService,
   req: Request,
+  queryToo = false,
 ): Promise<Identity | { reason: string; invalid: boolean }> {
-  const token = bearerToken(req);
+  const token = bearerToken(req, queryToo);
   if (token === undefined) {
     return { reason: "this needs a token: Authorization: Bearer <token>", invalid: false };
   }
@@ -54,9 +61,13 @@ export async function identify(
  * A refused request with a body is answered at once and its connection closed afterwards,
  * so an unauthenticated upload is never read to the end.
  */
-export function requireBearer(tokens: TokenService, roles?: readonly Role[]) {
+export function requireBearer(
+  tokens: TokenService,
+  roles?: readonly Role[],
+  { queryToo = false }: { queryToo?: boolean } = {},
+) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const who = await identify(tokens, req);
+    const who = await identify(tokens, req, queryToo);
     if ("reason" in who) {
       closeAfter(req, res);
       return unauthorized(res, who.reason, who.invalid);

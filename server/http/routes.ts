@@ -20,7 +20,8 @@
  *
  * Everything under `/api` and `/media` needs `Authorization: Bearer <token>` (the two token
  * routes above excepted): none or a bad one → 401 with `WWW-Authenticate: Bearer`; a valid
- * token whose role may not → 403 (writes under `/media` need an operator).
+ * token whose role may not → 403 (writes under `/media` need an operator). Media reads also
+ * take `?access_token=<token>` (RFC 6750 §2.3) for video players that cannot set headers.
  *
  * Errors are JSON `{ error: { code, message } }` with a fitting status.
  */
@@ -79,11 +80,13 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
 
   // Every read and write under /api and /media needs a token; writes to media an operator.
   const reader = requireBearer(deps.tokens);
+  const mediaReader = requireBearer(deps.tokens, undefined, { queryToo: true });
   const writer = requireBearer(deps.tokens, ["operator"]);
   app.use(["/api", "/media"], (req, res, next) => {
     if (TOKENLESS.has(`${req.method} ${req.baseUrl}${req.path}`)) return next();
+    const media = req.baseUrl === "/media";
     const write = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
-    const gate = write && req.baseUrl === "/media" ? writer : reader;
+    const gate = write ? (media ? writer : reader) : media ? mediaReader : reader;
     void gate(req, res, next);
   });
 

@@ -12,7 +12,7 @@ import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { loadConfig, REPO_ROOT } from "../../server/config.ts";
+import { ConfigError, loadConfig, REPO_ROOT } from "../../server/config.ts";
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), "utf8");
 
@@ -82,6 +82,8 @@ const CONFIG_VARS = configVariables();
 /** Variables images may set that are not the server's: Node's and npm's own. */
 const RUNTIME_VARS = new Set(["NODE_ENV", "NPM_CONFIG_SCRIPT_SHELL"]);
 const DEFAULT_PORT = loadConfig({}).port;
+/** What a deployment must set (a 32-byte secret). */
+const DEPLOYMENT = { AUTH_SECRET: "a-deployment-secret-of-32-chars!" };
 
 /** The README's start command: the one in its first shell block. */
 function readmeStartCommand(): string {
@@ -143,10 +145,19 @@ describe("server images", () => {
         for (const key of Object.keys(env)) {
           assert.ok(CONFIG_VARS.has(key) || RUNTIME_VARS.has(key), `${key} is not read`);
         }
-        const config = loadConfig(env);
+        const config = loadConfig({ ...env, ...DEPLOYMENT });
         assert.equal(config.port, DEFAULT_PORT);
         // npm's /bin/sh would not exec the server: SIGTERM would skip its clean shutdown.
         assert.equal(env.NPM_CONFIG_SCRIPT_SHELL, "/bin/bash");
+      });
+
+      it("listens on every interface, so it refuses to start without AUTH_SECRET", () => {
+        const env = envOf(ins);
+        assert.equal(env.HOST, "0.0.0.0");
+        assert.throws(
+          () => loadConfig(env),
+          (err: unknown) => err instanceof ConfigError && /AUTH_SECRET/.test(err.message),
+        );
       });
     });
   }
@@ -162,7 +173,7 @@ describe("server images", () => {
         (i) => i.op === "RUN" && i.args.includes('"@tensorflow/tfjs-node-gpu@${TFJS_VERSION}"'),
       ),
     );
-    assert.equal(loadConfig(envOf(ins)).agents.tfBackend, "node-gpu");
+    assert.equal(loadConfig({ ...envOf(ins), ...DEPLOYMENT }).agents.tfBackend, "node-gpu");
     assert.ok(!("@tensorflow/tfjs-node-gpu" in pkg.dependencies), "never a dependency");
   });
 
@@ -257,6 +268,7 @@ interface ComposeService {
   image?: string;
   environment?: Record<string, string | number | boolean>;
   ports?: string[];
+  expose?: (string | number)[];
   profiles?: string[];
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
@@ -286,7 +298,6 @@ function interpolate(value: string, vars: Record<string, string>): string {
 }
 
 const SERVERS = ["agenttwin-a", "agenttwin-b"];
-const DEPLOYMENT = { AUTH_SECRET: "a-deployment-secret-of-32-chars!" };
 
 describe("compose", () => {
   const compose = loadCompose("docker/compose.yaml");
@@ -315,8 +326,21 @@ describe("compose", () => {
       for (const key of Object.keys(vars)) assert.ok(CONFIG_VARS.has(key), `${name}: ${key}`);
       const config = loadConfig(vars);
       assert.equal(config.link.mode, "ros");
-      assert.equal(config.auth.usingDevSecret, false);
+      assert.equal(config.auth.ephemeralSecret, false);
       assert.equal(config.auth.devTokens, false);
+    }
+  });
+
+  it("refuses to interpolate without AUTH_SECRET, naming its minimum size", () => {
+    const raw = String(compose.services["agenttwin-a"]?.environment?.AUTH_SECRET ?? "");
+    assert.throws(() => interpolate(raw, {}), /AUTH_SECRET must be set .*32 bytes/);
+  });
+
+  it("does not publish rosbridge (no authentication) on the host", () => {
+    const ros = compose.services.rosbridge!;
+    assert.equal(ros.ports, undefined, "rosbridge must stay inside the compose network");
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const p of service.ports ?? []) assert.doesNotMatch(String(p), /9090/, name);
     }
   });
 
@@ -328,7 +352,8 @@ describe("compose", () => {
       assert.equal(redis.port || "6379", "6379");
       const ros = new URL(config.link.url);
       assert.equal(ros.hostname, "rosbridge");
-      assert.ok(compose.services.rosbridge!.ports!.includes(`${ros.port}:${ros.port}`));
+      // Reachable inside the compose network only (expose, never ports).
+      assert.ok(compose.services.rosbridge!.expose!.map(String).includes(ros.port));
       assert.equal(compose.services[name]!.depends_on?.redis?.condition, "service_healthy");
     }
   });

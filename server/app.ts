@@ -32,6 +32,9 @@ import { installNodeCompat } from "./node-compat.ts";
 import { AgentController } from "./agents/controller.ts";
 import { loadAgents } from "./agents/runtime.ts";
 import { AgentWorkLimiter } from "./agents/work-limiter.ts";
+import { openDataDir } from "./store/data-dir.ts";
+import type { RetentionRule } from "./store/retention.ts";
+import { join } from "node:path";
 import { DEFAULT_BANDS } from "./net/bands.ts";
 import { liveSceneHooks } from "./media/live-scene.ts";
 import { MetaverseSession, renditionPlaylist } from "./media/metaverse-session.ts";
@@ -63,6 +66,11 @@ export interface App {
    * or undefined when `AUTH_SECRET` is set (a deployment's identity service issues tokens).
    */
   loginLink(): string | undefined;
+  /**
+   * Fatal-error path: stops every twin session's arm now (the cancel is sent synchronously)
+   * and writes the audit log to disk. Never throws.
+   */
+  emergencyStop(reason: string): void;
   /** Stops accepting, disposes rooms, closes sockets. Idempotent. */
   close(): Promise<void>;
 }
@@ -84,9 +92,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const quota = new RoomQuota(config.room.maxRooms, config.room.maxRoomsPerUser);
   const registry = new TwinRegistry();
   const robot = await loadRobotDescription(config);
+  // Audit log, recordings a crash left (.part), retention (server/store/data-dir.ts).
+  const dataDir = await openDataDir({
+    store: config.store,
+    recordingsDir: config.recording.dir,
+    retention: mediaRetention(config),
+    logger,
+  });
   // With REDIS_URL: matchmaking shared with the other processes (see scaleout.ts).
   const scaleOut = await openScaleOut(config, logger, (up) => metrics.presenceUp.set(up ? 1 : 0));
-  const cellLink = await openCellLink(config, robot, logger);
+  // Cell ownership leases live in the shared presence when scaled out (one arm, one owner).
+  const cellLink = await openCellLink(config, robot, logger, { presence: scaleOut?.presence });
   /** Metaverse rooms of this process, by room id (for media hooks and dashboards). */
   const metaverseSessions = new Map<string, MetaverseSession>();
   const agents = config.agents.enabled
@@ -267,7 +283,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       quota,
       registry,
       createSession: async (roomId) => {
-        const { cell, planner, label } = cellLink.connect();
+        const { cell, planner, label, lease } = cellLink.connect(roomId);
         const session = await createTwinSession({
           config,
           logger,
@@ -277,6 +293,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           cell,
           planner,
           cellLabel: label,
+          lease,
+          audit: dataDir.audit,
         });
         if (agents) attachAgents(session, roomId);
         return session;
@@ -351,6 +369,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
       return `${scheme}://${host}:${port}/#login=${loginCodes.create()}`;
     },
+    emergencyStop(reason) {
+      for (const id of registry.ids()) registry.get(id)?.emergencyStop(reason);
+      dataDir.audit.append({ kind: "fatal", message: reason });
+      dataDir.flushSync();
+    },
     close() {
       closing ??= (async () => {
         ready = false;
@@ -361,6 +384,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         await media.close();
         await agents?.close();
         await cellLink.close();
+        dataDir.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         logger.info("closed");
@@ -385,4 +409,25 @@ function challengeMatchmaking401(http: HttpServer): void {
       return writeHead(status, ...rest);
     }) as typeof res.writeHead;
   });
+}
+
+/** Retention of streams and scene versions (recordings: server/store/data-dir.ts). */
+function mediaRetention(config: Config): RetentionRule[] {
+  const maxAgeMs = config.store.retentionMaxAgeDays * 86_400_000;
+  const mediaDir = config.media.video.mediaDir;
+  return [
+    {
+      name: "streams",
+      dir: join(mediaDir, "video"),
+      maxAgeMs,
+      maxBytes: config.store.retentionStreamsMaxBytes,
+    },
+    {
+      name: "scenes",
+      dir: config.media.reconstruction.dir,
+      maxAgeMs,
+      maxBytes: config.store.retentionScenesMaxBytes,
+      nested: true,
+    },
+  ];
 }

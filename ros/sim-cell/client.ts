@@ -39,6 +39,13 @@ export class ClientSession implements PublishSink {
   readonly fragments: FragmentAssembler;
   /** Publishes skipped because the client was congested. */
   drops = 0;
+  /**
+   * While true nothing is sent to this client (a frozen rosbridge, see faults.ts); the
+   * server pauses reading its socket at the same time.
+   */
+  frozen = false;
+  /** False until a client of a cell that requires authentication sent a valid `auth` op. */
+  authenticated = true;
   readonly #limits: ClientLimits;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -79,7 +86,7 @@ export class ClientSession implements PublishSink {
   }
 
   sendFrames(frames: Frame[]): boolean {
-    if (!this.open) return false;
+    if (!this.open || this.frozen) return false;
     for (const f of frames) this.socket.send(f);
     if (this.socket.bufferedAmount > this.#limits.hardBufferBytes) {
       this.#logger.warn(

@@ -19,6 +19,7 @@ import { createTwinWorld } from "../../server/sim/world.ts";
 import type { RobotDescription } from "../../server/twin/robot-description.ts";
 import { SimCellCore } from "./cell.ts";
 import { SimCellStartError } from "./errors.ts";
+import { noFaults, type SimCellFaults, type SimCellQuirks } from "./faults.ts";
 import { RosbridgeServer } from "./server.ts";
 
 export interface SimCellOptions {
@@ -40,6 +41,15 @@ export interface SimCellOptions {
   jointNames?: readonly string[];
   /** Largest incoming frame, bytes (default 10 MiB, rosbridge's max_message_size). */
   maxMessageBytes?: number;
+  /**
+   * Behave like a particular rosbridge release: `rosbridge-0.11` (ROS 1 only) fails CBOR
+   * subscriptions to messages with `string[]` fields, as rosbridge_suite 0.11.17 does.
+   */
+  quirks?: SimCellQuirks;
+  /** Require rosauth MAC authentication (`auth` op) with this secret. */
+  authSecret?: string;
+  /** Faults in force from the start (see faults.ts); switch them later on {@link SimCell}. */
+  faults?: Partial<SimCellFaults>;
 }
 
 export interface SimCell {
@@ -53,6 +63,15 @@ export interface SimCell {
   readonly arm: SimulatedArm;
   /** Test hook: closes every client socket abruptly (link loss). */
   dropClients(): void;
+  /**
+   * Test hook: freezes the rosbridge without closing any socket (a SIGSTOPped process): no
+   * frame is read or sent, pings go unanswered, new handshakes hang; the arm keeps moving.
+   */
+  freeze(): void;
+  /** Test hook: ends a freeze; frames clients sent meanwhile are handled now. */
+  thaw(): void;
+  /** Test hook: the run-time faults (publish no joint states, delay goal acceptance). */
+  readonly faults: SimCellFaults;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -78,6 +97,13 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     problems.push("jointStatesHz must be in (0, 1000]");
   if (!(controllerHz >= 20 && controllerHz <= 10_000))
     problems.push("controllerHz must be in [20, 10000]");
+  const quirks = options.quirks ?? "none";
+  if (quirks !== "none" && quirks !== "rosbridge-0.11")
+    problems.push(`quirks must be none or rosbridge-0.11, got ${String(quirks)}`);
+  if (quirks === "rosbridge-0.11" && version !== 1)
+    problems.push("quirks rosbridge-0.11 is a ROS 1 rosbridge (rosVersion 1)");
+  if (options.authSecret !== undefined && options.authSecret.length === 0)
+    problems.push("authSecret must not be empty");
   if (!(Number.isInteger(maxMessageBytes) && maxMessageBytes >= 1024)) {
     problems.push("maxMessageBytes must be an integer ≥ 1024");
   }
@@ -96,6 +122,7 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
   const world = await createTwinWorld(kin, layout, { timestep: Math.min(0.05, 1 / controllerHz) });
   world.setArmJoints(robot.home, robot.homeGripper);
   const cell = new SimCellCore({ robot, checker: world, controllerHz });
+  const faults: SimCellFaults = { ...noFaults(), ...options.faults };
   const server = new RosbridgeServer({
     cell,
     rosVersion: version,
@@ -103,7 +130,12 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     jointStatesHz,
     maxMessageBytes,
     logger,
+    faults,
+    quirks,
+    ...(options.authSecret !== undefined && { authSecret: options.authSecret }),
   });
+  /** Handshakes held while frozen (a stopped process accepts TCP but never answers). */
+  const heldHandshakes: (() => void)[] = [];
   // Frames up to twice the limit reach the server, which refuses them with a status error;
   // larger ones are cut by ws (close 1009) before they are buffered whole.
   const wss = new WebSocketServer({
@@ -111,6 +143,10 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     port: options.port ?? 0,
     maxPayload: 2 * maxMessageBytes + 64 * 1024,
     perMessageDeflate: false,
+    verifyClient: (_info, accept) => {
+      if (faults.frozen && heldHandshakes.length < 64) heldHandshakes.push(() => accept(true));
+      else accept(true);
+    },
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -152,6 +188,12 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     port,
     arm: cell.arm,
     dropClients: () => server.dropClients(),
+    faults,
+    freeze: () => server.setFrozen(true),
+    thaw: () => {
+      server.setFrozen(false);
+      for (const accept of heldHandshakes.splice(0)) accept();
+    },
     close: () => {
       closing ??= (async () => {
         cell.close();
@@ -169,3 +211,4 @@ export { RosbridgeServer, type RosbridgeServerOptions } from "./server.ts";
 export { SimCellCore, CellExecution, type SimCellCoreOptions } from "./cell.ts";
 export * from "./catalog.ts";
 export * from "./errors.ts";
+export * from "./faults.ts";

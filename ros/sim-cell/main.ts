@@ -1,7 +1,9 @@
 /**
  * Standalone simulated cell: `npm run sim-cell`. Environment (all optional):
  * SIM_CELL_PORT (9090), SIM_CELL_HOST (127.0.0.1), ROS_VERSION (2), SIM_CELL_RATE_HZ
- * (/joint_states rate, 100), ROBOT_DIR and SCENE_FILE (as the server's), LOG_LEVEL (info).
+ * (/joint_states rate, 100), ROBOT_DIR and SCENE_FILE (as the server's), LOG_LEVEL (info);
+ * faults (faults.ts): SIM_CELL_QUIRKS (none | rosbridge-0.11), SIM_CELL_AUTH_SECRET (require
+ * rosauth MAC authentication), SIM_CELL_GOAL_ACCEPT_DELAY_MS (0).
  * Logs JSON lines with pino; SIGTERM/SIGINT close every client and exit 0.
  */
 import { exitOnSignals } from "../../server/shutdown.ts";
@@ -18,6 +20,9 @@ const EnvSchema = z.object({
   ROBOT_DIR: z.string().min(1).default("assets/robots/panda"),
   SCENE_FILE: z.string().min(1).default("assets/scenes/cell.json"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SIM_CELL_QUIRKS: z.enum(["none", "rosbridge-0.11"]).default("none"),
+  SIM_CELL_AUTH_SECRET: z.string().min(1).optional(),
+  SIM_CELL_GOAL_ACCEPT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
 });
 
 async function main(): Promise<void> {
@@ -42,6 +47,9 @@ async function main(): Promise<void> {
     port: e.SIM_CELL_PORT,
     jointStatesHz: e.SIM_CELL_RATE_HZ,
     logger,
+    quirks: e.SIM_CELL_QUIRKS,
+    ...(e.SIM_CELL_AUTH_SECRET !== undefined && { authSecret: e.SIM_CELL_AUTH_SECRET }),
+    faults: { goalAcceptDelayMs: e.SIM_CELL_GOAL_ACCEPT_DELAY_MS },
   });
 
   exitOnSignals(logger, () => cell.close(), 5000);

@@ -19,6 +19,14 @@ import type { ArmSample, SimCellCore } from "./cell.ts";
 import { type ClientLimits, ClientSession } from "./client.ts";
 import { JointNames, jointStateMsg } from "./conversions.ts";
 import { ProtocolError, RequestRefusedError } from "./errors.ts";
+import {
+  cborFailsOn,
+  isRos2TypeString,
+  noFaults,
+  type SimCellFaults,
+  type SimCellQuirks,
+  verifyAuth,
+} from "./faults.ts";
 import { MoveItServices } from "./moveit.ts";
 import {
   type IncomingOp,
@@ -49,6 +57,12 @@ export interface RosbridgeServerOptions {
   maxClients?: number;
   /** Monotonic clock, ms (default `performance.now`). */
   now?: () => number;
+  /** Run-time faults (shared with whoever switches them; default: none). See faults.ts. */
+  faults?: SimCellFaults;
+  /** Behave like a particular rosbridge release (default `none`). See faults.ts. */
+  quirks?: SimCellQuirks;
+  /** Require rosauth MAC authentication with this secret (rosbridge `authenticate:=true`). */
+  authSecret?: string;
 }
 
 /** Rate of the ROS 1 actionlib `status` topics, Hz (actionlib's default is 5). */
@@ -90,6 +104,11 @@ export class RosbridgeServer {
   readonly #timers: NodeJS.Timeout[] = [];
   #nextClientId = 1;
   #jointStateSeq = 0;
+  readonly faults: SimCellFaults;
+  readonly #quirks: SimCellQuirks;
+  readonly #authSecret: string | undefined;
+  /** CBOR publishes that failed as rosbridge 0.11 fails them (quirk), for logs. */
+  #cborFailures = 0;
   /** Reused buffer for the joint-state sample being published. */
   readonly #jointSample: ArmSample;
   #closed = false;
@@ -107,6 +126,9 @@ export class RosbridgeServer {
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#now = options.now ?? (() => performance.now());
     this.#maxClients = options.maxClients ?? 256;
+    this.faults = options.faults ?? noFaults();
+    this.#quirks = options.quirks ?? "none";
+    this.#authSecret = options.authSecret;
     const soft = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.#limits = {
       softBufferBytes: soft,
@@ -148,7 +170,7 @@ export class RosbridgeServer {
       call_service: (c, op) => this.#callService(c, op),
       send_action_goal: (c, op) => {
         this.#requireVersion(2, op.id, `actions go over actionlib topics (${op.action}/goal)`);
-        this.#ros2.sendGoal(c, op);
+        this.#afterAcceptDelay(c, op.id, () => this.#ros2.sendGoal(c, op));
       },
       cancel_action_goal: (c, op) => {
         this.#requireVersion(2, op.id, `actions go over actionlib topics (${op.action}/cancel)`);
@@ -196,6 +218,11 @@ export class RosbridgeServer {
     const id = this.#nextClientId++;
     const logger = this.#logger.child({ client: id });
     const client = new ClientSession(id, ws, this.#limits, logger, this.#now);
+    if (this.#authSecret !== undefined) client.authenticated = false;
+    if (this.faults.frozen) {
+      client.frozen = true;
+      ws.pause();
+    }
     this.#clients.add(client);
     logger.info({ clients: this.#clients.size }, "client connected");
     ws.on("message", (data: RawData, isBinary: boolean) => this.#onFrame(client, data, isBinary));
@@ -215,6 +242,37 @@ export class RosbridgeServer {
       c.socket.terminate();
       this.#disconnect(c);
     }
+  }
+
+  /**
+   * Test hook: freezes (or thaws) the rosbridge without closing anything — see faults.ts.
+   * While frozen no client socket is read and nothing is sent.
+   */
+  setFrozen(frozen: boolean): void {
+    this.faults.frozen = frozen;
+    for (const c of this.#clients) {
+      c.frozen = frozen;
+      if (frozen) c.socket.pause();
+      else c.socket.resume();
+    }
+    this.#logger.warn({ frozen }, frozen ? "rosbridge frozen (fault)" : "rosbridge thawed");
+  }
+
+  /** Runs an action goal's acceptance after the configured delay (fault), reporting errors. */
+  #afterAcceptDelay(c: ClientSession, id: string | number | undefined, accept: () => void): void {
+    const delay = this.faults.goalAcceptDelayMs;
+    if (delay <= 0) {
+      accept();
+      return;
+    }
+    const t = setTimeout(() => {
+      try {
+        if (!this.#closed) accept();
+      } catch (err) {
+        this.#report(c, err, id);
+      }
+    }, delay);
+    t.unref();
   }
 
   /** Stops publishing, closes every client (terminating those that do not close within 1 s). */
@@ -261,6 +319,10 @@ export class RosbridgeServer {
   }
 
   #onFrame(client: ClientSession, data: RawData, isBinary: boolean): void {
+    if (!client.authenticated) {
+      this.#authenticate(client, data, isBinary);
+      return;
+    }
     try {
       const bytes = frameBytes(data);
       if (bytes > this.#maxMessageBytes) {
@@ -272,6 +334,26 @@ export class RosbridgeServer {
     } catch (err) {
       this.#report(client, err, undefined);
     }
+  }
+
+  /**
+   * rosbridge with `authenticate:=true`: the first frame must be a valid `auth` op; it is
+   * accepted silently, anything else closes the connection (as rosbridge_server does).
+   */
+  #authenticate(client: ClientSession, data: RawData, isBinary: boolean): void {
+    let raw: unknown;
+    try {
+      raw = decodeFrame(data, isBinary);
+    } catch {
+      raw = undefined;
+    }
+    if (verifyAuth(this.#authSecret ?? "", raw, Date.now() / 1000)) {
+      client.authenticated = true;
+      this.#logger.info({ client: client.id }, "client authenticated");
+      return;
+    }
+    this.#logger.warn({ client: client.id }, "client did not authenticate; closing connection");
+    client.socket.close();
   }
 
   #dispatch(client: ClientSession, op: IncomingOp): void {
@@ -309,7 +391,15 @@ export class RosbridgeServer {
     return spec;
   }
 
+  /** A ROS 1 rosbridge cannot load a ROS 2 type string at all (before looking at the topic). */
+  #checkTypeString(op: { op: string; id?: string | number; type?: string | undefined }): void {
+    if (this.#version === 1 && op.type !== undefined && isRos2TypeString(op.type)) {
+      throw new ProtocolError(`${op.op}: ${op.type} is not a valid type string`, op.id);
+    }
+  }
+
   #advertise(c: ClientSession, op: OpOf<"advertise">): void {
+    this.#checkTypeString(op);
     const spec = this.#topic(op.topic, op.id);
     if (!sameType(op.type, spec.type, this.#version)) {
       throw new ProtocolError(`topic ${op.topic} has type ${spec.type}, not ${op.type}`, op.id);
@@ -351,9 +441,11 @@ export class RosbridgeServer {
         applyJointJog(this.#cell, this.#names, parsed.data);
         break;
       }
-      case "actionlib_goal":
-        this.#actionlibFor(spec.action?.name).onGoal(op.msg);
+      case "actionlib_goal": {
+        const server = this.#actionlibFor(spec.action?.name);
+        this.#afterAcceptDelay(c, op.id, () => server.onGoal(op.msg));
         break;
+      }
       case "actionlib_cancel":
         this.#actionlibFor(spec.action?.name).onCancel(op.msg);
         break;
@@ -371,6 +463,7 @@ export class RosbridgeServer {
   }
 
   #subscribe(c: ClientSession, op: OpOf<"subscribe">): void {
+    this.#checkTypeString(op);
     const spec = this.#topic(op.topic, op.id);
     if (op.type !== undefined && !sameType(op.type, spec.type, this.#version)) {
       throw new ProtocolError(`topic ${op.topic} has type ${spec.type}, not ${op.type}`, op.id);
@@ -499,7 +592,7 @@ export class RosbridgeServer {
 
   /** Publishes the arm as it was at `atMs` (the cell's monotonic clock). */
   #publishJointStates(atMs: number): void {
-    if (!this.hasSubscribers(JOINT_STATES_TOPIC)) {
+    if (this.faults.dropJointStates || !this.hasSubscribers(JOINT_STATES_TOPIC)) {
       this.#cell.advance(atMs);
       return;
     }
@@ -521,9 +614,23 @@ export class RosbridgeServer {
   /** Offers one message on `topic` to every subscribed client (serialised at most once per encoding). */
   #publish(topic: string, msg: unknown): void {
     let encoded: EncodedMessage | null = null;
+    const cborFails =
+      this.#quirks === "rosbridge-0.11" && cborFailsOn(this.catalog.topics.get(topic)?.type ?? "");
     for (const c of this.#clients) {
       const sub = c.subscriptions.get(topic);
       if (!sub) continue;
+      if (cborFails && sub.options.compression === "cbor") {
+        // rosbridge 0.11.17's cbor_conversion treats string[] as nested messages and throws
+        // in the subscriber callback: the client gets nothing, the server logs an error.
+        this.#cborFailures += 1;
+        if (this.#cborFailures === 1 || this.#cborFailures % 500 === 0) {
+          this.#logger.error(
+            { topic, failures: this.#cborFailures },
+            "Exception calling subscribe callback: 'str' object has no attribute '__slots__'",
+          );
+        }
+        continue;
+      }
       encoded ??= new EncodedMessage({ op: "publish", topic, msg });
       sub.offer(encoded);
     }

@@ -8,6 +8,7 @@ import {
   type BackendState,
   type IntentBackendMetrics,
 } from "../agents/intent/backend-health.ts";
+import type { RobotLinkMetrics } from "../twin/link-metrics.ts";
 
 /** Every metric the server records; one instance per process, injected where needed. */
 export class ServerMetrics {
@@ -126,6 +127,39 @@ export class ServerMetrics {
         this.intentBackendState.set({ model, state: s }, s === state ? 1 : 0);
       }
       this.intentBackendUp.set({ model }, state === "ok" ? 1 : 0);
+    },
+  };
+
+  /** Scale-out only: 1 while every Redis connection of the shared matchmaking is ready. */
+  readonly presenceUp = new Gauge({
+    name: "agenttwin_presence_up",
+    help: "1 while the shared matchmaking store (Redis) is reachable, 0 while it is not",
+    registers: [this.registry],
+  });
+
+  readonly robotLinkUp = new Gauge({
+    name: "agenttwin_robot_link_up",
+    help: "1 while the room's robot cell link takes motion commands (connected), 0 when stale or down",
+    labelNames: ["room"] as const,
+    registers: [this.registry],
+  });
+
+  readonly robotJointStateAge = new Gauge({
+    name: "agenttwin_robot_joint_state_age_seconds",
+    help: "Age of the newest joint state the room received from its robot cell (by arrival), seconds",
+    labelNames: ["room"] as const,
+    registers: [this.registry],
+  });
+
+  /** The twin sessions' link metrics port (see twin/link-metrics.ts). */
+  readonly robotLink: RobotLinkMetrics = {
+    observe: (room, up, ageS) => {
+      this.robotLinkUp.set({ room }, up ? 1 : 0);
+      this.robotJointStateAge.set({ room }, ageS);
+    },
+    remove: (room) => {
+      this.robotLinkUp.remove({ room });
+      this.robotJointStateAge.remove({ room });
     },
   };
 

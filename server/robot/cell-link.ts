@@ -4,13 +4,22 @@
  *    rosbridge protocol exactly as a real cell would be — `npm start` exercises the ROS path;
  *  - `ros`: a real cell's rosbridge at `ROSBRIDGE_URL` (MoveIt behind it);
  *  - `inprocess`: the simulated arm in this process, no socket (fastest; tests of the room).
- * Every room gets its own link to the same cell.
+ * Every room gets its own link to the same cell, and a lease on it: one session at a time
+ * owns (commands) the arm, the others see it read-only (cell-ownership.ts). The leases live
+ * in memory, or in the shared presence (Redis) when the server is scaled out.
  */
 import type { Logger } from "pino";
 import { startSimCell, type SimCell } from "../../ros/sim-cell/index.ts";
 import type { Config } from "../config.ts";
 import type { RobotDescription } from "../twin/robot-description.ts";
 import type { PlannerBackend } from "../twin/planning.ts";
+import {
+  CellLease,
+  type LeasePresence,
+  type LeaseStore,
+  MemoryLeaseStore,
+  PresenceLeaseStore,
+} from "./cell-ownership.ts";
 import { MoveItPlanner } from "./moveit-planner.ts";
 import type { RobotCell } from "./robot-cell.ts";
 import { RosCell } from "./ros-cell.ts";
@@ -23,12 +32,17 @@ export interface LinkedCell {
   planner: PlannerBackend | null;
   /** Shown to headsets as `robot.cell`. */
   label: string;
+  /** The session's lease on the cell (null: the arm is the session's own, in-process). */
+  lease: CellLease | null;
 }
 
 export interface CellLink {
   /** rosbridge URL the rooms connect to ("" in-process). */
   readonly url: string;
-  connect(): LinkedCell;
+  /** Name of the cell its sessions' leases are on ("" in-process). */
+  readonly cellId: string;
+  /** A link for room `roomId` (each room its own rosbridge connection and lease). */
+  connect(roomId?: string): LinkedCell;
   close(): Promise<void>;
 }
 
@@ -36,11 +50,13 @@ export async function openCellLink(
   config: Config,
   robot: RobotDescription,
   logger: Logger,
+  options: { presence?: LeasePresence | undefined } = {},
 ): Promise<CellLink> {
   const link = config.link;
   if (link.mode === "inprocess") {
     return {
       url: "",
+      cellId: "",
       connect: () => ({
         cell: new SimulatedCell({
           limits: robot.kinematics,
@@ -51,6 +67,7 @@ export async function openCellLink(
         }),
         planner: null,
         label: "in-process",
+        lease: null,
       }),
       close: async () => undefined,
     };
@@ -71,9 +88,15 @@ export async function openCellLink(
     logger.info({ url }, "simulated cell listening (rosbridge protocol)");
   }
   const linkConfig = { ...link, url };
+  const store: LeaseStore = options.presence
+    ? new PresenceLeaseStore(options.presence)
+    : new MemoryLeaseStore();
+  const cellId = link.cellId ?? url;
+  let rooms = 0;
   return {
     url,
-    connect: () => {
+    cellId,
+    connect: (roomId) => {
       const cell = new RosCell({
         link: linkConfig,
         jointNames: robot.kinematics.jointNames,
@@ -92,7 +115,15 @@ export async function openCellLink(
               tipLink: robot.model.group.tip,
             })
           : null;
-      return { cell, planner, label: link.mode === "sim" ? "sim-cell" : "ros" };
+      rooms += 1;
+      const lease = new CellLease({
+        store,
+        cellId,
+        roomId: roomId ?? `link-${rooms}`,
+        ttlMs: link.leaseTtlMs,
+        logger,
+      });
+      return { cell, planner, label: link.mode === "sim" ? "sim-cell" : "ros", lease };
     },
     close: async () => {
       await sim?.close();

@@ -10,6 +10,11 @@ export const LinkStatus = {
   /** In-process simulated arm: always reachable. */
   Simulated: "simulated",
   Connected: "connected",
+  /**
+   * The socket is open but no fresh joint states arrived for `LINK_STALE_MS` (a frozen
+   * rosbridge, a dead driver): what the twin shows is old, so motion is refused.
+   */
+  Stale: "stale",
   Disconnected: "disconnected",
 } as const;
 export type LinkStatus = (typeof LinkStatus)[keyof typeof LinkStatus];
@@ -35,6 +40,18 @@ export interface Execution {
   progress(): number;
   /** Settles once, when the cell finishes or aborts the trajectory. Never rejects. */
   readonly done: Promise<ExecutionOutcome>;
+  /**
+   * When the cell's action server took the goal up (accepted and reported it active, or sent
+   * its first feedback), ms since the epoch; null while it has not. Cells that start at once
+   * may leave it out (= the moment `execute` returned).
+   */
+  activeSinceMs?(): number | null;
+}
+
+/** Something about the link an operator should read (errors, lost or late cancels). */
+export interface LinkEvent {
+  level: "info" | "warn" | "error";
+  message: string;
 }
 
 /** Thrown when a command cannot reach the cell or the cell refuses it. */
@@ -65,6 +82,22 @@ export interface RobotCell {
   stop(reason: string): void;
   /** Link status changes (cells whose link can drop). */
   onLinkStatus?(listener: (status: LinkStatus) => void): void;
+  /**
+   * Every measurement as it arrives (the argument is the cell's own object: copy what you
+   * keep). Lets a recorder keep every sample, not only those a room's tick sees.
+   */
+  onMeasurement?(listener: (m: JointMeasurement) => void): void;
+  /** Link events: rosbridge errors, cancels that could not be delivered or confirmed. */
+  onLinkEvent?(listener: (event: LinkEvent) => void): void;
+  /** Why the link is not working, in words ("" when it is, or nobody knows). */
+  linkError?(): string;
+  /** How old the newest joint state is (by arrival), ms. */
+  jointStateAgeMs?(): number;
+  /**
+   * Cancels whatever trajectory runs on the cell's execution action, whoever sent it (a STOP
+   * from a room that sees the arm read-only). Never throws.
+   */
+  cancelAll?(reason: string): void;
   /** Simulated cells only: places the arm at `q` (rad) at rest (a real arm never teleports). */
   teleport?(q: ArrayLike<number>): void | Promise<void>;
   close(): Promise<void>;

@@ -5,13 +5,22 @@
  * through MoveIt Servo's JointJog topic, stop as a goal cancel.
  *
  * Joint order: the twin's group order ({@link RobotCell.jointNames}); names on the wire go
- * through the configured name map (twin → cell). Link status is `connected` only while
- * rosbridge is up AND joint states have arrived; anything else is `disconnected` and every
- * motion command is refused. An execution running when the link drops ends `aborted` and is
- * never resumed.
+ * through the configured name map (twin → cell).
+ *
+ * Link status: `connected` while rosbridge is up AND fresh joint states arrive; `stale` when
+ * the socket is open but no joint state came for `LINK_STALE_MS` (a frozen rosbridge, a dead
+ * driver); `disconnected` otherwise. Only `connected` takes motion commands. An execution
+ * running when the link goes stale or drops ends `aborted` and is never resumed; its goal is
+ * cancelled on the cell, and the cancel is sent again whenever the link comes back until the
+ * cell confirms it — a cancel that cannot be sent or is not confirmed is reported as a link
+ * event in plain words (the arm may still be moving).
+ *
+ * rosbridge's error statuses (a refused subscription, a ROS 1 rosbridge that cannot load a
+ * ROS 2 type string) become the link error with the reason. A CBOR subscription that
+ * delivers nothing (ROS 1 rosbridge 0.11 cannot CBOR-encode `string[]` fields) falls back
+ * to JSON, once, with a warning.
  */
 import type { Logger } from "pino";
-import { Action, ActionClient, Goal } from "roslib";
 import {
   type ExecuteTrajectoryFeedback,
   type ExecuteTrajectoryGoal,
@@ -32,19 +41,23 @@ import {
 import type { LinkConfig } from "../config.ts";
 import type { JointTrajectory } from "../sim/trajectory.ts";
 import { maxAbsDiff } from "../sim/planner/joint-space.ts";
+import { type ActionChannel, openActionChannel } from "./action-channels.ts";
 import { JointNameMap } from "./joint-names.ts";
-import { RosConnection } from "./ros-connection.ts";
+import { type KeptSubscriptionHandle, type PeerStatus, RosConnection } from "./ros-connection.ts";
 import {
   CellError,
   type Execution,
   type ExecutionOutcome,
   type JointMeasurement,
+  type LinkEvent,
   LinkStatus,
   type RobotCell,
 } from "./robot-cell.ts";
 
 /** How close (rad, every joint) the measurement must be to a trajectory's end to count as there. */
 const SETTLED_RAD = 1e-3;
+/** Least wait for a first CBOR joint state before falling back to JSON, ms. */
+const MIN_CBOR_WAIT_MS = 2000;
 
 export interface RosCellOptions {
   link: LinkConfig;
@@ -66,13 +79,29 @@ export interface RosCellOptions {
 type GoalMsg = ExecuteTrajectoryGoal | FollowJointTrajectoryGoal;
 type Feedback = ExecuteTrajectoryFeedback | FollowJointTrajectoryFeedback;
 type Result = ExecuteTrajectoryResult | FollowJointTrajectoryResult;
+type Channel = ActionChannel<GoalMsg, Feedback, Result>;
 
 interface Running {
   cancel(): void;
   settle(o: ExecutionOutcome): void;
-  startMs: number;
+  /** When the action server took the goal up, ms (null until then). */
+  activeMs: number | null;
   duration: number;
   progress: number;
+  action: string;
+  type: string;
+  goalId: string;
+}
+
+/** A cancel the cell has not confirmed yet. */
+interface PendingCancel {
+  action: string;
+  type: string;
+  goalId: string;
+  reason: string;
+  /** A failure to deliver it was reported (so its later confirmation is reported too). */
+  reported: boolean;
+  attempt: number;
 }
 
 export class RosCell implements RobotCell {
@@ -97,13 +126,33 @@ export class RosCell implements RobotCell {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #fingerJoint: string | undefined;
+  readonly #jointSub: KeptSubscriptionHandle;
+  readonly #watchdog: NodeJS.Timeout;
+  readonly #createdMs: number;
   #haveState = false;
+  #stale = false;
+  /** Arrival time (this server's clock) of the newest complete joint state, ms. */
+  #lastArrivalMs = 0;
+  /** When the current connection came up, ms (0 while down). */
+  #upSinceMs = 0;
+  /** Joint states received on the current connection. */
+  #statesThisConnection = 0;
+  #cborFellBack = false;
+  #linkError = "";
   #jogUntilMs = 0;
   #running: Running | null = null;
+  #pendingCancel: PendingCancel | null = null;
+  #cancelAttempts = 0;
+  /** Action clients of the current connection, by action name. */
+  readonly #channels = new Map<string, Channel>();
   /** Run on every joint state while a finished execution waits for the arm to be measured there. */
   #onState: (() => void) | null = null;
   #lastStatus: LinkStatus = LinkStatus.Disconnected;
   readonly #statusListeners: ((s: LinkStatus) => void)[] = [];
+  readonly #eventListeners: ((e: LinkEvent) => void)[] = [];
+  /** Last time each event text was emitted, ms (identical events are spaced 10 s apart). */
+  readonly #eventTimes = new Map<string, number>();
+  #closed = false;
 
   constructor(options: RosCellOptions) {
     this.#link = options.link;
@@ -112,6 +161,7 @@ export class RosCell implements RobotCell {
     this.jointNames = options.jointNames;
     this.#log = options.logger.child({ cell: "ros", url: options.link.url });
     this.#now = options.now ?? Date.now;
+    this.#createdMs = this.#now();
     this.#fingerJoint = options.fingerJoint;
     this.#jointMap = new JointNameMap(options.jointNames, options.link.jointNameMap);
     const dof = options.jointNames.length;
@@ -126,10 +176,15 @@ export class RosCell implements RobotCell {
       reconnectMinMs: options.link.reconnectMinMs,
       reconnectMaxMs: options.link.reconnectMaxMs,
       callTimeoutMs: options.link.callTimeoutMs,
+      pingMs: options.link.pingMs,
+      ...(options.link.authSecret !== undefined && { authSecret: options.link.authSecret }),
+      authLevel: options.link.authLevel,
       logger: this.#log,
     });
     this.connection.on("down", (reason) => this.#onDown(reason));
-    this.connection.keepSubscribed<JointStateMsg>(
+    this.connection.on("up", () => this.#onUp());
+    this.connection.on("peerError", (s) => this.#onPeerError(s));
+    this.#jointSub = this.connection.keepSubscribed<JointStateMsg>(
       {
         topic: options.link.jointStatesTopic,
         type: this.#names.jointState,
@@ -139,6 +194,9 @@ export class RosCell implements RobotCell {
       },
       (msg) => this.#onJointState(msg),
     );
+    const period = Math.max(10, Math.min(100, options.link.staleMs / 4));
+    this.#watchdog = setInterval(() => this.#checkLink(), period);
+    this.#watchdog.unref();
     this.connection.start();
     if (options.simulated) this.teleport = (q) => this.#resetArm(q);
   }
@@ -159,13 +217,26 @@ export class RosCell implements RobotCell {
   /** Simulated cells only (see {@link RosCellOptions.simulated}). */
   readonly teleport?: (q: ArrayLike<number>) => Promise<void>;
 
-  /** Subscribes to link status changes (connected / disconnected). */
+  /** Subscribes to link status changes (connected / stale / disconnected). */
   onLinkStatus(listener: (s: LinkStatus) => void): void {
     this.#statusListeners.push(listener);
   }
 
+  onLinkEvent(listener: (e: LinkEvent) => void): void {
+    this.#eventListeners.push(listener);
+  }
+
   linkStatus(): LinkStatus {
-    return this.connection.isUp && this.#haveState ? LinkStatus.Connected : LinkStatus.Disconnected;
+    if (!this.connection.isUp || !this.#haveState) return LinkStatus.Disconnected;
+    return this.#stale ? LinkStatus.Stale : LinkStatus.Connected;
+  }
+
+  linkError(): string {
+    return this.#linkError;
+  }
+
+  jointStateAgeMs(): number {
+    return this.#now() - (this.#lastArrivalMs || this.#createdMs);
   }
 
   measurement(): JointMeasurement {
@@ -194,97 +265,97 @@ export class RosCell implements RobotCell {
     this.#requireUp();
     if (this.#running) throw new CellError("a trajectory is already executing");
     const jt = this.#toMsg(trajectory);
-    let settle!: (o: ExecutionOutcome) => void;
-    let finished = false;
-    const done = new Promise<ExecutionOutcome>((resolve) => {
-      settle = (o) => {
-        if (finished) return;
-        finished = true;
-        if (this.#running === running) this.#running = null;
-        resolve(o);
-      };
-    });
-    const running: Running = {
-      cancel: () => undefined,
-      settle: (o) => settle(o),
-      startMs: this.#now(),
-      duration: trajectory.duration,
-      progress: 0,
-    };
-    this.#running = running;
     const controller = this.#link.execute === "controller";
     const name = controller ? this.#link.controllerAction : this.#link.executeAction;
     const type = controller ? this.#names.followJointTrajectory : this.#names.executeTrajectory;
     const goal: GoalMsg = controller
       ? { trajectory: jt }
       : { trajectory: { joint_trajectory: jt } };
-    const onResult = (r: Result) => {
-      const ok = controller
-        ? (r as FollowJointTrajectoryResult).error_code === 0
-        : (r as ExecuteTrajectoryResult).error_code?.val === MoveItErrorCode.SUCCESS;
-      // The result can overtake the last joint states on the wire: success is reported once
-      // the measurement shows the arm at the trajectory's end, so the twin shows it there.
-      if (ok)
-        this.#whenMeasuredAt(trajectory.points.at(-1)?.positions, () =>
-          settle({ status: "succeeded" }),
-        );
-      else
-        settle({
-          status: "aborted",
-          reason: `${name} reported failure: ${JSON.stringify(r).slice(0, 200)}`,
-        });
-    };
-    const onFeedback = (f: Feedback) => {
-      const m = "state" in f ? /progress=([\d.]+)/.exec(f.state) : null;
-      if (m) running.progress = Math.min(1, Number(m[1]));
-    };
-    const ros = this.connection.ros;
-    if (this.#version === 2) {
-      const action = new Action<GoalMsg, Feedback, Result>({ ros, name, actionType: type });
-      const id = action.sendGoal(goal, onResult, onFeedback, (err) =>
-        settle({ status: "aborted", reason: `${name}: ${err}` }),
-      );
-      running.cancel = () => {
-        if (id) action.cancelGoal(id);
+    const channel = this.#channel(name, type);
+    let settle!: (o: ExecutionOutcome) => void;
+    let finished = false;
+    let acceptTimer: NodeJS.Timeout | undefined;
+    const done = new Promise<ExecutionOutcome>((resolve) => {
+      settle = (o) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(acceptTimer);
+        if (this.#running === running) this.#running = null;
+        if (o.status === "aborted")
+          this.#log.warn({ action: name, reason: o.reason }, "execution aborted");
+        resolve(o);
       };
-    } else {
-      const client = new ActionClient<GoalMsg, Feedback, Result>({
-        ros,
-        serverName: name,
-        actionName: type,
-        // roslib: ms to wait for the server's first status before emitting `timeout`.
-        timeout: this.#link.callTimeoutMs,
-      });
-      const g = new Goal({ actionClient: client, goalMessage: goal });
-      g.on("feedback", onFeedback);
-      g.on("result", (r) => {
-        // actionlib: 3 SUCCEEDED; anything else (2 PREEMPTED, 4 ABORTED, 5 REJECTED) failed.
-        if (g.status?.status === 3) onResult(r);
+    });
+    const running: Running = {
+      cancel: () => channel.cancel(running.goalId),
+      settle: (o) => settle(o),
+      activeMs: null,
+      duration: trajectory.duration,
+      progress: 0,
+      action: name,
+      type,
+      goalId: "",
+    };
+    this.#running = running;
+    running.goalId = channel.send(goal, {
+      active: () => {
+        if (running.activeMs !== null) return;
+        running.activeMs = this.#now();
+        clearTimeout(acceptTimer);
+        this.#log.info({ action: name, goal: running.goalId }, "trajectory goal active");
+      },
+      feedback: (f) => {
+        const m = "state" in f ? /progress=([\d.]+)/.exec(f.state) : null;
+        if (m) running.progress = Math.min(1, Number(m[1]));
+      },
+      result: (r, ok, reason) => {
+        if (!ok) {
+          settle({ status: "aborted", reason });
+          return;
+        }
+        const success = controller
+          ? (r as FollowJointTrajectoryResult | undefined)?.error_code === 0
+          : (r as ExecuteTrajectoryResult | undefined)?.error_code?.val === MoveItErrorCode.SUCCESS;
+        // The result can overtake the last joint states on the wire: success is reported once
+        // the measurement shows the arm at the trajectory's end, so the twin shows it there.
+        if (success)
+          this.#whenMeasuredAt(trajectory.points.at(-1)?.positions, () =>
+            settle({ status: "succeeded" }),
+          );
         else
           settle({
             status: "aborted",
-            reason: `${name}: goal ended with status ${g.status?.status ?? "?"}`,
+            reason: `${name} reported failure: ${JSON.stringify(r).slice(0, 200)}`,
           });
+      },
+    });
+    const acceptMs = this.#link.actionAcceptTimeoutMs;
+    acceptTimer = setTimeout(() => {
+      if (running.activeMs !== null || finished) return;
+      // Nobody took the goal up: withdraw it, in case a server appears and starts it late.
+      try {
+        channel.cancel(running.goalId);
+      } catch {
+        // the link is down: the goal went nowhere either
+      }
+      channel.forget(running.goalId);
+      settle({
+        status: "aborted",
+        reason: `no action server at ${name}: the goal was not accepted within ${acceptMs} ms (check ROS_EXECUTE / ROS_CONTROLLER_ACTION)`,
       });
-      g.on("timeout", () =>
-        settle({ status: "aborted", reason: `${name}: no action server answered` }),
-      );
-      // roslib: ms to wait for the result; the trajectory's duration plus the call timeout.
-      g.send(trajectory.duration * 1000 + this.#link.callTimeoutMs);
-      running.cancel = () => g.cancel();
-    }
+    }, acceptMs);
+    acceptTimer.unref();
     this.#log.info(
       { action: name, points: jt.points.length, durationS: trajectory.duration },
       "trajectory sent",
     );
     return {
       done,
+      activeSinceMs: () => running.activeMs,
       progress: () => {
         if (finished) return 1;
-        const byTime =
-          trajectory.duration > 0
-            ? (this.#now() - running.startMs) / 1000 / trajectory.duration
-            : 1;
+        if (running.activeMs === null || trajectory.duration <= 0) return running.progress;
+        const byTime = (this.#now() - running.activeMs) / 1000 / trajectory.duration;
         return Math.max(running.progress, Math.min(0.999, byTime));
       },
     };
@@ -295,12 +366,8 @@ export class RosCell implements RobotCell {
     const running = this.#running;
     if (running) {
       this.#running = null;
-      try {
-        running.cancel();
-      } catch (err) {
-        this.#log.error({ err }, "cancel failed");
-      }
       running.settle({ status: "aborted", reason });
+      this.#cancelOnCell(running, reason);
     }
     if (this.connection.isUp) {
       // A zero jog halts a servo jog at once (the cell otherwise stops at its deadline).
@@ -318,15 +385,134 @@ export class RosCell implements RobotCell {
     }
   }
 
+  cancelAll(reason: string): void {
+    this.stop(reason);
+    const controller = this.#link.execute === "controller";
+    const name = controller ? this.#link.controllerAction : this.#link.executeAction;
+    const type = controller ? this.#names.followJointTrajectory : this.#names.executeTrajectory;
+    this.#pendingCancel ??= {
+      action: name,
+      type,
+      goalId: "",
+      reason,
+      reported: false,
+      attempt: 0,
+    };
+    this.#deliverCancel();
+  }
+
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     this.stop("cell closed");
+    clearInterval(this.#watchdog);
+    this.#disposeChannels();
     this.connection.close();
   }
 
   #requireUp(): void {
-    if (this.linkStatus() !== LinkStatus.Connected) {
+    const s = this.linkStatus();
+    if (s === LinkStatus.Stale) {
+      throw new CellError(
+        `robot cell at ${this.#link.url} is stale: no joint states for ${Math.round(this.jointStateAgeMs())} ms`,
+      );
+    }
+    if (s !== LinkStatus.Connected) {
       throw new CellError(`robot cell at ${this.#link.url} is disconnected`);
     }
+  }
+
+  /** The action client of this connection for `name` (created once, disposed on reconnect). */
+  #channel(name: string, type: string): Channel {
+    let c = this.#channels.get(name);
+    if (!c) {
+      c = openActionChannel<GoalMsg, Feedback, Result>(this.#version, this.connection, name, type);
+      this.#channels.set(name, c);
+    }
+    return c;
+  }
+
+  #disposeChannels(): void {
+    for (const c of this.#channels.values()) {
+      try {
+        c.dispose();
+      } catch (err) {
+        this.#log.debug({ err }, "action client dispose failed");
+      }
+    }
+    this.#channels.clear();
+  }
+
+  /** Cancels an aborted execution's goal on the cell, until the cell confirms it. */
+  #cancelOnCell(running: Running, reason: string): void {
+    if (running.goalId === "") return;
+    this.#pendingCancel = {
+      action: running.action,
+      type: running.type,
+      goalId: running.goalId,
+      reason,
+      reported: false,
+      attempt: 0,
+    };
+    if (this.connection.isUp) {
+      try {
+        running.cancel();
+      } catch (err) {
+        this.#log.warn({ err }, "cancel not sent");
+      }
+    }
+    this.#deliverCancel();
+  }
+
+  /** Sends the pending cancel (cancel-all on its action) and waits for the cell to confirm it. */
+  #deliverCancel(): void {
+    const p = this.#pendingCancel;
+    if (!p || this.#closed) return;
+    if (!this.connection.isUp) {
+      p.reported = true;
+      this.#event(
+        "error",
+        `the cancel of the goal on ${p.action} could not be sent: the link to the robot cell is down. The arm may still be running its trajectory — use the robot's own stop. The cancel is sent again when the link is back.`,
+      );
+      return;
+    }
+    this.#cancelAttempts += 1;
+    const attempt = this.#cancelAttempts;
+    p.attempt = attempt;
+    let channel: Channel;
+    try {
+      channel = this.#channel(p.action, p.type);
+    } catch (err) {
+      this.#log.warn({ err }, "cancel not sent");
+      return;
+    }
+    const timeoutMs = Math.max(1000, Math.min(this.#link.callTimeoutMs, 5000));
+    void channel.cancelAll(p.goalId || null, timeoutMs).then((ok) => {
+      if (this.#pendingCancel !== p || p.attempt !== attempt || this.#closed) return;
+      if (ok) {
+        this.#pendingCancel = null;
+        this.#log.info({ action: p.action }, "the cell confirmed the cancel");
+        if (p.reported)
+          this.#event(
+            "info",
+            `the robot cell confirmed the cancel of the goal on ${p.action} (${p.reason})`,
+          );
+        return;
+      }
+      p.reported = true;
+      this.#event(
+        "error",
+        `the robot cell did not confirm the cancel of the goal on ${p.action} within ${timeoutMs} ms (link ${this.linkStatus()}): the arm may still be moving — use the robot's own stop. The cancel is sent again when the link is back.`,
+      );
+    });
+  }
+
+  #onUp(): void {
+    this.#upSinceMs = this.#now();
+    this.#statesThisConnection = 0;
+    this.#disposeChannels();
+    // A cancel the cell never confirmed goes out again on the new connection.
+    if (this.#pendingCancel) this.#deliverCancel();
   }
 
   #onJointState(msg: JointStateMsg): void {
@@ -349,12 +535,117 @@ export class RosCell implements RobotCell {
     if (seen === 0) return;
     // The cell's sample time (its clock); the arrival time where the stamp is missing.
     const stampMs = fromRosTime(msg.header?.stamp) * 1000;
-    this.#m.stampMs = stampMs > 0 ? stampMs : this.#now();
-    if (!this.#haveState && seen === this.jointNames.length) {
-      this.#haveState = true;
+    const now = this.#now();
+    this.#m.stampMs = stampMs > 0 ? stampMs : now;
+    if (seen === this.jointNames.length) {
+      this.#lastArrivalMs = now;
+      this.#statesThisConnection += 1;
+      const wasStale = this.#stale;
+      this.#stale = false;
+      if (this.#linkError !== "") this.#linkError = "";
+      if (!this.#haveState) this.#haveState = true;
       this.#emitStatus();
+      if (wasStale && this.#pendingCancel) this.#deliverCancel();
     }
     this.#onState?.();
+    for (const l of this.#measurementListeners) l(this.#m);
+  }
+
+  readonly #measurementListeners: ((m: JointMeasurement) => void)[] = [];
+
+  /** Every joint state as it arrives (see RobotCell.onMeasurement). */
+  onMeasurement(listener: (m: JointMeasurement) => void): void {
+    this.#measurementListeners.push(listener);
+  }
+
+  /** Watchdog: joint states that stopped (stale), CBOR that never arrived (fallback). */
+  #checkLink(): void {
+    if (this.#closed || !this.connection.isUp) return;
+    const now = this.#now();
+    const staleMs = this.#link.staleMs;
+    if (this.#haveState && !this.#stale && now - this.#lastArrivalMs > staleMs) {
+      this.#goStale(now - this.#lastArrivalMs);
+      return;
+    }
+    if (this.#statesThisConnection > 0 || this.#upSinceMs === 0) return;
+    const silentMs = now - this.#upSinceMs;
+    const topic = this.#link.jointStatesTopic;
+    if (
+      this.#jointSub.options.compression === "cbor" &&
+      !this.#cborFellBack &&
+      silentMs > Math.max(staleMs, MIN_CBOR_WAIT_MS)
+    ) {
+      this.#cborFellBack = true;
+      this.#event(
+        "warn",
+        `rosbridge sent no CBOR ${topic} within ${silentMs} ms; subscribed again as JSON (a ROS 1 rosbridge ≤ 0.11 cannot CBOR-encode string[] fields; set ROS_COMPRESSION=none for it)`,
+      );
+      this.#upSinceMs = now;
+      this.#jointSub.update({ compression: "none" });
+      return;
+    }
+    if (silentMs > Math.max(staleMs, MIN_CBOR_WAIT_MS) && this.#linkError === "") {
+      this.#setLinkError(
+        `rosbridge is connected but no ${topic} arrived within ${silentMs} ms: is the arm's driver running, and does ROS_VERSION (${this.#version}) match the cell?`,
+      );
+    }
+  }
+
+  #goStale(ageMs: number): void {
+    this.#stale = true;
+    this.#jogUntilMs = 0;
+    const reason = `link stale: no joint states for ${Math.round(ageMs)} ms`;
+    this.#log.warn({ ageMs }, "robot cell link stale");
+    const running = this.#running;
+    this.#emitStatus();
+    if (running) {
+      this.#running = null;
+      running.settle({ status: "aborted", reason });
+      this.#cancelOnCell(running, reason);
+    }
+  }
+
+  #onPeerError(s: PeerStatus): void {
+    const topic = this.#link.jointStatesTopic;
+    let reason = `rosbridge error: ${s.msg}`;
+    if (s.id !== undefined && s.id === this.#jointSub.subscribeId) {
+      reason = `rosbridge refused the ${topic} subscription: ${s.msg}`;
+      if (/not a valid type string/.test(s.msg)) {
+        const other = this.#version === 2 ? 1 : 2;
+        reason += ` — ROS_VERSION=${this.#version} names it ${this.#jointSub.options.type}, which this rosbridge cannot load: it looks like a ROS ${other} rosbridge, set ROS_VERSION=${other}`;
+      }
+      this.#setLinkError(reason);
+      return;
+    }
+    const running = this.#running;
+    if (running && s.id === running.goalId) {
+      running.settle({ status: "aborted", reason: `${running.action}: ${s.msg}` });
+      return;
+    }
+    if (s.id === "auth") {
+      this.#setLinkError(s.msg);
+      return;
+    }
+    this.#event("warn", reason);
+  }
+
+  #setLinkError(reason: string): void {
+    if (this.#linkError === reason) return;
+    this.#linkError = reason;
+    this.#event("error", reason);
+  }
+
+  #event(level: LinkEvent["level"], message: string): void {
+    const now = this.#now();
+    const last = this.#eventTimes.get(message);
+    if (last !== undefined && now - last < 10_000) return;
+    this.#eventTimes.set(message, now);
+    if (this.#eventTimes.size > 64) this.#eventTimes.clear();
+    const fields = { link: this.linkStatus(), event: message };
+    if (level === "error") this.#log.error(fields, "robot cell link event");
+    else if (level === "warn") this.#log.warn(fields, "robot cell link event");
+    else this.#log.info(fields, "robot cell link event");
+    for (const l of this.#eventListeners) l({ level, message });
   }
 
   /**
@@ -381,11 +672,26 @@ export class RosCell implements RobotCell {
 
   #onDown(reason: string): void {
     this.#haveState = false;
+    this.#stale = false;
+    this.#upSinceMs = 0;
     this.#jogUntilMs = 0;
+    this.#disposeChannels();
     const running = this.#running;
     this.#running = null;
-    running?.settle({ status: "aborted", reason: `link to the robot cell lost (${reason})` });
+    const why = `link to the robot cell lost (${reason})`;
     this.#emitStatus();
+    if (running) {
+      running.settle({ status: "aborted", reason: why });
+      this.#pendingCancel = {
+        action: running.action,
+        type: running.type,
+        goalId: running.goalId,
+        reason: why,
+        reported: false,
+        attempt: 0,
+      };
+      this.#deliverCancel();
+    }
   }
 
   #emitStatus(): void {

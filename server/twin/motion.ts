@@ -71,6 +71,11 @@ export interface MotionDeps {
   /** The twin: collisions with every object, virtual ones included. */
   twin: ArmCollisionChecker;
   notify(notice: Notice): void;
+  /**
+   * Who else commands the arm: null when this session may move it, else the refusal text
+   * naming the owner (one arm, one owner — see robot/cell-ownership.ts). Absent: always may.
+   */
+  otherOwner?: () => string | null;
   now?: () => number;
 }
 
@@ -102,6 +107,7 @@ export class MotionCoordinator {
 
   /** Jog by joint velocity or by a tool twist in `base_link`. */
   jog(actor: Actor, cmd: JogCommand): void {
+    this.#requireOwner();
     this.#requireLink();
     if (this.plans.active()) {
       throw new CommandError(ErrorCode.Conflict, "a plan is executing; stop it before jogging");
@@ -253,6 +259,7 @@ export class MotionCoordinator {
     ) {
       throw new CommandError(ErrorCode.Forbidden, "a second operator must approve this plan");
     }
+    this.#requireOwner();
     this.#requireLink();
     if (this.plans.active())
       throw new CommandError(ErrorCode.Conflict, "another plan is executing");
@@ -290,9 +297,12 @@ export class MotionCoordinator {
       );
     }
     this.plans.transition(plan, PlanStatus.Executing);
+    // Plan time runs from when the cell took the goal up, not from sending (deviation-monitor.ts).
+    const sentMs = this.#now();
+    const activeMs = execution.activeSinceMs?.bind(execution) ?? (() => sentMs);
     const monitor = new DeviationMonitor(
       plan.trajectory,
-      this.#now(),
+      { sentMs, activeMs },
       this.#d.config.link.deviationToleranceRad,
     );
     this.#executing = { plan, progress: () => execution.progress(), monitor };
@@ -327,7 +337,10 @@ export class MotionCoordinator {
   /** Stops everything now; works whatever the link or mode (it never throws). */
   stop(actor: Actor | null, reason = "stop"): void {
     const who = actor ? `stopped by ${actor.name}` : reason;
-    this.#d.cell.stop(who);
+    // A room that sees the arm read-only has no goal of its own: its STOP cancels whatever
+    // runs on the cell (stopping is never refused; only commands that move the arm are).
+    if (actor && this.#d.otherOwner?.() && this.#d.cell.cancelAll) this.#d.cell.cancelAll(who);
+    else this.#d.cell.stop(who);
     const active = this.plans.active();
     if (active) {
       this.plans.transition(active, PlanStatus.Aborted, who);
@@ -388,12 +401,32 @@ export class MotionCoordinator {
   }
 
   #requireLink(): void {
-    if (this.#d.cell.linkStatus() === LinkStatus.Disconnected) {
+    const status = this.#d.cell.linkStatus();
+    if (status === LinkStatus.Disconnected) {
+      const why = this.#d.cell.linkError?.();
       throw new CommandError(
         ErrorCode.LinkDown,
-        "robot cell is disconnected; motion commands are refused",
+        `robot cell is disconnected; motion commands are refused${why ? ` (${why})` : ""}`,
       );
     }
+    if (status === LinkStatus.Stale) {
+      const age = this.#d.cell.jointStateAgeMs?.() ?? NaN;
+      throw new CommandError(
+        ErrorCode.LinkStale,
+        `robot cell link is stale (no joint states for ${Number.isFinite(age) ? `${Math.round(age)} ms` : "too long"}); motion commands are refused`,
+      );
+    }
+  }
+
+  /** Refuses a command that would move an arm another session owns, naming the owner. */
+  #requireOwner(): void {
+    const other = this.#d.otherOwner?.();
+    if (other) throw new CommandError(ErrorCode.Conflict, other);
+  }
+
+  /** Whether this session may command the arm (false while another session owns it). */
+  mayCommand(): boolean {
+    return !this.#d.otherOwner?.();
   }
 
   /** Collision along the jog direction within the lookahead (limits are the cell's job). */

@@ -9,6 +9,7 @@
  * Urgent types (STOP) skip the per-client bucket and are handed to the domain synchronously,
  * in the same turn of the event loop that received them: nothing a flood queued runs first.
  */
+import { hearsStop } from "../agents/intent/grammar-parser.ts";
 import { Protocol, type Client } from "@colyseus/core";
 import type { Logger } from "pino";
 import type { z } from "zod";
@@ -116,13 +117,25 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
     return this.#seats.get(sessionId)?.actor;
   }
 
+  /**
+   * Safety commands skip both rate limits: the urgent types, and an utterance in which the
+   * grammar hears a stop (a spoken "stop" must never be refused for talking too much).
+   */
+  #isUrgent(typeName: string, payload: unknown): boolean {
+    if (this.#urgent.has(typeName)) return true;
+    if (typeName !== "utterance" || typeof payload !== "object" || payload === null) return false;
+    const text = (payload as { text?: unknown }).text;
+    return typeof text === "string" && hearsStop(text);
+  }
+
   /** Rate limit → schema → role → domain, for one message. Never throws. */
   receive(client: Client, type: string | number, payload: unknown): void {
     const o = this.#o;
     const seat = this.#seats.get(client.sessionId);
     if (!seat) return;
     const typeName = typeof type === "string" ? type.slice(0, 40) : String(type);
-    if (!this.#urgent.has(typeName) && !seat.bucket.take()) {
+    const urgent = this.#isUrgent(typeName, payload);
+    if (!urgent && !seat.bucket.take()) {
       const now = performance.now();
       if (now - seat.lastRateNoticeMs > 1000) {
         seat.lastRateNoticeMs = now;
@@ -154,7 +167,7 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
       });
       return;
     }
-    if (this.#perUser.types.has(command.type) && !seat.userBucket.take()) {
+    if (!urgent && this.#perUser.types.has(command.type) && !seat.userBucket.take()) {
       this.reject(client, {
         ...reply,
         code: ErrorCode.RateLimited,

@@ -29,4 +29,26 @@ describe("rate limit", () => {
       await limited.close();
     }
   });
+
+  it("never refuses a spoken stop, however much its speaker has talked", async () => {
+    const server = await startTestServer({
+      AGENTS: "true",
+      UTTERANCE_RATE_PER_S: "0.01",
+      UTTERANCE_BURST: "1",
+    });
+    try {
+      const host = await server.join("operator", "host");
+      const c = await server.join("observer", "talker", host.room.roomId);
+      // The one-token per-user bucket is spent by the first utterance; the next is refused.
+      await request(c, "utterance", { text: "what is the link doing" });
+      const refused = await request(c, "utterance", { text: "what if we add a second arm" });
+      assert.equal(refused.body.code, "rate_limited", JSON.stringify(refused.body));
+      for (const text of ["stop the arm", "STOP!"]) {
+        const reply = await request(c, "utterance", { text });
+        assert.equal(reply.kind, "ack", `${text}: ${JSON.stringify(reply.body)}`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });

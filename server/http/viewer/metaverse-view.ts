@@ -32,6 +32,7 @@ import { idleSnapshot } from "./debug-hooks.ts";
 import { $, el, mbps } from "./dom.ts";
 import { sceneToWorld } from "./frames.ts";
 import { Chat, EventLog, renderAgentPanel } from "./panels.ts";
+import { rejoin, shouldRejoin } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
 
@@ -97,7 +98,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   }
   status.set("connected", `connected as ${ctx.role}`);
   $("#metaverse-panel").hidden = false;
-  const me = room.sessionId;
+  let me = room.sessionId;
   snapshot.sessionId = me;
   snapshot.roomId = room.roomId;
   snapshot.role = ctx.role;
@@ -107,19 +108,11 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
 
   const chat = new Chat((body) => send("utterance", body));
   snapshot.answers = chat.answers;
-  room.onMessage("ack", (a: AckMessage) => {
-    if (chat.owns(a.requestId)) chat.answer(a.requestId!, a.summary ?? "done", true);
+  let leaving = false;
+  window.addEventListener("pagehide", () => {
+    leaving = true;
+    void room.leave(true).catch(() => undefined);
   });
-  room.onMessage("error", (e: ErrorMessage) => {
-    const text = `${e.type ? `${e.type}: ` : ""}${e.code}: ${e.message}`;
-    if (chat.owns(e.requestId)) chat.answer(e.requestId!, text, false);
-    events.push("error", text);
-  });
-  room.onMessage("notice", (n: ErrorMessage) => events.push("notice", `${n.code}: ${n.message}`));
-  room.onDrop((code) => status.set("reconnecting", `connection lost (${code}); reconnecting…`));
-  room.onReconnect(() => status.set("connected", `reconnected as ${ctx.role}`));
-  room.onLeave((code) => status.set("disconnected", `left the room (${code}); reload to rejoin`));
-  window.addEventListener("pagehide", () => void room.leave(true).catch(() => undefined));
 
   const rendition = $<HTMLSelectElement>("#mv-rendition");
   rendition.addEventListener("change", () => {
@@ -209,9 +202,57 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     }
     snapshot.decisions = renderAgentPanel($("#mv-agents"), s.agents);
   };
-  room.onStateChange(() => {
-    panelTimer ??= setTimeout(update, PANEL_MS);
-  });
+  // --- room events (wired again when the viewer rejoins in a new room) ----------------
+  const wire = (r: Room<unknown, MetaverseState>) => {
+    r.onMessage("ack", (a: AckMessage) => {
+      if (chat.owns(a.requestId)) chat.answer(a.requestId!, a.summary ?? "done", true);
+    });
+    r.onMessage("error", (e: ErrorMessage) => {
+      const text = `${e.type ? `${e.type}: ` : ""}${e.code}: ${e.message}`;
+      if (chat.owns(e.requestId)) chat.answer(e.requestId!, text, false);
+      events.push("error", text);
+    });
+    r.onMessage("notice", (n: ErrorMessage) => events.push("notice", `${n.code}: ${n.message}`));
+    r.onDrop((code) => status.set("reconnecting", `connection lost (${code}); reconnecting…`));
+    r.onReconnect(() => status.set("connected", `reconnected as ${ctx.role}`));
+    r.onLeave((code, reason) => {
+      const why = `${code}${reason ? `: ${reason}` : ""}`;
+      if (leaving || !shouldRejoin(code)) {
+        clearInterval(qoe);
+        status.set("disconnected", `left the room (${why})`);
+        return;
+      }
+      status.set("reconnecting", `room ${r.roomId} is gone (${why}); joining metaverse again…`);
+      events.push("notice", status.text);
+      void rejoin(
+        () => client.joinOrCreate("metaverse", {}, MetaverseState),
+        (attempt, waitMs, err) =>
+          status.set(
+            "reconnecting",
+            `join attempt ${attempt} failed (${describeError(err)}); retrying in ${waitMs / 1000} s…`,
+          ),
+      ).then(
+        (next) => {
+          room = next;
+          me = next.sessionId;
+          snapshot.sessionId = me;
+          snapshot.roomId = next.roomId;
+          wire(next);
+          status.set("connected", `rejoined as ${ctx.role} in room ${next.roomId}`);
+          events.push("notice", `the previous room was gone: rejoined in room ${next.roomId}`);
+          panelTimer ??= setTimeout(update, PANEL_MS);
+        },
+        (err: unknown) => {
+          clearInterval(qoe);
+          status.set("error", `could not join metaverse again: ${describeError(err)}`);
+          events.push("error", status.text);
+        },
+      );
+    });
+    r.onStateChange(() => {
+      panelTimer ??= setTimeout(update, PANEL_MS);
+    });
+  };
   update();
 
   const qoe = setInterval(() => {
@@ -229,7 +270,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     });
     mv.qoeReports++;
   }, QOE_INTERVAL_MS);
-  room.onLeave(() => clearInterval(qoe));
+  wire(room);
 
   const camPos = new Vector3();
   const posesDue = throttle(POSE_MIN_INTERVAL_MS);

@@ -16,6 +16,7 @@ import type { ViewerSnapshot } from "./debug-hooks.ts";
 import { $, el, setText } from "./dom.ts";
 import { JointInterpolator } from "./interpolation.ts";
 import { Chat, EventLog, renderAgentPanel } from "./panels.ts";
+import { rejoin, shouldRejoin } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { TwinScene } from "./twin-scene.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
@@ -134,37 +135,12 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
   };
   setConnected(true);
 
-  // --- replies and connection -------------------------------------------------------
-  room.onMessage("ack", (a: AckMessage) => {
-    if (chat.owns(a.requestId)) chat.answer(a.requestId!, a.summary ?? "done", true);
-    else if (a.type === "plan" && a.id) events.push("info", `plan ${a.id} requested`);
-    else if (a.type === "approve" || a.type === "reset" || a.type === "stop")
-      events.push("info", `${a.type} accepted`);
-  });
-  room.onMessage("error", (e: ErrorMessage) => {
-    const text = `${e.type ? `${e.type}: ` : ""}${e.code}: ${e.message}`;
-    if (chat.owns(e.requestId)) chat.answer(e.requestId!, text, false);
-    events.push("error", text);
-  });
-  room.onMessage("notice", (n: ErrorMessage) => events.push("notice", `${n.code}: ${n.message}`));
-  room.onDrop((code) => {
-    status.set("reconnecting", `connection lost (${code}); reconnecting…`);
-    setConnected(false);
-  });
-  room.onReconnect(() => {
-    status.set("connected", `reconnected as ${ctx.role}`);
-    setConnected(true);
-  });
-  room.onLeave((code, reason) => {
-    status.set(
-      "disconnected",
-      `left the room (${code}${reason ? `: ${reason}` : ""}); reload to rejoin`,
-    );
-    setConnected(false);
-  });
-  room.onError((code, message) => events.push("error", `room error ${code}: ${message ?? ""}`));
   // Closing the tab is leaving: free the seat now instead of holding it for a reconnection.
-  window.addEventListener("pagehide", () => void room.leave(true).catch(() => undefined));
+  let leaving = false;
+  window.addEventListener("pagehide", () => {
+    leaving = true;
+    void room.leave(true).catch(() => undefined);
+  });
 
   // --- state → scene and panels ------------------------------------------------------
   const interp = new JointInterpolator();
@@ -173,7 +149,7 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
   let lastStamp = Number.NaN;
   let panelTimer: ReturnType<typeof setTimeout> | undefined;
   let decisions = 0;
-  const me = room.sessionId;
+  let me = room.sessionId;
   const updatePanels = () => {
     panelTimer = undefined;
     const s = room.state;
@@ -196,27 +172,85 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
     twin.syncGoal(s.goal);
     twin.syncPlans(s.plans);
   };
-  room.onStateChange((s) => {
-    const r = s.robot;
-    if (r.joints.length >= dof) {
-      let changed = false;
-      r.joints.forEach((j, i) => {
-        if (i >= dof || stateQ[i] === j.position) return;
-        stateQ[i] = j.position;
-        changed = true;
-      });
-      // The room stamps the joints only when they move; unstamped joints (no cell sample
-      // yet) are shown as they are.
-      if (r.stamp <= 0) {
-        if (changed || Number.isNaN(lastStamp)) interp.hold(stateQ);
-        lastStamp = 0;
-      } else if (r.stamp !== lastStamp) {
-        lastStamp = r.stamp;
-        interp.push(r.stamp, stateQ, performance.now());
+  // --- room events (wired again when the viewer rejoins in a new room) ----------------
+  const wire = (r: Room<unknown, TwinState>) => {
+    r.onMessage("ack", (a: AckMessage) => {
+      if (chat.owns(a.requestId)) chat.answer(a.requestId!, a.summary ?? "done", true);
+      else if (a.type === "plan" && a.id) events.push("info", `plan ${a.id} requested`);
+      else if (a.type === "approve" || a.type === "reset" || a.type === "stop")
+        events.push("info", `${a.type} accepted`);
+    });
+    r.onMessage("error", (e: ErrorMessage) => {
+      const text = `${e.type ? `${e.type}: ` : ""}${e.code}: ${e.message}`;
+      if (chat.owns(e.requestId)) chat.answer(e.requestId!, text, false);
+      events.push("error", text);
+    });
+    r.onMessage("notice", (n: ErrorMessage) => events.push("notice", `${n.code}: ${n.message}`));
+    r.onDrop((code) => {
+      status.set("reconnecting", `connection lost (${code}); reconnecting…`);
+      setConnected(false);
+    });
+    r.onReconnect(() => {
+      status.set("connected", `reconnected as ${ctx.role}`);
+      setConnected(true);
+    });
+    r.onLeave((code, reason) => {
+      setConnected(false);
+      const why = `${code}${reason ? `: ${reason}` : ""}`;
+      if (leaving || !shouldRejoin(code)) {
+        status.set("disconnected", `left the room (${why})`);
+        return;
       }
-    }
-    panelTimer ??= setTimeout(updatePanels, PANEL_MS);
-  });
+      status.set("reconnecting", `room ${r.roomId} is gone (${why}); joining digital_twin again…`);
+      events.push("notice", status.text);
+      void rejoin(
+        () => client.joinOrCreate("digital_twin", {}, TwinState),
+        (attempt, waitMs, err) =>
+          status.set(
+            "reconnecting",
+            `join attempt ${attempt} failed (${describeError(err)}); retrying in ${waitMs / 1000} s…`,
+          ),
+      ).then(
+        (next) => {
+          room = next;
+          me = next.sessionId;
+          lastStamp = Number.NaN;
+          wire(next);
+          setConnected(true);
+          status.set("connected", `rejoined as ${ctx.role} in room ${next.roomId}`);
+          events.push("notice", `the previous room was gone: rejoined in room ${next.roomId}`);
+          panelTimer ??= setTimeout(updatePanels, PANEL_MS);
+        },
+        (err: unknown) => {
+          status.set("error", `could not join digital_twin again: ${describeError(err)}`);
+          events.push("error", status.text);
+        },
+      );
+    });
+    r.onError((code, message) => events.push("error", `room error ${code}: ${message ?? ""}`));
+    r.onStateChange((s) => {
+      const r = s.robot;
+      if (r.joints.length >= dof) {
+        let changed = false;
+        r.joints.forEach((j, i) => {
+          if (i >= dof || stateQ[i] === j.position) return;
+          stateQ[i] = j.position;
+          changed = true;
+        });
+        // The room stamps the joints only when they move; unstamped joints (no cell sample
+        // yet) are shown as they are.
+        if (r.stamp <= 0) {
+          if (changed || Number.isNaN(lastStamp)) interp.hold(stateQ);
+          lastStamp = 0;
+        } else if (r.stamp !== lastStamp) {
+          lastStamp = r.stamp;
+          interp.push(r.stamp, stateQ, performance.now());
+        }
+      }
+      panelTimer ??= setTimeout(updatePanels, PANEL_MS);
+    });
+  };
+  wire(room);
 
   const q = new Float64Array(dof);
   const posesDue = throttle(POSE_MIN_INTERVAL_MS);

@@ -1,0 +1,50 @@
+/**
+ * What the viewer does once a room is gone for this seat: the SDK retries a dropped socket
+ * on its own (onDrop → onReconnect); when that gives up, or the hosting process shut down or
+ * crashed, `onLeave` fires. Then the viewer joins again through matchmaking — same room name
+ * and options, so a surviving room is found or a new one is created on a live process — with
+ * capped backoff, and says so. A consented leave and a refusal of the token are final.
+ */
+
+/** Close codes after which joining again cannot help: the user left, or was refused. */
+const FINAL_CLOSE_CODES = new Set([4000]);
+/** Matchmaking answers that joining again cannot change (token refused, forbidden). */
+const FINAL_JOIN_CODES = new Set([401, 403, 4215, 525]);
+
+/** First wait before joining again, ms; doubles up to {@link REJOIN_MAX_DELAY_MS}. */
+export const REJOIN_FIRST_DELAY_MS = 500;
+export const REJOIN_MAX_DELAY_MS = 8000;
+
+/** Whether a room left with `code` should be joined again through matchmaking. */
+export function shouldRejoin(code: number): boolean {
+  return !FINAL_CLOSE_CODES.has(code);
+}
+
+/** The matchmaking error code of a failed join, if it carries one. */
+function joinCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+/**
+ * Calls `join` until it succeeds, waiting {@link REJOIN_FIRST_DELAY_MS} doubling to
+ * {@link REJOIN_MAX_DELAY_MS} between attempts; `onRetry` hears each failure and the wait.
+ * @throws the error of a join refused for good (token refused or forbidden)
+ */
+export async function rejoin<R>(
+  join: () => Promise<R>,
+  onRetry: (attempt: number, waitMs: number, err: unknown) => void,
+): Promise<R> {
+  let wait = REJOIN_FIRST_DELAY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await join();
+    } catch (err) {
+      const code = joinCode(err);
+      if (code !== undefined && FINAL_JOIN_CODES.has(code)) throw err;
+      onRetry(attempt, wait, err);
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, REJOIN_MAX_DELAY_MS);
+    }
+  }
+}

@@ -109,7 +109,9 @@ describe("headset protocol (Colyseus 0.17 client, reflection decoding)", () => {
   });
 
   it("reconnects to the same seat after the socket drops", async () => {
-    const obs = await joinReflected(server, "observer");
+    // Only an operator creates a twin room; the observer joins the one it opened.
+    const host = await joinReflected(server, "operator");
+    const obs = await joinReflected(server, "observer", host.room.roomId);
     const { sessionId, roomId, reconnectionToken } = obs.room;
     // Any close code but 4000 (consented leave) keeps the seat; 3001 stops the SDK's own retry.
     (obs.room.connection as unknown as { close(code?: number): void }).close(3001);
@@ -123,6 +125,7 @@ describe("headset protocol (Colyseus 0.17 client, reflection decoding)", () => {
     await waitForState(room, (st) => st.operators?.get(sessionId)?.connected === true);
     assert.equal(room.state.robot.joints.length, 7);
     await room.leave();
+    await host.room.leave();
   });
 
   it("decodes the metaverse room", async () => {

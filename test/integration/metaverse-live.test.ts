@@ -154,7 +154,7 @@ describe(
       const playlist = me().stream.playlistUrl;
       let body = "";
       for (let i = 0; i < 50 && !/#EXTINF/.test(body); i++) {
-        body = await (await fetch(`${server.url}${playlist}`)).text();
+        body = await (await server.get(playlist, {}, "observer")).text();
         if (!/#EXTINF/.test(body)) await stream(cam, 5, 15);
       }
       assert.match(body, /#EXTINF/);

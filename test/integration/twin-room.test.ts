@@ -20,7 +20,9 @@ describe("digital_twin room", () => {
   });
 
   it("shows a joining headset the 7 arm joints at the home pose", async () => {
-    const c = await server.join("observer", "viewer");
+    // Only an operator creates a twin room; the observer joins the one it opened.
+    const host = await server.join("operator", "host");
+    const c = await server.join("observer", "viewer", host.room.roomId);
     const joints = c.room.state.robot.joints;
     assert.equal(joints.length, 7);
     assert.deepEqual(
@@ -34,6 +36,7 @@ describe("digital_twin room", () => {
     // People are copied into the state on the tick after they join.
     await waitForState(c.room, (s) => s.operators.has(c.room.sessionId));
     await c.room.leave();
+    await host.room.leave();
   });
 
   it("jogs a joint while the command is held and stops by dead-man", async () => {
@@ -107,7 +110,8 @@ describe("digital_twin room", () => {
   });
 
   it("refuses every motion command from an observer and changes nothing", async () => {
-    const obs = await server.join("observer", "watcher");
+    const host = await server.join("operator", "host");
+    const obs = await server.join("observer", "watcher", host.room.roomId);
     const before = [...obs.room.state.robot.joints].map((j) => j.position);
     for (const [type, body] of [
       ["jog", { mode: "joint", joint: 0, velocity: 0.5 }],
@@ -127,8 +131,9 @@ describe("digital_twin room", () => {
       [...obs.room.state.robot.joints].map((j) => j.position),
       before,
     );
-    await request(await server.join("operator", "unlatch"), "reset");
+    await request(host, "reset");
     await obs.room.leave();
+    await host.room.leave();
   });
 
   it("stop aborts an executing plan and the arm comes to rest at once", async () => {
@@ -187,7 +192,8 @@ describe("digital_twin room", () => {
   });
 
   it("keeps role and seat across a reconnection", async () => {
-    const obs = await server.join("observer", "flaky");
+    const host = await server.join("operator", "host");
+    const obs = await server.join("observer", "flaky", host.room.roomId);
     const { sessionId, roomId } = obs.room;
     const token = obs.room.reconnectionToken;
     // Drop the socket without leaving, as a headset losing Wi-Fi would: any close code but
@@ -202,6 +208,7 @@ describe("digital_twin room", () => {
     await waitForState(room, (s) => s.operators.get(sessionId)?.connected === true);
     assert.equal(room.state.operators.get(sessionId)?.role, "observer");
     await room.leave();
+    await host.room.leave();
   });
 
   it("shares a goal marker with its IK solution, or the reason it is invalid", async () => {

@@ -178,6 +178,31 @@ export class TrafficAgent implements DemandEstimator {
 
   async #compose(s: TrafficScenario, links: number): Promise<DemandPrediction> {
     const t0 = performance.now();
+    const { aggregate, perClass } = this.demandSamples(s, links);
+    return {
+      meanBps: mean(aggregate),
+      p95Bps: p95(aggregate),
+      perClass: [...perClass].map(([flowClass, series]) => ({
+        flowClass,
+        meanBps: mean(series),
+        p95Bps: p95(series),
+      })),
+      inferenceMs: performance.now() - t0,
+      source: this.info.model,
+    };
+  }
+
+  /**
+   * The composed synthetic windows behind a prediction: `samples` windows of the aggregate
+   * and of each class's total, bit/s (deterministic per scenario). For quantiles other
+   * than p95 (e.g. a reservation at the 99th percentile).
+   * @param links headsets whose flows are summed (default: all of the scenario's)
+   * @throws TrafficAgentError for an invalid scenario or an unknown video rung
+   */
+  demandSamples(
+    s: TrafficScenario,
+    links = s.headsets,
+  ): { aggregate: Float64Array; perClass: Map<FlowClass, Float64Array> } {
     checkScenario(s, this.model);
     const n = this.#o.samples;
     const seed = scenarioSeed(s);
@@ -189,7 +214,7 @@ export class TrafficAgent implements DemandEstimator {
         classes.push({ flowClass: `video_${s.videoRung}`, flows: links, copies: 1 });
     }
     const aggregate = new Float64Array(n);
-    const perClass: { flowClass: FlowClass; meanBps: number; p95Bps: number }[] = [];
+    const perClass = new Map<FlowClass, Float64Array>();
     for (const [ci, c] of classes.entries()) {
       const series = new Float64Array(n);
       const v = this.model.sampleNormalised(
@@ -205,15 +230,9 @@ export class TrafficAgent implements DemandEstimator {
           series[i] = (series[i] as number) + c.copies * w.throughputBps;
         }
       series.forEach((x, i) => (aggregate[i] = (aggregate[i] as number) + x));
-      perClass.push({ flowClass: c.flowClass, meanBps: mean(series), p95Bps: p95(series) });
+      perClass.set(c.flowClass, series);
     }
-    return {
-      meanBps: mean(aggregate),
-      p95Bps: p95(aggregate),
-      perClass,
-      inferenceMs: performance.now() - t0,
-      source: this.info.model,
-    };
+    return { aggregate, perClass };
   }
 
   /**

@@ -72,6 +72,10 @@ export interface SimCell {
   thaw(): void;
   /** Test hook: the run-time faults (publish no joint states, delay goal acceptance). */
   readonly faults: SimCellFaults;
+  /** Test hook: subscribe ids on `topic`, summed over clients (leaks show here). */
+  subscribeIds(topic: string): number;
+  /** Test hook: connected clients. */
+  readonly clientCount: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -189,6 +193,10 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     arm: cell.arm,
     dropClients: () => server.dropClients(),
     faults,
+    subscribeIds: (topic) => server.subscribeIds(topic),
+    get clientCount() {
+      return server.clientCount;
+    },
     freeze: () => server.setFrozen(true),
     thaw: () => {
       server.setFrozen(false);

@@ -236,6 +236,13 @@ export class RosbridgeServer {
     return false;
   }
 
+  /** Subscribe ids on `topic` summed over clients (a client leaking subscriptions grows it). */
+  subscribeIds(topic: string): number {
+    let n = 0;
+    for (const c of this.#clients) n += c.subscriptions.get(topic)?.size ?? 0;
+    return n;
+  }
+
   /** Test hook: closes every client socket abruptly (no close handshake), as a lost link does. */
   dropClients(): void {
     for (const c of [...this.#clients]) {

@@ -72,6 +72,7 @@ import {
   startRedis,
   startServerProcess,
 } from "../support/processes.ts";
+import { printThinTable, runThinLoadBench, thinChildren, type Target } from "./load-thin.ts";
 import { summarize } from "./stats.ts";
 
 /** One measured configuration. */
@@ -1049,39 +1050,78 @@ if (process.env.AGENTTWIN_LOAD_CLIENT === "1") {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
+      generator: { type: "string", default: "thin" },
       only: { type: "string" },
       "client-procs": { type: "string" },
       "window-s": { type: "string" },
       "pose-hz": { type: "string" },
+      headsets: { type: "string" },
+      targets: { type: "string" },
+      "gen-procs": { type: "string" },
+      samplers: { type: "string" },
+      "warmup-s": { type: "string" },
+      "robot-link": { type: "string" },
     },
   });
-  const only = values.only;
-  if (only !== undefined && only !== "one" && only !== "two") {
-    console.error(`--only must be "one" or "two", not "${only}"`);
-    process.exit(2);
-  }
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  quietSdk();
   // Children must not outlive the bench, whatever stops it.
   process.on("exit", () => {
-    for (const child of children) child.kill("SIGKILL");
+    for (const child of [...children, ...thinChildren]) child.kill("SIGKILL");
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.once(signal, () => process.exit(130));
+  const write = async (result: { date: string }) => {
+    const dir = join(REPO_ROOT, "results");
+    await mkdir(dir, { recursive: true });
+    const json = JSON.stringify(result, null, 2);
+    const file = join(dir, `load-${result.date}.json`.replaceAll(":", "-"));
+    await writeFile(file, json);
+    await writeFile(join(dir, "load-latest.json"), json);
+    console.log(`\nwritten: ${file}`);
+  };
 
-  const result = await runLoadBench({
-    quick: values.quick ?? false,
-    ...(only && { only }),
-    ...(values["client-procs"] && { clientProcs: num(values["client-procs"]) }),
-    ...(values["window-s"] && { windowS: num(values["window-s"]) }),
-    ...(values["pose-hz"] !== undefined && { headsetPoseHz: num(values["pose-hz"]) }),
-  });
-  printTable(result);
-  const dir = join(REPO_ROOT, "results");
-  await mkdir(dir, { recursive: true });
-  const json = JSON.stringify(result, null, 2);
-  const file = join(dir, `load-${result.date}.json`.replaceAll(":", "-"));
-  await writeFile(file, json);
-  await writeFile(join(dir, "load-latest.json"), json);
-  console.log(`\nwritten: ${file}`);
+  if (values.generator === "thin") {
+    const targets = values.targets?.split(",");
+    if (targets?.some((t) => t !== "bare" && t !== "twin")) {
+      console.error(`--targets takes bare and/or twin, not "${values.targets}"`);
+      process.exit(2);
+    }
+    const link = values["robot-link"];
+    if (link !== undefined && link !== "inprocess" && link !== "sim") {
+      console.error(`--robot-link must be inprocess or sim, not "${link}"`);
+      process.exit(2);
+    }
+    const result = await runThinLoadBench({
+      quick: values.quick ?? false,
+      ...(values.headsets && { headsets: values.headsets.split(",").map(Number) }),
+      ...(targets && { targets: targets as Target[] }),
+      ...(values["window-s"] && { windowS: num(values["window-s"]) }),
+      ...(values["warmup-s"] && { warmupS: num(values["warmup-s"]) }),
+      ...(values["pose-hz"] && { poseHz: num(values["pose-hz"]) }),
+      ...(values["gen-procs"] && { genProcs: num(values["gen-procs"]) }),
+      ...(values.samplers && { samplers: num(values.samplers) }),
+      ...(link && { robotLink: link }),
+    });
+    printThinTable(result);
+    await write(result);
+  } else if (values.generator === "sdk") {
+    const only = values.only;
+    if (only !== undefined && only !== "one" && only !== "two") {
+      console.error(`--only must be "one" or "two", not "${only}"`);
+      process.exit(2);
+    }
+    quietSdk();
+    const result = await runLoadBench({
+      quick: values.quick ?? false,
+      ...(only && { only }),
+      ...(values["client-procs"] && { clientProcs: num(values["client-procs"]) }),
+      ...(values["window-s"] && { windowS: num(values["window-s"]) }),
+      ...(values["pose-hz"] !== undefined && { headsetPoseHz: num(values["pose-hz"]) }),
+    });
+    printTable(result);
+    await write(result);
+  } else {
+    console.error(`--generator must be thin or sdk, not "${values.generator}"`);
+    process.exit(2);
+  }
 }

@@ -175,3 +175,42 @@ export async function devToken(base: string, name: string, role: string): Promis
   if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
 }
+
+/**
+ * Starts any Node script of this repository that prints a JSON `"msg":"listening"` line with
+ * its `port` (server/main.ts, test/bench/bare-server.ts) as
+ * `node [execArgv] --import tsx <script>`, with `env` over quiet defaults (loopback, port 0,
+ * a fresh DATA_DIR, info logs). `execArgv` carries flags such as `--cpu-prof`.
+ */
+export async function startScriptProcess(
+  script: string,
+  env: Record<string, string>,
+  options: { execArgv?: string[]; timeoutMs?: number } = {},
+): Promise<ServerHandle> {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), "--import", "tsx", script], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      DATA_DIR: await mkdtemp(join(tmpdir(), "agenttwin-proc-")),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let ready: ((port: number) => void) | undefined;
+  const h = handle(child, (line) => {
+    if (!line.includes('"msg":"listening"')) return;
+    const { port } = JSON.parse(line) as { port: number };
+    ready?.(port);
+  });
+  const port = await waitFor<number>(
+    child,
+    h.output,
+    script,
+    options.timeoutMs ?? 30_000,
+    (r) => (ready = r),
+  );
+  return { ...h, port, url: `http://127.0.0.1:${port}` };
+}

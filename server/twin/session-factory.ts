@@ -15,6 +15,8 @@ import { MotionPlanner } from "../sim/motion-planner.ts";
 import { createTwinWorld } from "../sim/world.ts";
 import type { RobotDescription } from "./robot-description.ts";
 import { type PlannerBackend, twinPlanner } from "./planning.ts";
+import type { CellLease } from "../robot/cell-ownership.ts";
+import type { RobotLinkMetrics } from "./link-metrics.ts";
 import { TwinSession } from "./session.ts";
 
 export interface SessionFactoryDeps {
@@ -29,6 +31,10 @@ export interface SessionFactoryDeps {
   planner?: PlannerBackend | null;
   /** Shown to headsets as `robot.cell`. */
   cellLabel?: string;
+  /** The session's lease on a shared cell (claimed here, before the session exists). */
+  lease?: CellLease | null;
+  /** Link metrics port (default: the `robotLink` of `metrics`). */
+  linkMetrics?: RobotLinkMetrics | null;
 }
 
 export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinSession> {
@@ -55,6 +61,8 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
         robotDescription: await readFile(robot.urdfPath, "utf8"),
       })
     : null;
+  // Know who owns the arm before the first command can arrive.
+  await deps.lease?.start();
   const m = cell.measurement();
   world.setArmJoints(m.positions, m.gripper);
   world.step(1);
@@ -70,5 +78,8 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
     world,
     initialWorld: world.takeSnapshot(),
     recorder,
+    roomId: deps.roomId,
+    lease: deps.lease ?? null,
+    linkMetrics: deps.linkMetrics ?? deps.metrics.robotLink ?? null,
   });
 }

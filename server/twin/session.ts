@@ -208,8 +208,13 @@ export class TwinSession {
 
   join(actor: Actor): void {
     this.presence.join(actor);
+    // Whoever joins learns at once why the link is not working (the event may predate them).
+    const linkError = this.#cell.linkError?.();
+    if (linkError)
+      this.#notify({ to: actor.sessionId, code: ErrorCode.LinkDown, message: linkError });
     const readOnly = this.#lease ? ownerRefusal(this.#lease) : null;
-    if (readOnly) this.#notify({ to: actor.sessionId, code: ErrorCode.Conflict, message: readOnly });
+    if (readOnly)
+      this.#notify({ to: actor.sessionId, code: ErrorCode.Conflict, message: readOnly });
   }
 
   setConnected(sessionId: string, connected: boolean): void {
@@ -483,7 +488,8 @@ export class TwinSession {
 
   async #reset(): Promise<void> {
     const readOnly = this.#lease && this.#cell.teleport ? ownerRefusal(this.#lease) : null;
-    if (readOnly) throw new CommandError(ErrorCode.Conflict, `reset would move the arm: ${readOnly}`);
+    if (readOnly)
+      throw new CommandError(ErrorCode.Conflict, `reset would move the arm: ${readOnly}`);
     this.motion.reset("scene reset");
     this.scene.clear();
     this.#world.restoreSnapshot(this.#initialWorld);

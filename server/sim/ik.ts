@@ -9,8 +9,7 @@
  * Frames: target and result in `base_link`; joints in group order, rad.
  */
 import type { Pose } from "../../shared/geometry.ts";
-import type { IkOptions, IkResult } from "./contracts.ts";
-import type { ArmKinematics } from "./kinematics.ts";
+import type { ArmLimits, IkOptions, IkResult } from "./contracts.ts";
 import { dampedLeastSquares, newDlsScratch } from "./linalg.ts";
 import { rotationErrorVector, TRANSFORM_SIZE, transformFromPose } from "./math.ts";
 import { seededRandom } from "./random.ts";
@@ -26,8 +25,20 @@ const MAX_JOINT_STEP_RAD = 0.35;
  * Solves IK for `target` starting at `seed`, then from random restarts.
  * @returns the solution, or the best configuration found with `ok: false`
  */
+/**
+ * What the solver needs of an arm (implemented by `ArmKinematics`): its joint count and
+ * limits, the tool transform and the geometric Jacobian, both in `base_link`.
+ */
+export interface IkKinematics extends ArmLimits {
+  readonly dof: number;
+  /** Tool transform (see `Transform` in math.ts) in `base_link` for joint positions `q` (rad). */
+  fkTransform(q: ArrayLike<number>, out: Float64Array): Float64Array;
+  /** 6 × dof geometric Jacobian, row-major, rows (vx, vy, vz, wx, wy, wz), `base_link`. */
+  jacobian(q: ArrayLike<number>, out?: Float64Array): Float64Array;
+}
+
 export function solveIk(
-  kin: ArmKinematics,
+  kin: IkKinematics,
   target: Pose,
   seed: ArrayLike<number>,
   options: IkOptions = {},

@@ -193,7 +193,7 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
   let robot: { namedPoses: Record<string, number[]>; joints: { name: string }[] };
 
   const robotOf = async (roomId: string): Promise<RobotSnapshot> =>
-    (await (await fetch(`${server.url}/api/rooms/${roomId}/robot`)).json()) as RobotSnapshot;
+    (await await server.get(`/api/rooms/${roomId}/robot`)).json() as Promise<RobotSnapshot>;
 
   before(async () => {
     const [, srv] = await Promise.all([
@@ -202,7 +202,7 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
       mkdir(ARTIFACTS, { recursive: true }),
     ]);
     server = srv;
-    robot = (await (await fetch(`${server.url}/api/robot`)).json()) as typeof robot;
+    robot = (await (await server.get("/api/robot")).json()) as typeof robot;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -522,6 +522,27 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
       assert.deepEqual(violations, [], "hls.js (worker, MediaSource) within the page's CSP");
     } finally {
       await closePage(mv);
+    }
+  });
+
+  it("signs in as operator with the one-time login link, which works once", async () => {
+    const link = server.app.loginLink();
+    assert.ok(link, "a server without AUTH_SECRET makes login links");
+    assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/#login=[\w-]+$/);
+    const first = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    const second = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    try {
+      await first.goto(link);
+      const s = await waitForPage(first, "signed in by the link", (x) => x.status === "connected");
+      assert.equal(s.role, "operator");
+      assert.doesNotMatch(first.url(), /login=/, "the code leaves the address bar");
+      await second.goto(link);
+      await waitForPage(second, "the spent link refused", (x) =>
+        /login link refused/.test(x.statusText),
+      );
+    } finally {
+      await closePage(first);
+      await closePage(second);
     }
   });
 

@@ -1,3 +1,4 @@
+/* global module */
 /**
  * The layer order of the server, enforced by `npm run check` (docs/architecture.md explains
  * it). A module may import from its own layer and the layers below, never from above:

@@ -42,7 +42,7 @@ import { startScriptProcess, type ServerHandle } from "../support/processes.ts";
 import { summarize } from "./stats.ts";
 import { BARE_ROOM } from "./bare-room.ts";
 import { thinJoin, type ThinClient } from "./thin-client.ts";
-import type { FromGenerator, GenHeadset, GeneratorReport, ToGenerator } from "./thin-generator.ts";
+import type { FromGenerator, GenHeadset, ToGenerator } from "./thin-generator.ts";
 
 /** Headsets per room. */
 export const ROOM_SIZE = 25;

@@ -5,7 +5,10 @@
  *
  *   npm run bench:agentnet               everything
  *   npm run bench:agentnet -- --quick    fewer held-out environments and shorter runs
- *   npm run bench:agentnet -- --only accuracy   (or: scenarios, streaming)
+ *   npm run bench:agentnet -- --only accuracy   (or: tasks, reliability, scenarios, streaming)
+ *
+ * `tasks` (issue 13): the predictive tasks with their baselines — pGF what-if and ahead, the
+ * diffusion samples as a distribution, nGF demand, reservation and trace fidelity.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -22,6 +25,8 @@ import {
   type StrategyResult,
 } from "./agentnet-scenarios.ts";
 import { runAccuracyBench } from "./agentnet-accuracy.ts";
+import { runReliabilityBench } from "./agentnet-reliability.ts";
+import { runTaskBench } from "./agentnet-tasks.ts";
 import { runStreamingSim } from "./streaming-sim.ts";
 
 const { values } = parseArgs({
@@ -99,6 +104,13 @@ if (values.only === undefined || values.only === "accuracy") {
     );
   }
   console.log(`  predictDemand: ${round(ngf.predictMs, 1)} ms per scenario`);
+}
+
+if (values.only === undefined || values.only === "tasks") {
+  results.tasks = await runTaskBench({ quick, kinematics: robot.kinematics });
+}
+if (values.only === undefined || values.only === "reliability") {
+  results.reliability = await runReliabilityBench({ quick, kinematics: robot.kinematics });
 }
 
 const scenarios = [];

@@ -74,7 +74,7 @@ function ready(kin: ArmKinematics): Float64Array {
   return Float64Array.from(kin.jointNames, (n) => named[n] ?? 0);
 }
 
-function randomQ(kin: ArmKinematics, rand: () => number): Float64Array {
+export function randomQ(kin: ArmKinematics, rand: () => number): Float64Array {
   const r = ready(kin);
   return Float64Array.from(r, (v, j) => {
     const lo = kin.lower[j] as number;
@@ -85,11 +85,11 @@ function randomQ(kin: ArmKinematics, rand: () => number): Float64Array {
   });
 }
 
-function aboveTable(arm: ArmGeometry, z: number): boolean {
+export function aboveTable(arm: ArmGeometry, z: number): boolean {
   return arm.links.every((l, i) => (i === 0 || l.a.z > z + 0.03) && l.b.z > z + 0.03);
 }
 
-function clearOf(p: Vec3, arms: readonly ArmGeometry[]): boolean {
+export function clearOf(p: Vec3, arms: readonly ArmGeometry[]): boolean {
   return arms.every((a) =>
     a.links.every(
       (l) =>
@@ -114,7 +114,7 @@ function clearOf(p: Vec3, arms: readonly ArmGeometry[]): boolean {
   );
 }
 
-function inRoom(p: Vec3): boolean {
+export function inRoom(p: Vec3): boolean {
   const r = DEFAULT_ROOM;
   return (
     p.x > r.min.x + MARGIN_M &&
@@ -124,8 +124,8 @@ function inRoom(p: Vec3): boolean {
   );
 }
 
-/** A head position whose LoS to the gNB crosses `arm`'s links (behind it), or undefined. */
-function behind(arm: ArmGeometry, rand: () => number): Vec3 | undefined {
+/** A head position (`world`, m) whose LoS to the gNB crosses `arm`'s links (behind it), or undefined. */
+export function behind(arm: ArmGeometry, rand: () => number): Vec3 | undefined {
   const g = GNB_POSITION;
   for (let attempt = 0; attempt < 40; attempt++) {
     const link = arm.links[1 + Math.floor(rand() * (arm.links.length - 1))];

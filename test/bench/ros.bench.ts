@@ -9,8 +9,11 @@
  *     onStateChange, p50/p99, against one patch interval + 5 ms.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { Client } from "@colyseus/sdk";
 import { Ros, Topic } from "roslib";
+import type { Role } from "../../server/auth/roles.ts";
+import { TokenService } from "../../server/auth/tokens.ts";
 import { REPO_ROOT } from "../../server/config.ts";
 import type { JointStateMsg } from "../../shared/ros-msgs.ts";
 import { fromRosTime } from "../../shared/ros-msgs.ts";
@@ -99,6 +102,9 @@ async function measureJointStates(
   };
 }
 
+/** Secret of the benchmark's server (a ROS link refuses to start without one). */
+const BENCH_SECRET = randomBytes(32).toString("hex");
+
 async function measureEndToEnd(options: RosBenchOptions) {
   const cell = await startProcess(
     "ros/sim-cell/main.ts",
@@ -112,6 +118,8 @@ async function measureEndToEnd(options: RosBenchOptions) {
       HOST: "127.0.0.1",
       ROBOT_LINK: "ros",
       ROSBRIDGE_URL: cell.url,
+      // ROBOT_LINK=ros needs a secret and gives no development tokens: mint them here.
+      AUTH_SECRET: BENCH_SECRET,
       PATCH_RATE_HZ: String(options.patchRateHz),
       RECORD: "false",
     },
@@ -119,14 +127,8 @@ async function measureEndToEnd(options: RosBenchOptions) {
   );
   try {
     const base = `http://127.0.0.1:${server.port}`;
-    const token = async (role: string, name: string) => {
-      const res = await fetch(`${base}/api/dev/token`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name, role }),
-      });
-      return ((await res.json()) as { token: string }).token;
-    };
+    const tokens = new TokenService(BENCH_SECRET);
+    const token = (role: Role, name: string) => tokens.issue({ userId: name, name, role }, 3600);
     const opClient = new Client(base);
     opClient.auth.token = await token("operator", "bench-op");
     const op = await opClient.joinOrCreate("digital_twin", {}, TwinState);

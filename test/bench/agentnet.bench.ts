@@ -5,7 +5,8 @@
  *
  *   npm run bench:agentnet               everything
  *   npm run bench:agentnet -- --quick    fewer held-out environments and shorter runs
- *   npm run bench:agentnet -- --only accuracy   (or: tasks, reliability, scenarios, streaming)
+ *   npm run bench:agentnet -- --only accuracy   (or: tasks, reliability, scenarios, streaming;
+ *                                                several separated by commas)
  *
  * `tasks` (issue 13): the predictive tasks with their baselines — pGF what-if and ahead, the
  * diffusion samples as a distribution, nGF demand, reservation and trace fidelity.
@@ -33,6 +34,9 @@ const { values } = parseArgs({
   options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
 });
 const quick = values.quick ?? false;
+/** `--only a,b`: the named parts; every part when absent. */
+const only = values.only?.split(",").map((x) => x.trim());
+const part = (name: string): boolean => only === undefined || only.includes(name);
 const config = loadConfig({ LOG_LEVEL: "silent" });
 const logger = pino({ level: "warn" });
 const agents = await loadAgents(config.agents, logger);
@@ -45,7 +49,7 @@ const results: Record<string, unknown> = {
   quick,
 };
 
-if (values.only === undefined || values.only === "accuracy") {
+if (part("accuracy")) {
   console.error("accuracy …");
   const accuracy = await runAccuracyBench({ quick });
   results.accuracy = accuracy;
@@ -106,17 +110,15 @@ if (values.only === undefined || values.only === "accuracy") {
   console.log(`  predictDemand: ${round(ngf.predictMs, 1)} ms per scenario`);
 }
 
-if (values.only === undefined || values.only === "tasks") {
+if (part("tasks")) {
   results.tasks = await runTaskBench({ quick, kinematics: robot.kinematics });
 }
-if (values.only === undefined || values.only === "reliability") {
+if (part("reliability")) {
   results.reliability = await runReliabilityBench({ quick, kinematics: robot.kinematics });
 }
 
 const scenarios = [];
-for (const scenario of values.only === undefined || values.only === "scenarios"
-  ? [digitalTwinScenario, metaverseScenario]
-  : []) {
+for (const scenario of part("scenarios") ? [digitalTwinScenario, metaverseScenario] : []) {
   console.error(`${scenario.name} …`);
   const r = await runScenario(scenario, robot, agents.registry, {
     monitorS: 5,
@@ -149,7 +151,7 @@ for (const scenario of values.only === undefined || values.only === "scenarios"
 }
 results.scenarios = scenarios;
 
-if (values.only === undefined || values.only === "streaming") {
+if (part("streaming")) {
   console.error("streaming simulation …");
   const streaming: Record<string, unknown> = {};
   for (const [name, crowd] of [

@@ -51,6 +51,7 @@
  * Writes results/load-<time>.json and results/load-latest.json and prints a table. A
  * benchmark never fails a build: it exits 0 unless it could not run at all.
  */
+import { randomBytes } from "node:crypto";
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -102,6 +103,9 @@ export interface LoadBenchOptions {
 
 /** Headsets per room. */
 export const ROOM_SIZE = 25;
+
+/** Secret shared by the bench's server processes when they scale out over Redis. */
+const LOAD_SECRET = randomBytes(32).toString("hex");
 
 /** The issue's target: headsets per process at 60 Hz patches with p99 < 30 ms. */
 export const TARGET = { headsetsPerProcess: 500, patchRateHz: 60, p99Ms: 30 };
@@ -629,8 +633,16 @@ async function measure(
           PORT: String(port),
           PATCH_RATE_HZ: String(o.patchRateHz),
           MAX_CLIENTS: "1000",
+          MAX_ROOMS: "1000",
           DATA_DIR: dataDir,
-          ...(redis && { REDIS_URL: redis.url, PUBLIC_ADDRESS: `127.0.0.1:${port}` }),
+          // Processes sharing Redis verify each other's tokens: one secret (required with
+          // REDIS_URL), and development tokens for the bench's loopback clients.
+          ...(redis && {
+            REDIS_URL: redis.url,
+            PUBLIC_ADDRESS: `127.0.0.1:${port}`,
+            AUTH_SECRET: LOAD_SECRET,
+            AUTH_DEV_TOKENS: "true",
+          }),
         },
         120_000,
       );

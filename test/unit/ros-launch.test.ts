@@ -33,8 +33,13 @@ const ROS_LINK_VARIABLES = [
   "JOINT_STATES_THROTTLE_MS",
   "ROS_COMPRESSION",
   "DEVIATION_TOLERANCE_RAD",
+  "LINK_STALE_MS",
+  "ROS_PING_MS",
+  "ROS_ACTION_ACCEPT_TIMEOUT_MS",
 ] as const;
-const KNOWN = new Set<string>(ROS_LINK_VARIABLES);
+/** Documented too, but only as commented lines (no value fits every setup). */
+const OPTIONAL_VARIABLES = ["ROS_AUTH_SECRET", "ROBOT_CELL_ID", "CELL_LEASE_TTL_MS"] as const;
+const KNOWN = new Set<string>([...ROS_LINK_VARIABLES, ...OPTIONAL_VARIABLES]);
 
 const read = (path: string) => readFileSync(path, "utf8");
 
@@ -335,6 +340,8 @@ describe("environment example (ros/config/agenttwin.env.example)", () => {
     assert.match(v("ROS_CONTROLLER_ACTION"), /^\/\w+\/follow_joint_trajectory$/);
     assert.match(v("JOINT_STATES_THROTTLE_MS"), /^\d+$/);
     assert.match(v("ROS_COMPRESSION"), /^(none|cbor)$/);
+    for (const ms of ["LINK_STALE_MS", "ROS_PING_MS", "ROS_ACTION_ACCEPT_TIMEOUT_MS"] as const)
+      assert.match(v(ms), /^\d+$/, ms);
     const tolerance = Number(v("DEVIATION_TOLERANCE_RAD"));
     assert.ok(Number.isFinite(tolerance) && tolerance > 0, "DEVIATION_TOLERANCE_RAD > 0");
 
@@ -355,6 +362,7 @@ describe("environment example (ros/config/agenttwin.env.example)", () => {
 
   it("is described in ros/README.md, name by name", () => {
     const readme = read(ROS_README);
-    for (const name of ROS_LINK_VARIABLES) assert.ok(readme.includes(name), `README names ${name}`);
+    for (const name of [...ROS_LINK_VARIABLES, ...OPTIONAL_VARIABLES])
+      assert.ok(readme.includes(name), `README names ${name}`);
   });
 });

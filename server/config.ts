@@ -62,7 +62,7 @@ const EnvSchema = z.object({
           .split(",")
           .map((o) => o.trim())
           .filter(Boolean)
-          .every((o) => /^https?:\/\/[^/\s*]+$/.test(o)),
+          .every((o) => /^https?:\/\/[^/\s*]+\/?$/.test(o)),
       "comma-separated origins such as https://viewer.example.com (scheme://host[:port], no path, no *)",
     )
     .default(""),

@@ -1,5 +1,5 @@
 /** The process logger: pino, JSON lines on stdout (pipe through pino-pretty to read). */
-import { pino, type Logger } from "pino";
+import { type DestinationStream, pino, type Logger } from "pino";
 import type { Config } from "./config.ts";
 
 /**
@@ -30,11 +30,16 @@ export function redactUrl(url: string): string {
   );
 }
 
-export function createLogger(config: Pick<Config, "logLevel">): Logger {
-  return pino({
+/** @param destination where lines go (default stdout; tests pass a stream) */
+export function createLogger(
+  config: Pick<Config, "logLevel">,
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     level: config.logLevel,
     base: { service: "agenttwin" },
     redact: { paths: REDACT_PATHS, censor: "[Redacted]" },
     serializers: { url: (u: unknown) => (typeof u === "string" ? redactUrl(u) : u) },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

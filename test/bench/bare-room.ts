@@ -13,6 +13,9 @@ import { BARE_JOINTS, BareJoint, BareState } from "./bare-state.ts";
 
 export const BARE_ROOM = "bare";
 
+/** Messages the bare rooms of this process took (read by bare-server.ts's `/bench/stats`). */
+export const bareCounters = { poses: 0, rejected: 0 };
+
 /** Wall-clock time with sub-millisecond resolution, ms since the Unix epoch. */
 const wallMs = () => performance.timeOrigin + performance.now();
 
@@ -63,7 +66,11 @@ export class BareRoom extends Room<{ state: BareState }> {
     this.onMessage("pose", (client: Client, m: unknown) => {
       const head = headOf(m);
       const pose = this.state.heads.get(client.sessionId);
-      if (!head || !pose) return;
+      if (!head || !pose) {
+        bareCounters.rejected += 1;
+        return;
+      }
+      bareCounters.poses += 1;
       const p = pose.position;
       const q = pose.orientation;
       p.x = head.position.x;

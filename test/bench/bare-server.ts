@@ -2,7 +2,7 @@
  * The load bench's bare server process (`node --import tsx test/bench/bare-server.ts`): one
  * Colyseus server (the same `@colyseus/core` and `@colyseus/ws-transport` as the product)
  * serving only {@link BareRoom}, plus `GET /bench/stats`: this process's CPU time, RSS and
- * event-loop delay p99 since the previous call (`monitorEventLoopDelay` at prom-client's
+ * event-loop delay p99 since the previous call, poses accepted and messages refused (`monitorEventLoopDelay` at prom-client's
  * default 10 ms resolution, so it reads like the product's `nodejs_eventloop_lag_p99_seconds`).
  * Prints `{"msg":"listening","port":…}` once it listens on `PORT` (0: any) at `HOST`.
  */
@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Server } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import { BARE_ROOM, BareRoom } from "./bare-room.ts";
+import { BARE_ROOM, BareRoom, bareCounters } from "./bare-room.ts";
 
 const port = Number(process.env.PORT ?? 0);
 const host = process.env.HOST ?? "127.0.0.1";
@@ -33,6 +33,8 @@ const gameServer = new Server({
         rssMiB: process.memoryUsage.rss() / 2 ** 20,
         eventLoopLagP99Ms: eld.percentile(99) / 1e6,
         eventLoopLagMeanMs: eld.mean / 1e6,
+        posesAccepted: bareCounters.poses,
+        messagesRejected: bareCounters.rejected,
       });
       eld.reset();
     });

@@ -94,11 +94,18 @@ export interface ThinRun {
   rssMiB: number;
   peakRssMiB: number;
   posesSentPerS: number;
+  /** Poses the server accepted per second (its own counter, scrape to scrape). */
+  posesAcceptedPerS: number;
   errors: Record<string, number>;
   generator: { cpuPercentOfOneCore: number[]; eventLoopDelayP99Ms: number[] };
   benchCpuPercentOfOneCore: number;
   otherCpuPercentOfOneCore: number;
   machineBusyPercent: number;
+  /**
+   * The machine's cores were ≥ 90 % busy over the window: the server waited for CPU, so its
+   * latency, updates/s and lag say more about the machine than about the server.
+   */
+  machineSaturated: boolean;
 }
 
 export interface ThinRow {
@@ -308,7 +315,7 @@ async function measure(
     pool.tell({ cmd: "poses", hz: o.poseHz });
     await sleep(o.warmupS * 1000);
 
-    await lagP99(target, base); // resets the server's lag histogram
+    const before = await serverSample(target, base); // also resets the server's lag histogram
     const cpu0 = procCpuS(server.pid);
     const bench0 = process.cpuUsage();
     const machine0 = machineCpu();
@@ -322,7 +329,7 @@ async function measure(
     const machine1 = machineCpu();
     const bench = process.cpuUsage(bench0);
     const elapsedS = (performance.now() - t0) / 1000;
-    const lag = await lagP99(target, base);
+    const after = await serverSample(target, base);
     const memory = memoryOf(server.pid);
     const reports = await pool.ask("report", () => ({ cmd: "report" }), 60_000);
 
@@ -335,6 +342,9 @@ async function measure(
       for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
     }
     if (serverErrors.lines) errors["server error log lines"] = serverErrors.lines;
+    // Counted from scrape to scrape (a little wider than the window).
+    const rejected = after.rejected - before.rejected;
+    if (rejected) errors["messages refused by the server"] = rejected;
     for (const op of operators) {
       if (op.closed) errors["operator closed"] = (errors["operator closed"] ?? 0) + 1;
     }
@@ -369,10 +379,11 @@ async function measure(
         samples: lat.n,
       },
       updatesPerS: round(sampler.updates / Math.max(1, sampler.samplers) / elapsedS),
-      eventLoopLagP99Ms: round(lag),
+      eventLoopLagP99Ms: round(after.lagP99Ms),
       rssMiB: round(memory.rssMiB),
       peakRssMiB: round(memory.peakRssMiB),
       posesSentPerS: round(sum(reports, (r) => r.posesSent) / elapsedS),
+      posesAcceptedPerS: round((after.poses - before.poses) / elapsedS),
       errors,
       generator: {
         cpuPercentOfOneCore: reports.map((r) => pct(r.cpuS, elapsedS)),
@@ -381,6 +392,7 @@ async function measure(
       benchCpuPercentOfOneCore: pct(benchS, elapsedS),
       otherCpuPercentOfOneCore: pct(Math.max(0, busyS - cpuS - genS - benchS), elapsedS),
       machineBusyPercent: round((100 * busyS) / elapsedS / machine1.cores),
+      machineSaturated: busyS / elapsedS / machine1.cores >= 0.9,
     };
   } finally {
     for (const t of timers) clearInterval(t);
@@ -392,20 +404,43 @@ async function measure(
   }
 }
 
-/** The server's event-loop lag p99 since the previous call, ms (NaN if it did not answer). */
-async function lagP99(target: Target, base: string): Promise<number> {
+/** What the server says of itself; `lagP99Ms` is since the previous call. NaN: no answer. */
+interface ServerSample {
+  lagP99Ms: number;
+  /** Pose messages accepted, total. */
+  poses: number;
+  /** Messages refused, total. */
+  rejected: number;
+}
+
+/** Reads the bare server's `/bench/stats` or the product's `/metrics` (prom-client). */
+async function serverSample(target: Target, base: string): Promise<ServerSample> {
+  const nan = { lagP99Ms: Number.NaN, poses: Number.NaN, rejected: Number.NaN };
   try {
     if (target === "bare") {
       const res = await fetch(`${base}/bench/stats`, { signal: AbortSignal.timeout(10_000) });
-      return ((await res.json()) as { eventLoopLagP99Ms: number }).eventLoopLagP99Ms;
+      const s = (await res.json()) as {
+        eventLoopLagP99Ms: number;
+        posesAccepted: number;
+        messagesRejected: number;
+      };
+      return {
+        lagP99Ms: s.eventLoopLagP99Ms,
+        poses: s.posesAccepted,
+        rejected: s.messagesRejected,
+      };
     }
     const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) });
-    const line = (await res.text())
-      .split("\n")
-      .find((l) => l.startsWith("nodejs_eventloop_lag_p99_seconds "));
-    return line ? Number(line.split(" ").pop()) * 1000 : Number.NaN;
+    const out = { lagP99Ms: Number.NaN, poses: 0, rejected: 0 };
+    for (const line of (await res.text()).split("\n")) {
+      const value = Number(line.split(" ").pop());
+      if (line.startsWith("nodejs_eventloop_lag_p99_seconds ")) out.lagP99Ms = value * 1000;
+      else if (/^agenttwin_messages_received_total\{.*type="pose"/.test(line)) out.poses += value;
+      else if (line.startsWith("agenttwin_messages_rejected_total{")) out.rejected += value;
+    }
+    return out;
   } catch {
-    return Number.NaN;
+    return nan;
   }
 }
 
@@ -537,9 +572,11 @@ export function printThinTable(result: ThinBenchResult): void {
         "updates/s": r.updatesPerS,
         "lag p99 ms": r.eventLoopLagP99Ms,
         "RSS MiB": Math.round(r.rssMiB),
+        "poses in/s": Math.round(r.posesAcceptedPerS),
         errors: errs,
         "gen CPU %": Math.round(r.generator.cpuPercentOfOneCore.reduce((a, v) => a + v, 0)),
         "other CPU %": Math.round(r.otherCpuPercentOfOneCore),
+        "machine busy %": Math.round(r.machineBusyPercent),
       });
     }
     const q = row.ratio;
@@ -570,10 +607,24 @@ export function printThinTable(result: ThinBenchResult): void {
       if (r.firstJoinError) console.log(`first join error: ${r.firstJoinError}`);
     }
   }
+  const saturated = result.rows.flatMap((row) =>
+    (["bare", "twin"] as const)
+      .filter((t) => {
+        const r = row[t];
+        return r && !("error" in r) && r.machineSaturated;
+      })
+      .map((t) => `${row.headsets} ${t}`),
+  );
+  if (saturated.length)
+    console.log(
+      `WARNING: the machine was saturated (≥ 90 % of all cores busy) during ${saturated.join(", ")}: ` +
+        "the server waited for CPU there, so latency, updates/s and lag are the machine's, not the server's.",
+    );
   console.log(
     "cores: the server process's CPU over the window (1 = one core busy). B/headset/s: " +
       "websocket payload bytes a thin headset received. p50/p99: SDK sampler receive time − " +
       "robot.stamp. updates/s: distinct stamps a sampler saw (≈ tick rate when every patch " +
-      "arrives). lag: the server's event-loop delay p99. gen/other CPU: % of one core.",
+      "arrives). lag: the server's event-loop delay p99. poses in/s: poses the server took. " +
+      "gen/other CPU: % of one core.",
   );
 }

@@ -1,0 +1,234 @@
+/**
+ * Profile of an idle `digital_twin` room (`node --import tsx test/bench/idle-profile.ts`):
+ * the product's server (`server/main.ts`, `ROBOT_LINK=inprocess` unless `--robot-link sim`,
+ * agents and recording on) runs under `node --cpu-prof`; the bench measures its CPU over a
+ * window with no room, then over a window with one twin room holding a silent operator and
+ * one silent headset (the arm at rest, nobody talking), stops the server with SIGTERM (so V8
+ * writes its profiles) and lists where the idle room's samples went: self time per function
+ * and per file or package, for each thread that was profiled (the main thread, and workers
+ * such as the agents' model host). Sample times in a profile are CLOCK_MONOTONIC µs, the
+ * clock of `process.hrtime`, so the windows are cut out of the profile exactly.
+ *
+ *   node --import tsx test/bench/idle-profile.ts [--window-s 20] [--top 25] [--robot-link sim]
+ *
+ * Writes results/idle-profile-latest.json and copies the main thread's profile to
+ * results/idle-twin.cpuprofile (open it in Chrome DevTools → Performance).
+ */
+import { randomBytes } from "node:crypto";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig, REPO_ROOT } from "../../server/config.ts";
+import { Role } from "../../server/auth/roles.ts";
+import { TokenService } from "../../server/auth/tokens.ts";
+import { startScriptProcess } from "../support/processes.ts";
+import { thinJoin, type ThinClient } from "./thin-client.ts";
+
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: CpuProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Where one thread's samples went within [fromUs, toUs) (CLOCK_MONOTONIC µs). */
+export interface ProfileSummary {
+  file: string;
+  /** ms of samples in the window that were not (idle). */
+  busyMs: number;
+  idleMs: number;
+  topFunctions: { fn: string; selfMs: number; percentOfBusy: number }[];
+  topFiles: { file: string; selfMs: number; percentOfBusy: number }[];
+}
+
+/** Short name for a script URL: `pkg:<name>`, a repo path, `node:<module>`, or as is. */
+function fileOf(url: string): string {
+  if (!url) return "(native/vm)";
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm) return `pkg:${nm[1]}`;
+  const repo = url.indexOf(REPO_ROOT);
+  if (repo >= 0) return url.slice(repo + REPO_ROOT.length + 1);
+  return url;
+}
+
+export function summarizeProfile(
+  profile: CpuProfile,
+  fromUs: number,
+  toUs: number,
+  top: number,
+  file = "",
+): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const fnMs = new Map<string, number>();
+  const fileMs = new Map<string, number>();
+  let busyMs = 0;
+  let idleMs = 0;
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] ?? 0;
+    t += dt;
+    // Each sample stands for the interval up to the next one.
+    const next = profile.timeDeltas[i + 1] ?? 0;
+    if (t < fromUs || t >= toUs) continue;
+    const node = byId.get(profile.samples[i]!);
+    if (!node) continue;
+    const ms = next / 1000;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === "(idle)") {
+      idleMs += ms;
+      continue;
+    }
+    busyMs += ms;
+    const f = fileOf(url);
+    const name = `${functionName || "(anonymous)"} ${f}${url ? `:${lineNumber + 1}` : ""}`;
+    fnMs.set(name, (fnMs.get(name) ?? 0) + ms);
+    fileMs.set(f, (fileMs.get(f) ?? 0) + ms);
+  }
+  const rank = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => ({ k, selfMs: round(v), percentOfBusy: round((100 * v) / busyMs) }));
+  return {
+    file,
+    busyMs: round(busyMs),
+    idleMs: round(idleMs),
+    topFunctions: rank(fnMs).map(({ k, ...r }) => ({ fn: k, ...r })),
+    topFiles: rank(fileMs).map(({ k, ...r }) => ({ file: k, ...r })),
+  };
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+
+function procCpuS(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      "window-s": { type: "string", default: "20" },
+      top: { type: "string", default: "25" },
+      "robot-link": { type: "string", default: "inprocess" },
+    },
+  });
+  const windowS = Number(values["window-s"]);
+  const top = Number(values.top);
+  const secret = randomBytes(32).toString("hex");
+  const config = loadConfig({ AUTH_SECRET: secret });
+  const tokens = new TokenService(secret, {
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    maxTtlS: config.auth.maxTokenTtlS,
+  });
+  const profDir = await mkdtemp(join(tmpdir(), "agenttwin-prof-"));
+  const dataDir = await mkdtemp(join(tmpdir(), "agenttwin-idle-"));
+  const server = await startScriptProcess(
+    "server/main.ts",
+    { AUTH_SECRET: secret, ROBOT_LINK: values["robot-link"] ?? "inprocess", DATA_DIR: dataDir },
+    { execArgv: ["--cpu-prof", `--cpu-prof-dir=${profDir}`], timeoutMs: 120_000 },
+  );
+  const clients: ThinClient[] = [];
+  const phases: Record<string, { fromUs: number; toUs: number; cpuPercentOfOneCore: number }> = {};
+  const measure = async (name: string) => {
+    const c0 = procCpuS(server.pid);
+    const fromUs = monoUs();
+    await sleep(windowS * 1000);
+    const toUs = monoUs();
+    const c1 = procCpuS(server.pid);
+    phases[name] = {
+      fromUs,
+      toUs,
+      cpuPercentOfOneCore: round((100 * (c1 - c0)) / ((toUs - fromUs) / 1e6)),
+    };
+    console.error(`idle: ${name}: ${phases[name].cpuPercentOfOneCore} % of one core`);
+  };
+  try {
+    await sleep(5000); // start-up work settles
+    await measure("process, no room");
+    const op = await thinJoin(
+      server.url,
+      "create",
+      "digital_twin",
+      await tokens.issue({ userId: "op", name: "op", role: Role.Operator }, 3600),
+    );
+    clients.push(op);
+    clients.push(
+      await thinJoin(
+        server.url,
+        "joinById",
+        op.seat.roomId,
+        await tokens.issue({ userId: "h", name: "h", role: Role.Observer }, 3600),
+      ),
+    );
+    await sleep(5000); // room creation settles
+    await measure("one idle twin room (operator + headset, silent)");
+    const received = clients.map((c) => ({ ...c.counters }));
+    await Promise.allSettled(clients.map((c) => c.leave()));
+    await server.stop("SIGTERM", 30_000);
+
+    const files = (await readdir(profDir)).filter((f) => f.endsWith(".cpuprofile"));
+    const idle = phases["one idle twin room (operator + headset, silent)"]!;
+    const base = phases["process, no room"]!;
+    const threads: { idleRoom: ProfileSummary; noRoom: ProfileSummary }[] = [];
+    let mainFile: string | undefined;
+    let mainBusy = -1;
+    for (const f of files) {
+      const profile = JSON.parse(await readFile(join(profDir, f), "utf8")) as CpuProfile;
+      const t = {
+        idleRoom: summarizeProfile(profile, idle.fromUs, idle.toUs, top, f),
+        noRoom: summarizeProfile(profile, base.fromUs, base.toUs, top, f),
+      };
+      threads.push(t);
+      if (t.idleRoom.busyMs > mainBusy) {
+        mainBusy = t.idleRoom.busyMs;
+        mainFile = f;
+      }
+    }
+    threads.sort((a, b) => b.idleRoom.busyMs - a.idleRoom.busyMs);
+    const result = {
+      date: new Date().toISOString(),
+      robotLink: values["robot-link"],
+      windowS,
+      phases,
+      clientReceivedBytes: received.map((r) => r.bytes),
+      clientReceivedPatches: received.map((r) => r.patches),
+      threads,
+    };
+    for (const t of threads) {
+      console.log(
+        `\n${t.idleRoom.file}: busy ${t.idleRoom.busyMs} ms of ${windowS * 1000} ms with the idle ` +
+          `room (${t.noRoom.busyMs} ms without a room)`,
+      );
+      if (t.idleRoom.busyMs < 1) continue;
+      console.table(t.idleRoom.topFunctions);
+      console.table(t.idleRoom.topFiles);
+    }
+    console.log(
+      `\nserver CPU: ${base.cpuPercentOfOneCore} % of one core with no room, ` +
+        `${idle.cpuPercentOfOneCore} % with one idle twin room (/proc, whole process)`,
+    );
+    const dir = join(REPO_ROOT, "results");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "idle-profile-latest.json"), JSON.stringify(result, null, 2));
+    if (mainFile) await copyFile(join(profDir, mainFile), join(dir, "idle-twin.cpuprofile"));
+    console.log("written: results/idle-profile-latest.json, results/idle-twin.cpuprofile");
+  } finally {
+    await server.stop("SIGKILL", 1000);
+    await rm(profDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

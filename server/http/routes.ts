@@ -83,8 +83,10 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
   const mediaReader = requireBearer(deps.tokens, undefined, { queryToo: true });
   const writer = requireBearer(deps.tokens, ["operator"]);
   app.use(["/api", "/media"], (req, res, next) => {
-    if (TOKENLESS.has(`${req.method} ${req.baseUrl}${req.path}`)) return next();
-    const media = req.baseUrl === "/media";
+    // Express matches paths case-insensitively: compare the way it routes.
+    const base = req.baseUrl.toLowerCase();
+    if (TOKENLESS.has(`${req.method} ${base}${req.path.toLowerCase()}`)) return next();
+    const media = base === "/media";
     const write = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
     const gate = write ? (media ? writer : reader) : media ? mediaReader : reader;
     void gate(req, res, next);

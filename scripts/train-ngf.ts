@@ -4,6 +4,10 @@
  * float16, uint8) and evaluates them on held-out scenarios.
  *
  *   npm run train:ngf [-- --steps 6000 --out assets/models/ngf --quick]
+ *   npm run train:ngf -- --from-recordings <dir> [--from assets/models/ngf]
+ *                        [--out data/models/ngf-local]
+ *     adapts the shipped model to the traffic recorded in <dir> (session MCAP files with a
+ *     /traffic topic, or JSON lines; server/ml/datasets/import.ts, scripts/own-data.ts)
  *
  * Deterministic: every trace, initial weight, batch and noise draw comes from fixed seeds
  * (one backend gives the same weights run to run; backends agree to float rounding).
@@ -33,6 +37,7 @@ import {
   VIDEO_LADDER,
   WINDOW_S,
 } from "../server/net/traffic-traces.ts";
+import { trainNgfOnRecordings } from "./own-data.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -46,8 +51,19 @@ const { values: args } = parseArgs({
     "twin-weight": { type: "string", default: "2" },
     "twin-windows": { type: "string", default: "120" },
     "eval-only": { type: "boolean", default: false },
+    "from-recordings": { type: "string" },
+    from: { type: "string", default: "assets/models/ngf" },
   },
 });
+if (args["from-recordings"]) {
+  await initTf();
+  await trainNgfOnRecordings({
+    dir: args["from-recordings"],
+    from: args.from,
+    out: args.out === "assets/models/ngf" ? "data/models/ngf-local" : args.out,
+  });
+  process.exit(0);
+}
 
 const STEPS = Number(args.steps);
 const OUT = args.out;

@@ -15,6 +15,11 @@
  *
  * Options: --steps 5000 --batch 256 --envs 20000 --snapshots 3 --out assets/models
  *          --held-out 500 --no-eval
+ *
+ * A deployment's own measurements (formats in server/ml/datasets/import.ts and README):
+ *   --data <file.jsonl|file.csv> [--scenes <scenes.json>] [--finetune-steps 400]
+ *   [--from assets/models/pgf] [--out data/models/pgf-local]
+ * fine-tunes the shipped model on them instead (scripts/own-data.ts).
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -42,6 +47,7 @@ import {
 } from "../server/net/environments.ts";
 import { seededRandom } from "../server/sim/random.ts";
 import { loadRobotDescription } from "../server/twin/robot-description.ts";
+import { trainPgfOnOwnData } from "./own-data.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -52,8 +58,23 @@ const { values: opts } = parseArgs({
     out: { type: "string", default: "assets/models" },
     "held-out": { type: "string", default: "500" },
     "no-eval": { type: "boolean", default: false },
+    data: { type: "string" },
+    scenes: { type: "string" },
+    from: { type: "string", default: "assets/models/pgf" },
+    "finetune-steps": { type: "string", default: "400" },
   },
 });
+if (opts.data) {
+  await initTf();
+  await trainPgfOnOwnData({
+    data: opts.data,
+    ...(opts.scenes && { scenes: opts.scenes }),
+    from: opts.from,
+    out: opts.out === "assets/models" ? "data/models/pgf-local" : opts.out,
+    steps: Number(opts["finetune-steps"]),
+  });
+  process.exit(0);
+}
 const STEPS = Number(opts.steps);
 const BATCH = Number(opts.batch);
 const ENVS = Number(opts.envs);

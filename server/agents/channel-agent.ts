@@ -245,10 +245,11 @@ export class ChannelAgent {
   }
 
   /**
-   * Predicted channel of every band for `env`: K samples of the band vector drawn in one
-   * batched DDIM run; capacity is the mean of the samples' capacities. Deterministic per
-   * environment (fixed antithetic sampling noise). `inferenceMs` covers encoding, sampling
-   * and the summary.
+   * Predicted channel of every band for `env`. With the `samples` estimator: K samples of
+   * the band vector drawn in one batched DDIM run, capacity the mean of the samples'
+   * capacities, plus their spread; with `mean`: one pass of the conditional-mean head, no
+   * sampling, no spread (source {@link PGF_MEAN_SOURCE}). Deterministic per environment
+   * (fixed antithetic sampling noise). `inferenceMs` covers encoding, inference and summary.
    */
   predict(env: RadioEnvironment): Promise<PgfPrediction> {
     try {

@@ -11,3 +11,12 @@ export interface RobotLinkMetrics {
   /** The room is gone: drop its series. */
   remove(room: string): void;
 }
+
+/** What the twin domain records (plans and the link); ServerMetrics implements it. */
+export interface TwinMetrics {
+  /** Planning time by outcome (`ok`, `failed`), s. */
+  readonly planSeconds: { observe(labels: { outcome: string }, seconds: number): void };
+  /** Plans by final status. */
+  readonly plans: { inc(labels: { status: string }): void };
+  readonly robotLink: RobotLinkMetrics;
+}

@@ -13,7 +13,7 @@ import type { Pose } from "../../shared/geometry.ts";
 import { ErrorCode } from "../../shared/messages/common.ts";
 import type { Goal, JogCommand } from "../../shared/messages/twin.ts";
 import type { Config } from "../config.ts";
-import type { ServerMetrics } from "../http/metrics.ts";
+import type { TwinMetrics } from "./link-metrics.ts";
 import { CellError, type Execution, LinkStatus, type RobotCell } from "../robot/robot-cell.ts";
 import { type ArmCollisionChecker, type CollisionHit, describeHit } from "../sim/contracts.ts";
 import type { ArmKinematics } from "../sim/kinematics.ts";
@@ -62,7 +62,7 @@ const JOG_LOOKAHEAD_S = 0.15;
 export interface MotionDeps {
   config: Config;
   logger: Logger;
-  metrics: ServerMetrics;
+  metrics: TwinMetrics;
   robot: RobotDescription;
   kinematics: ArmKinematics;
   cell: RobotCell;

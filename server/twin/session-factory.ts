@@ -8,7 +8,6 @@ import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import { SessionRecorder } from "../store/session-recorder.ts";
 import type { Config } from "../config.ts";
-import type { ServerMetrics } from "../http/metrics.ts";
 import type { RobotCell } from "../robot/robot-cell.ts";
 import { SimulatedCell } from "../robot/simulated-cell.ts";
 import { MotionPlanner } from "../sim/motion-planner.ts";
@@ -16,13 +15,13 @@ import { createTwinWorld } from "../sim/world.ts";
 import type { RobotDescription } from "./robot-description.ts";
 import { type PlannerBackend, twinPlanner } from "./planning.ts";
 import type { CellLease } from "../robot/cell-ownership.ts";
-import type { RobotLinkMetrics } from "./link-metrics.ts";
+import type { RobotLinkMetrics, TwinMetrics } from "./link-metrics.ts";
 import { TwinSession } from "./session.ts";
 
 export interface SessionFactoryDeps {
   config: Config;
   logger: Logger;
-  metrics: ServerMetrics;
+  metrics: TwinMetrics;
   robot: RobotDescription;
   roomId: string;
   /** The cell to link; default: a new in-process simulated cell at the home pose. */

@@ -95,11 +95,17 @@ async function runMain(env: Record<string, string>): Promise<MainRun> {
         const { port, host } = JSON.parse(line) as { port: number; host: string };
         run.port = port;
         run.host = host;
-        // The login link is written to stderr right after; give it a moment.
-        setTimeout(() => {
+        // Without AUTH_SECRET the login link follows on stderr; wait for it (≤ 5 s).
+        const started = Date.now();
+        const settle = () => {
+          if (!run.stderr.includes("#login=") && !env.AUTH_SECRET && Date.now() - started < 5000) {
+            setTimeout(settle, 20);
+            return;
+          }
           clearTimeout(timer);
           resolve(run);
-        }, 300);
+        };
+        settle();
       }
     });
     child.once("exit", (code) => {

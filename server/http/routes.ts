@@ -75,6 +75,7 @@ function fail(res: Response, status: number, code: string, message: string): voi
 
 /** Mounts the routes on `app` (the express app sharing the Colyseus http server). */
 export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void {
+  app.disable("x-powered-by");
   const api = express.Router();
   api.use(express.json({ limit: "16kb" }));
 
@@ -164,7 +165,9 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     if (!body.success) return fail(res, 400, "invalid_request", body.error.issues[0]!.message);
     const { name, role } = body.data;
     const token = await deps.tokens.issue({ userId: name, name, role }, deps.config.auth.tokenTtlS);
-    res.json({ token, role, expiresInS: deps.config.auth.tokenTtlS });
+    res
+      .set("Cache-Control", "no-store")
+      .json({ token, role, expiresInS: deps.config.auth.tokenTtlS });
   });
 
   api.post("/login", async (req, res) => {

@@ -4,12 +4,13 @@
  * log redaction. The same behaviour over real sockets is in test/integration/security.test.ts.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { decodeJwt, SignJWT } from "jose";
 import { LoginCodes } from "../../server/auth/login-codes.ts";
 import { AuthError, TokenService } from "../../server/auth/tokens.ts";
-import { ConfigError, isLoopbackHost, loadConfig } from "../../server/config.ts";
+import { ConfigError, isLoopbackHost, loadConfig, REPO_ROOT } from "../../server/config.ts";
 import { createLogger, redactUrl } from "../../server/log.ts";
 
 const SECRET = "k".repeat(32);
@@ -172,5 +173,31 @@ describe("log redaction", () => {
     assert.ok(!all.includes(secret), all);
     assert.match(all, /\[Redacted\]/);
     assert.equal(redactUrl("/#login=abc&view=metaverse"), "/#login=[Redacted]&view=metaverse");
+  });
+});
+
+describe("scripts/token.ts", () => {
+  const mint = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "scripts/token.ts", ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+  it("mints a token the server verifies, with the server's secret", async () => {
+    const r = mint({ AUTH_SECRET: SECRET }, "--name", "ann", "--role", "operator", "--ttl", "600");
+    assert.equal(r.status, 0, r.stderr);
+    const who = await new TokenService(SECRET).verify(r.stdout.trim());
+    assert.deepEqual(who, { userId: "ann", name: "ann", role: "operator" });
+  });
+
+  it("refuses without AUTH_SECRET or with a lifetime over TOKEN_MAX_TTL_S", () => {
+    const none = mint({}, "--name", "ann");
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /AUTH_SECRET/);
+    const long = mint({ AUTH_SECRET: SECRET }, "--name", "ann", "--ttl", String(30 * 86_400));
+    assert.equal(long.status, 2);
+    assert.match(long.stderr, /lifetime/);
   });
 });

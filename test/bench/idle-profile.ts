@@ -16,7 +16,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,8 +53,9 @@ function fileOf(url: string): string {
   if (!url) return "(native/vm)";
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return `pkg:${nm[1]}`;
-  const repo = url.indexOf(REPO_ROOT);
-  if (repo >= 0) return url.slice(repo + REPO_ROOT.length + 1);
+  const root = REPO_ROOT.replace(/\/$/, "");
+  const repo = url.indexOf(root);
+  if (repo >= 0) return url.slice(repo + root.length + 1);
   return url;
 }
 
@@ -87,7 +88,9 @@ export function summarizeProfile(
     }
     busyMs += ms;
     const f = fileOf(url);
-    const name = `${functionName || "(anonymous)"} ${f}${url ? `:${lineNumber + 1}` : ""}`;
+    // Lines of tsx-compiled repo files are those of the compiled code: only packages' are kept.
+    const line = f.startsWith("pkg:") || f.startsWith("node:") ? `:${lineNumber + 1}` : "";
+    const name = `${functionName || "(anonymous)"} ${f}${line}`;
     fnMs.set(name, (fnMs.get(name) ?? 0) + ms);
     fileMs.set(f, (fileMs.get(f) ?? 0) + ms);
   }
@@ -109,10 +112,115 @@ const round = (v: number) => Math.round(v * 100) / 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 
-function procCpuS(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+function cpuOfStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function procCpuS(pid: number): number {
+  return cpuOfStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+}
+
+/** CPU seconds per thread name (`comm`: node's main thread is "node", V8 GC "V8Worker" …). */
+function threadCpuS(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      out.set(comm, (out.get(comm) ?? 0) + cpuOfStat(stat));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+interface Phase {
+  fromUs: number;
+  toUs: number;
+  cpuPercentOfOneCore: number;
+  /** % of one core per thread name over the window (threads that used ≥ 0.05 %). */
+  threads: Record<string, number>;
+}
+
+const NO_ROOM = "process, no room";
+const IDLE_ROOM = "one idle twin room (operator + headset, silent)";
+
+/**
+ * Starts the server (under `--cpu-prof` into `profDir` when given), measures a window with no
+ * room and one with an idle twin room, and stops it (SIGTERM: V8 writes its profiles).
+ */
+async function session(
+  o: { windowS: number; robotLink: string; secret: string; tokens: TokenService },
+  profDir?: string,
+): Promise<{ phases: Record<string, Phase>; receivedBytes: number[]; patches: number[] }> {
+  const dataDir = await mkdtemp(join(tmpdir(), "agenttwin-idle-"));
+  const server = await startScriptProcess(
+    "server/main.ts",
+    { AUTH_SECRET: o.secret, ROBOT_LINK: o.robotLink, DATA_DIR: dataDir },
+    {
+      ...(profDir && { execArgv: ["--cpu-prof", `--cpu-prof-dir=${profDir}`] }),
+      timeoutMs: 120_000,
+    },
+  );
+  const clients: ThinClient[] = [];
+  const phases: Record<string, Phase> = {};
+  const measure = async (name: string) => {
+    const c0 = procCpuS(server.pid);
+    const t0 = threadCpuS(server.pid);
+    const fromUs = monoUs();
+    await sleep(o.windowS * 1000);
+    const toUs = monoUs();
+    const c1 = procCpuS(server.pid);
+    const t1 = threadCpuS(server.pid);
+    const s = (toUs - fromUs) / 1e6;
+    const threads: Record<string, number> = {};
+    for (const [comm, v] of t1) {
+      const p = round((100 * (v - (t0.get(comm) ?? 0))) / s);
+      if (p >= 0.05) threads[comm] = p;
+    }
+    phases[name] = { fromUs, toUs, cpuPercentOfOneCore: round((100 * (c1 - c0)) / s), threads };
+    console.error(
+      `idle${profDir ? " (profiled)" : ""}: ${name}: ${phases[name].cpuPercentOfOneCore} % of one core`,
+    );
+  };
+  try {
+    await sleep(5000); // start-up work settles
+    await measure(NO_ROOM);
+    const op = await thinJoin(
+      server.url,
+      "create",
+      "digital_twin",
+      await o.tokens.issue({ userId: "op", name: "op", role: Role.Operator }, 3600),
+    );
+    clients.push(op);
+    clients.push(
+      await thinJoin(
+        server.url,
+        "joinById",
+        op.seat.roomId,
+        await o.tokens.issue({ userId: "h", name: "h", role: Role.Observer }, 3600),
+      ),
+    );
+    await sleep(5000); // room creation settles
+    const before = clients.map((c) => ({ ...c.counters }));
+    await measure(IDLE_ROOM);
+    const received = clients.map((c, i) => ({
+      bytes: c.counters.bytes - before[i]!.bytes,
+      patches: c.counters.patches - before[i]!.patches,
+    }));
+    await Promise.allSettled(clients.map((c) => c.leave()));
+    await server.stop("SIGTERM", 30_000);
+    return {
+      phases,
+      receivedBytes: received.map((r) => r.bytes),
+      patches: received.map((r) => r.patches),
+    };
+  } finally {
+    await server.stop("SIGKILL", 1000);
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -125,6 +233,7 @@ async function main(): Promise<void> {
   });
   const windowS = Number(values["window-s"]);
   const top = Number(values.top);
+  const robotLink = values["robot-link"] ?? "inprocess";
   const secret = randomBytes(32).toString("hex");
   const config = loadConfig({ AUTH_SECRET: secret });
   const tokens = new TokenService(secret, {
@@ -132,102 +241,68 @@ async function main(): Promise<void> {
     audience: config.auth.audience,
     maxTtlS: config.auth.maxTokenTtlS,
   });
+  const o = { windowS, robotLink, secret, tokens };
+  // CPU figures from a run without the profiler (its sampling thread costs CPU itself) …
+  const plain = await session(o);
+  // … and where the time goes from a profiled one.
   const profDir = await mkdtemp(join(tmpdir(), "agenttwin-prof-"));
-  const dataDir = await mkdtemp(join(tmpdir(), "agenttwin-idle-"));
-  const server = await startScriptProcess(
-    "server/main.ts",
-    { AUTH_SECRET: secret, ROBOT_LINK: values["robot-link"] ?? "inprocess", DATA_DIR: dataDir },
-    { execArgv: ["--cpu-prof", `--cpu-prof-dir=${profDir}`], timeoutMs: 120_000 },
-  );
-  const clients: ThinClient[] = [];
-  const phases: Record<string, { fromUs: number; toUs: number; cpuPercentOfOneCore: number }> = {};
-  const measure = async (name: string) => {
-    const c0 = procCpuS(server.pid);
-    const fromUs = monoUs();
-    await sleep(windowS * 1000);
-    const toUs = monoUs();
-    const c1 = procCpuS(server.pid);
-    phases[name] = {
-      fromUs,
-      toUs,
-      cpuPercentOfOneCore: round((100 * (c1 - c0)) / ((toUs - fromUs) / 1e6)),
-    };
-    console.error(`idle: ${name}: ${phases[name].cpuPercentOfOneCore} % of one core`);
-  };
   try {
-    await sleep(5000); // start-up work settles
-    await measure("process, no room");
-    const op = await thinJoin(
-      server.url,
-      "create",
-      "digital_twin",
-      await tokens.issue({ userId: "op", name: "op", role: Role.Operator }, 3600),
-    );
-    clients.push(op);
-    clients.push(
-      await thinJoin(
-        server.url,
-        "joinById",
-        op.seat.roomId,
-        await tokens.issue({ userId: "h", name: "h", role: Role.Observer }, 3600),
-      ),
-    );
-    await sleep(5000); // room creation settles
-    await measure("one idle twin room (operator + headset, silent)");
-    const received = clients.map((c) => ({ ...c.counters }));
-    await Promise.allSettled(clients.map((c) => c.leave()));
-    await server.stop("SIGTERM", 30_000);
-
+    const profiled = await session(o, profDir);
+    const idle = profiled.phases[IDLE_ROOM]!;
+    const base = profiled.phases[NO_ROOM]!;
     const files = (await readdir(profDir)).filter((f) => f.endsWith(".cpuprofile"));
-    const idle = phases["one idle twin room (operator + headset, silent)"]!;
-    const base = phases["process, no room"]!;
     const threads: { idleRoom: ProfileSummary; noRoom: ProfileSummary }[] = [];
-    let mainFile: string | undefined;
-    let mainBusy = -1;
     for (const f of files) {
       const profile = JSON.parse(await readFile(join(profDir, f), "utf8")) as CpuProfile;
-      const t = {
+      threads.push({
         idleRoom: summarizeProfile(profile, idle.fromUs, idle.toUs, top, f),
         noRoom: summarizeProfile(profile, base.fromUs, base.toUs, top, f),
-      };
-      threads.push(t);
-      if (t.idleRoom.busyMs > mainBusy) {
-        mainBusy = t.idleRoom.busyMs;
-        mainFile = f;
-      }
+      });
     }
     threads.sort((a, b) => b.idleRoom.busyMs - a.idleRoom.busyMs);
     const result = {
       date: new Date().toISOString(),
-      robotLink: values["robot-link"],
+      note:
+        "cpu: /proc of the unprofiled run; threads: % of one core per thread name; profiles: " +
+        "self time of JS threads in the profiled run (the profiler's own sampling adds CPU).",
+      robotLink,
       windowS,
-      phases,
-      clientReceivedBytes: received.map((r) => r.bytes),
-      clientReceivedPatches: received.map((r) => r.patches),
-      threads,
+      cpu: plain.phases,
+      profiledCpu: profiled.phases,
+      clientReceivedBytes: plain.receivedBytes,
+      clientReceivedPatches: plain.patches,
+      profiles: threads,
     };
     for (const t of threads) {
       console.log(
-        `\n${t.idleRoom.file}: busy ${t.idleRoom.busyMs} ms of ${windowS * 1000} ms with the idle ` +
-          `room (${t.noRoom.busyMs} ms without a room)`,
+        `\n${t.idleRoom.file}: JS busy ${t.idleRoom.busyMs} ms of ${windowS * 1000} ms with the ` +
+          `idle room (${t.noRoom.busyMs} ms without a room)`,
       );
       if (t.idleRoom.busyMs < 1) continue;
       console.table(t.idleRoom.topFunctions);
       console.table(t.idleRoom.topFiles);
     }
+    for (const [name, p] of Object.entries(plain.phases)) {
+      console.log(`\nserver CPU, ${name}: ${p.cpuPercentOfOneCore} % of one core; per thread:`);
+      console.log(
+        Object.entries(p.threads)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${v} %`)
+          .join(", "),
+      );
+    }
     console.log(
-      `\nserver CPU: ${base.cpuPercentOfOneCore} % of one core with no room, ` +
-        `${idle.cpuPercentOfOneCore} % with one idle twin room (/proc, whole process)`,
+      `the idle room's headset received ${String(plain.receivedBytes[1])} B and ` +
+        `${String(plain.patches[1])} patches in the ${windowS} s window`,
     );
     const dir = join(REPO_ROOT, "results");
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "idle-profile-latest.json"), JSON.stringify(result, null, 2));
-    if (mainFile) await copyFile(join(profDir, mainFile), join(dir, "idle-twin.cpuprofile"));
+    const main = threads[0]?.idleRoom.file;
+    if (main) await copyFile(join(profDir, main), join(dir, "idle-twin.cpuprofile"));
     console.log("written: results/idle-profile-latest.json, results/idle-twin.cpuprofile");
   } finally {
-    await server.stop("SIGKILL", 1000);
     await rm(profDir, { recursive: true, force: true });
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -71,7 +71,7 @@ import {
   type RedisHandle,
   type ServerHandle,
   startRedis,
-  startServerProcess,
+  startScriptProcess,
 } from "../support/processes.ts";
 import { printThinTable, runThinLoadBench, thinChildren, type Target } from "./load-thin.ts";
 import { summarize } from "./stats.ts";
@@ -628,7 +628,9 @@ async function measure(
       const port = await freePort();
       const dataDir = await mkdtemp(join(tmpdir(), "agenttwin-load-"));
       dataDirs.push(dataDir);
-      const server = await startServerProcess(
+      // startScriptProcess: it also knows the longer "listening: viewer …" start-up line.
+      const server = await startScriptProcess(
+        "server/main.ts",
         {
           PORT: String(port),
           PATCH_RATE_HZ: String(o.patchRateHz),
@@ -644,7 +646,7 @@ async function measure(
             AUTH_DEV_TOKENS: "true",
           }),
         },
-        120_000,
+        { timeoutMs: 120_000 },
       );
       children.add(server.child);
       // pino levels: 50 error, 60 fatal; Colyseus prints its own errors on stderr.

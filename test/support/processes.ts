@@ -177,8 +177,8 @@ export async function devToken(base: string, name: string, role: string): Promis
 }
 
 /**
- * Starts any Node script of this repository that prints a JSON `"msg":"listening"` line with
- * its `port` (server/main.ts, test/bench/bare-server.ts) as
+ * Starts any Node script of this repository that prints a JSON line whose `msg` starts with
+ * `listening` and that carries its `port` (server/main.ts, test/bench/bare-server.ts) as
  * `node [execArgv] --import tsx <script>`, with `env` over quiet defaults (loopback, port 0,
  * a fresh DATA_DIR, info logs). `execArgv` carries flags such as `--cpu-prof`.
  */
@@ -201,7 +201,8 @@ export async function startScriptProcess(
   });
   let ready: ((port: number) => void) | undefined;
   const h = handle(child, (line) => {
-    if (!line.includes('"msg":"listening"')) return;
+    // `"msg":"listening"` or a longer message starting so (e.g. "listening: viewer …").
+    if (!line.includes('"msg":"listening')) return;
     const { port } = JSON.parse(line) as { port: number };
     ready?.(port);
   });

@@ -362,6 +362,9 @@ export class RosCell implements RobotCell {
   }
 
   stop(reason: string): void {
+    // Only a cell that jogged sends the zero jog: a read-only room closing must not halt the
+    // owner's jog on the same arm.
+    const jogged = this.#jogUntilMs > 0 && this.#now() < this.#jogUntilMs + 1000;
     this.#jogUntilMs = 0;
     const running = this.#running;
     if (running) {
@@ -369,6 +372,11 @@ export class RosCell implements RobotCell {
       running.settle({ status: "aborted", reason });
       this.#cancelOnCell(running, reason);
     }
+    if (jogged) this.#zeroJog();
+  }
+
+  /** A zero JointJog: halts a servo jog at once (the cell otherwise stops at its deadline). */
+  #zeroJog(): void {
     if (this.connection.isUp) {
       // A zero jog halts a servo jog at once (the cell otherwise stops at its deadline).
       try {
@@ -387,6 +395,7 @@ export class RosCell implements RobotCell {
 
   cancelAll(reason: string): void {
     this.stop(reason);
+    this.#zeroJog();
     const controller = this.#link.execute === "controller";
     const name = controller ? this.#link.controllerAction : this.#link.executeAction;
     const type = controller ? this.#names.followJointTrajectory : this.#names.executeTrajectory;
@@ -615,6 +624,11 @@ export class RosCell implements RobotCell {
         reason += ` — ROS_VERSION=${this.#version} names it ${this.#jointSub.options.type}, which this rosbridge cannot load: it looks like a ROS ${other} rosbridge, set ROS_VERSION=${other}`;
       }
       this.#setLinkError(reason);
+      return;
+    }
+    if (s.id?.startsWith(`publish:${this.#link.jogTopic}:`)) {
+      // A jog the cell refused (e.g. a zero jog while a trajectory runs): not a link error.
+      this.#log.debug({ status: s.msg }, "jog refused by the cell");
       return;
     }
     const running = this.#running;

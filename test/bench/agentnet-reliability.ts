@@ -59,8 +59,10 @@ export async function runReliabilityBench(options: {
         const sc = reliabilityScenario(options.kinematics, kind, seed);
         for (const s of [
           uncoordinatedStrategy(),
-          coordinatedStrategy(noMl),
-          coordinatedStrategy(ml),
+          coordinatedStrategy(noMl, "delta"),
+          coordinatedStrategy(ml, "delta"),
+          coordinatedStrategy(noMl, "ratio"),
+          coordinatedStrategy(ml, "ratio"),
         ]) {
           const list = totals.get(s.name) ?? [];
           list.push(runPlayer(sc, s));

@@ -16,7 +16,10 @@
  * - `physics Δ` — last measurement + physics(after) − physics(before): the measurement
  *   carried over the change the geometry predicts;
  * - `pGF` — the model's conditional-mean head on the future/changed geometry;
- * - `pGF Δ` — last measurement + pGF(after) − pGF(before).
+ * - `pGF Δ` — last measurement + pGF(after) − pGF(before);
+ * - `physics × ratio`, `pGF × ratio` (ahead) — the estimate on the future geometry times an
+ *   EWMA (α tuned on the fit set) of measured / estimate so far: the model's change with the
+ *   level the reports show (e.g. interference the geometry does not explain).
  */
 import type { RadioEnvironment } from "../../net/contracts.ts";
 import {
@@ -193,6 +196,26 @@ function linear(meas: readonly Capacities[], i: number, w: number, h: number): C
   return Float64Array.from(now, (v, b) => v + ((v - (then[b] as number)) * h) / w);
 }
 
+/** EWMA over a track of measured / estimated per band, one value per step. */
+function ratioSeries(
+  meas: readonly Capacities[],
+  est: readonly Capacities[],
+  alpha: number,
+): Capacities[] {
+  const out: Capacities[] = [];
+  let r: Capacities | undefined;
+  meas.forEach((m, i) => {
+    const now = Float64Array.from(m, (v, b) => v / Math.max(est[i]![b]!, 1));
+    r = r ? Float64Array.from(now, (v, b) => alpha * v + (1 - alpha) * r![b]!) : now;
+    out.push(r);
+  });
+  return out;
+}
+
+function scaled(a: Capacities, r: Capacities): Capacities {
+  return Float64Array.from(a, (v, b) => v * r[b]!);
+}
+
 /** First decision step of a track (history for the baselines). */
 const FIRST_STEP = 5;
 
@@ -241,6 +264,8 @@ export function evaluateAhead(
   const seed = options.seed ?? 0xa4ead;
   const snaps = options.snapshots ?? 8;
   const fit: AheadInputs = { tracks: fitTracks, meas: measureTracks(fitTracks, seed, snaps) };
+  const fitMu = fitTracks.map((t) => model.mean(t.envs));
+  const fitPhys = fitTracks.map((t) => t.envs.map((e) => physicsCapacity(e)));
   const test: AheadInputs = { tracks, meas: measureTracks(tracks, seed + 0x77777, snaps) };
   const mu = tracks.map((t) => model.mean(t.envs));
   const phys = tracks.map((t) => t.envs.map((e) => physicsCapacity(e)));
@@ -249,6 +274,20 @@ export function evaluateAhead(
     const dt = tracks[0]?.dtS ?? 0.1;
     const h = Math.max(1, Math.round(hs / dt));
     const { alpha, window } = tuneAheadBaselines(fit, h);
+    const tuneRatio = (est: readonly (readonly Capacities[])[]): number => {
+      let best = Infinity;
+      let pick = 1;
+      for (const a of [0.05, 0.1, 0.2, 0.5, 1]) {
+        const r = fit.meas.map((m, ti) => ratioSeries(m, est[ti]!, a));
+        const e = nmaeOf(fit, h, (ti, i) => scaled(est[ti]![i + h]!, r[ti]![i]!));
+        if (e < best) [best, pick] = [e, a];
+      }
+      return pick;
+    };
+    const aPhys = tuneRatio(fitPhys);
+    const aMu = tuneRatio(fitMu);
+    const rPhys = test.meas.map((m, ti) => ratioSeries(m, phys[ti]!, aPhys));
+    const rMu = test.meas.map((m, ti) => ratioSeries(m, mu[ti]!, aMu));
     const ewma = test.meas.map((m) => ewmaSeries(m, alpha));
     const accs = new Map<string, { acc: Acc; learned: boolean }>();
     const methods: [string, boolean, (ti: number, i: number) => Capacities][] = [
@@ -257,8 +296,10 @@ export function evaluateAhead(
       ["linear", false, (ti, i) => linear(test.meas[ti]!, i, window, h)],
       ["physics", false, (ti, i) => phys[ti]![i + h]!],
       ["physics Δ", false, (ti, i) => add(test.meas[ti]![i]!, phys[ti]![i + h]!, phys[ti]![i]!)],
+      ["physics × ratio", false, (ti, i) => scaled(phys[ti]![i + h]!, rPhys[ti]![i]!)],
       ["pGF", true, (ti, i) => mu[ti]![i + h]!],
       ["pGF Δ", true, (ti, i) => add(test.meas[ti]![i]!, mu[ti]![i + h]!, mu[ti]![i]!)],
+      ["pGF × ratio", true, (ti, i) => scaled(mu[ti]![i + h]!, rMu[ti]![i]!)],
     ];
     let cases = 0;
     for (const [name, learned, f] of methods) {
@@ -272,7 +313,14 @@ export function evaluateAhead(
       });
       accs.set(name, { acc, learned });
     }
-    out.push(table(`ahead ${hs} s`, cases, accs, { ewmaAlpha: alpha, linearWindow: window }));
+    out.push(
+      table(`ahead ${hs} s`, cases, accs, {
+        ewmaAlpha: alpha,
+        linearWindow: window,
+        physicsRatioAlpha: aPhys,
+        pgfRatioAlpha: aMu,
+      }),
+    );
   }
   return out;
 }

@@ -420,20 +420,29 @@ export interface StrategyModels {
   linkDemand(rung: string): number;
 }
 
+/** How the coordinated rule forecasts capacity from reports and its model. */
+export type Forecast = "delta" | "ratio";
+
 /**
  * The controller's rule with a channel and a demand model: for the next 4 s (what the
- * buffer covers) forecast each band's per-headset capacity as the last report carried over
- * the change the model predicts from the known geometry and headset count
- * (`(m·N_now + M(t+h) − M(now)) / N(t+h)`, the lower envelope over the horizon), then
+ * buffer covers) forecast each band's per-headset capacity from the known geometry and
+ * headset count — `delta`: the last report carried over the model's predicted change,
+ * `(m·N_now + M(t+h) − M(now)) / N(t+h)`; `ratio`: the model on the future geometry times an
+ * EWMA (α 0.2 per decision) of report / model, `ρ·M(t+h) / N(t+h)` (the form that forecasts
+ * best on the ahead task) — the lower envelope over the horizon, then
  * `allocateCoordinated` (fewest best bands with a 20 % margin, highest rung ≤ the wish,
  * reservation = planned demand + 10 %). Safety: with under 1 s buffered, the rung also fits
  * 0.9 × the last segment's download rate.
  */
-export function coordinatedStrategy(models: StrategyModels): Strategy {
+export function coordinatedStrategy(
+  models: StrategyModels,
+  forecastKind: Forecast = "ratio",
+): Strategy {
   const horizon = Math.round(4 / CHANNEL_DT_S);
   const downlink = new Set(DOWNLINK.map((d) => d.b.id));
+  let rho: Float64Array | null = null;
   return {
-    name: `coordinated: ${models.name}`,
+    name: `coordinated (${forecastKind}): ${models.name}`,
     decide(ctx) {
       const sc = ctx.scenario;
       const now = sc.ticks[ctx.tick] as ScenarioTick;
@@ -446,14 +455,22 @@ export function coordinatedStrategy(models: StrategyModels): Strategy {
         ...idx.map((i) => (sc.ticks[i] as ScenarioTick).env),
       ]);
       const base = preds[0] as Float64Array;
+      const ratioNow = Float64Array.from(
+        base,
+        (v, b) => ((ctx.measuredCapacity[b] as number) * now.headsets) / Math.max(v, 1),
+      );
+      rho = rho ? Float64Array.from(ratioNow, (v, b) => 0.2 * v + 0.8 * rho![b]!) : ratioNow;
+      const r = rho;
       const forecast = new Float64Array(DEFAULT_BANDS.length).fill(Infinity);
       idx.forEach((i, h) => {
         const tk = sc.ticks[i] as ScenarioTick;
         const p = preds[h + 1] as Float64Array;
         p.forEach((v, b) => {
           const f =
-            ((ctx.measuredCapacity[b] as number) * now.headsets + v - (base[b] as number)) /
-            tk.headsets;
+            forecastKind === "ratio"
+              ? ((r[b] as number) * v) / tk.headsets
+              : ((ctx.measuredCapacity[b] as number) * now.headsets + v - (base[b] as number)) /
+                tk.headsets;
           forecast[b] = Math.min(forecast[b] as number, Math.max(0, f));
         });
       });

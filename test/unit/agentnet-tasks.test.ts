@@ -5,7 +5,7 @@
  * - pGF what-if (arm added, plan through the LoS, headset walking behind): skill ≥ 0.3
  *   against the best of persistence, per-band constant, physics and physics Δ;
  * - pGF 1 s ahead along approved trajectories and headset walks: skill ≥ 0.3 against the
- *   best of persistence, EWMA, linear extrapolation, physics and physics Δ;
+ *   best of persistence, EWMA, linear extrapolation, physics, physics Δ and physics × ratio;
  * - nGF: the state-patch reservation held for 5 s at equal (1 %) overflow is ≥ 10 % below
  *   the strongest baseline's (nominal + headroom, EWMA, last 5 s max, last × nominal ratio).
  * Where a model does not win (nGF on video/aggregate demand, the raw diffusion intervals)

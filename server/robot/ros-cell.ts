@@ -138,6 +138,8 @@ export class RosCell implements RobotCell {
   /** Joint states received on the current connection. */
   #statesThisConnection = 0;
   #cborFellBack = false;
+  /** When the watchdog last ran, ms. */
+  #lastCheckMs = 0;
   #linkError = "";
   #jogUntilMs = 0;
   #running: Running | null = null;
@@ -569,8 +571,14 @@ export class RosCell implements RobotCell {
 
   /** Watchdog: joint states that stopped (stale), CBOR that never arrived (fallback). */
   #checkLink(): void {
-    if (this.#closed || !this.connection.isUp) return;
     const now = this.#now();
+    const sinceLastCheck = now - this.#lastCheckMs;
+    this.#lastCheckMs = now;
+    if (this.#closed || !this.connection.isUp) return;
+    // A tick that comes late means this process stalled (GC, CPU starvation), not the link:
+    // joint states that waited in the socket meanwhile are read right after this timer, so
+    // judge the link on the next tick.
+    if (sinceLastCheck > Math.max(250, this.#link.staleMs / 2)) return;
     const staleMs = this.#link.staleMs;
     if (this.#haveState && !this.#stale && now - this.#lastArrivalMs > staleMs) {
       this.#goStale(now - this.#lastArrivalMs);

@@ -29,6 +29,7 @@ import { thinJoin, type ThinClient } from "./thin-client.ts";
 interface CpuProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface CpuProfile {
   nodes: CpuProfileNode[];
@@ -46,6 +47,11 @@ export interface ProfileSummary {
   idleMs: number;
   topFunctions: { fn: string; selfMs: number; percentOfBusy: number }[];
   topFiles: { file: string; selfMs: number; percentOfBusy: number }[];
+  /**
+   * Time with the function anywhere on the stack (self + callees), for this repository's
+   * functions only: which of the product's own calls the busy time hangs under.
+   */
+  topRepoInclusive: { fn: string; totalMs: number; percentOfBusy: number }[];
 }
 
 /** Short name for a script URL: `pkg:<name>`, a repo path, `node:<module>`, or as is. */
@@ -67,6 +73,9 @@ export function summarizeProfile(
   file = "",
 ): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusiveMs = new Map<string, number>();
   const fnMs = new Map<string, number>();
   const fileMs = new Map<string, number>();
   let busyMs = 0;
@@ -93,6 +102,18 @@ export function summarizeProfile(
     const name = `${functionName || "(anonymous)"} ${f}${line}`;
     fnMs.set(name, (fnMs.get(name) ?? 0) + ms);
     fileMs.set(f, (fileMs.get(f) ?? 0) + ms);
+    // Each repository function on this sample's stack once (recursion counted once).
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const cf = byId.get(id)?.callFrame;
+      if (!cf?.url) continue;
+      const ff = fileOf(cf.url);
+      if (ff.startsWith("pkg:") || ff.startsWith("node:") || ff.includes("://")) continue;
+      const key = `${cf.functionName || "(anonymous)"} ${ff}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusiveMs.set(key, (inclusiveMs.get(key) ?? 0) + ms);
+    }
   }
   const rank = (m: Map<string, number>) =>
     [...m.entries()]
@@ -105,6 +126,11 @@ export function summarizeProfile(
     idleMs: round(idleMs),
     topFunctions: rank(fnMs).map(({ k, ...r }) => ({ fn: k, ...r })),
     topFiles: rank(fileMs).map(({ k, ...r }) => ({ file: k, ...r })),
+    topRepoInclusive: rank(inclusiveMs).map(({ k, selfMs, ...r }) => ({
+      fn: k,
+      totalMs: selfMs,
+      ...r,
+    })),
   };
 }
 
@@ -281,6 +307,7 @@ async function main(): Promise<void> {
       if (t.idleRoom.busyMs < 1) continue;
       console.table(t.idleRoom.topFunctions);
       console.table(t.idleRoom.topFiles);
+      console.table(t.idleRoom.topRepoInclusive);
     }
     for (const [name, p] of Object.entries(plain.phases)) {
       console.log(`\nserver CPU, ${name}: ${p.cpuPercentOfOneCore} % of one core; per thread:`);

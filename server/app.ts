@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { LoginCodes } from "./auth/login-codes.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { installCors } from "./http/cors.ts";
+import { listenUrls } from "./log.ts";
 import { RoomQuota } from "./rooms/room-auth.ts";
 import type { Config } from "./config.ts";
 import { ServerMetrics } from "./http/metrics.ts";
@@ -20,6 +21,7 @@ import { attachAgentStream } from "./http/agent-stream.ts";
 import { attachLiveIngest } from "./http/live-ingest-stream.ts";
 import { createSocketIo } from "./http/socket-io.ts";
 import { mountHttpRoutes } from "./http/routes.ts";
+import { type MountedRoute, mountFallbacks, mountedRoutes } from "./http/openapi-routes.ts";
 import { mountViewer } from "./http/viewer-routes.ts";
 import { mountMediaRoutes } from "./http/media-routes.ts";
 import { operatorAuth } from "./http/operator-auth.ts";
@@ -61,6 +63,8 @@ export interface App {
   readonly tokens: TokenService;
   /** `https` with TLS_CERT/TLS_KEY, else `http` (websockets: wss / ws). */
   readonly scheme: "http" | "https";
+  /** Every HTTP route the server answers (express's and Colyseus's), for the API description. */
+  routes(): MountedRoute[];
   /**
    * A fresh one-time login link for the local viewer (`<scheme>://<host>:<port>/#login=<code>`),
    * or undefined when `AUTH_SECRET` is set (a deployment's identity service issues tokens).
@@ -153,6 +157,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     roomExists: (roomId) => metaverseSessions.has(roomId),
     ...liveSceneHooks(metaverseSessions),
   });
+  let expressApp: Application | undefined;
+  /** Routes Colyseus answers before express sees the request (matchmaking). */
+  const colyseusRoutes = (): MountedRoute[] =>
+    Object.values(
+      gameServer.router.endpoints as Record<
+        string,
+        { path: string; options: { method?: unknown } }
+      >,
+    ).flatMap((e) =>
+      [e.options.method ?? "GET"].flat().map((m) => ({ method: String(m), path: e.path })),
+    );
   const gameServer = new Server({
     transport,
     gracefullyShutdown: false,
@@ -176,6 +191,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       });
       mountMedia(app);
       mountViewer(app, { distDir: config.viewerDir });
+      // Last: 404/405 (with Allow) and request errors as JSON, for every route above.
+      mountFallbacks(app, logger, colyseusRoutes);
+      expressApp = app;
     },
   });
 
@@ -353,7 +371,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const port = (http.address() as AddressInfo).port;
   ready = true;
   const scheme = tls ? "https" : "http";
-  logger.info({ port, host: config.host, scheme }, "listening");
+  const urls = listenUrls(scheme, config.host, port);
+  // Machines match `"msg":"listening"` and read `port`; people read the URLs (log.ts
+  // prints this record as one line: viewer and headset URLs).
+  logger.info(
+    { port, host: config.host, scheme, ...urls, ...(loginCodes && { signIn: "one-time link" }) },
+    "listening",
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -364,6 +388,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     metaverse: metaverseSessions,
     tokens,
     scheme,
+    routes: () => [...(expressApp ? mountedRoutes(expressApp) : []), ...colyseusRoutes()],
     loginLink() {
       if (!loginCodes) return undefined;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;

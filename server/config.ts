@@ -41,6 +41,7 @@ const EnvSchema = z.object({
   PORT: int(0, 65535).default(2567),
   HOST: z.string().min(1).default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
 
   AUTH_SECRET: z
     .string()
@@ -227,6 +228,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** `auto`: short coloured lines on a terminal, JSON lines otherwise (server/log.ts). */
+  logFormat: "auto" | "json" | "pretty";
   auth: {
     /** HMAC secret for HS256 join tokens (`AUTH_SECRET`, or random bytes made at start). */
     secret: string;
@@ -516,6 +519,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     auth: {
       // Without AUTH_SECRET no token outlives the process: nothing to leak from the source.
       secret: e.AUTH_SECRET ?? randomBytes(32).toString("base64url"),

@@ -332,7 +332,10 @@ export class AgentController {
     const decision: Decision = { id: `d-${this.#counter}`, atMs: this.#now(), ...d };
     this.#decisions.push(decision);
     if (this.#decisions.length > this.#history) this.#decisions.shift();
-    this.#o.logger.info(
+    // What a person asked for, or a change of what the link uses, is news; re-confirming the
+    // same allocation on every quality report or monitor tick is routine (debug).
+    const routine = !d.applied && (d.trigger === "qoe" || d.trigger === "monitor");
+    this.#o.logger[routine ? "debug" : "info"](
       {
         decision: decision.id,
         task: d.task,

@@ -17,15 +17,17 @@
  *                                      unless asked for
  *   POST /api/login                    `{ code }` → operator token: redeems the one-time login
  *                                      link printed at start (without AUTH_SECRET only)
+ *   GET  /api/openapi.json             this API as an OpenAPI 3.1 document (no token needed)
  *
  * Everything under `/api` and `/media` needs `Authorization: Bearer <token>` (the two token
  * routes above excepted): none or a bad one → 401 with `WWW-Authenticate: Bearer`; a valid
  * token whose role may not → 403 (writes under `/media` need an operator). Media reads also
  * take `?access_token=<token>` (RFC 6750 §2.3) for video players that cannot set headers.
  *
- * Errors are JSON `{ error: { code, message } }` with a fitting status.
+ * Errors are JSON `{ error: { code, message } }` with a fitting status and one code
+ * vocabulary (errors.ts); a known path with another method is 405 with `Allow`.
  */
-import express, { type NextFunction, type Request, type Response } from "express";
+import express, { type Response } from "express";
 import { readFile } from "node:fs/promises";
 import { matchMaker } from "@colyseus/core";
 import type { Logger } from "pino";
@@ -41,6 +43,7 @@ import type { ServerMetrics } from "./metrics.ts";
 import { forbidden, identify, requireBearer, unauthorized } from "./operator-auth.ts";
 import { mountRecordingRoutes } from "./recordings.ts";
 import { RecordingStore } from "../store/recording-store.ts";
+import { openApiDocument } from "./openapi.ts";
 
 export interface HttpDeps {
   config: Config;
@@ -55,7 +58,8 @@ export interface HttpDeps {
   isReady(): boolean;
 }
 
-const DevTokenRequest = z.strictObject({
+/** Body of `POST /api/dev/token`. */
+export const DevTokenRequest = z.strictObject({
   name: z
     .string()
     .min(1)
@@ -64,10 +68,11 @@ const DevTokenRequest = z.strictObject({
   role: z.enum(ROLES as [Role, ...Role[]]).default("observer"),
 });
 
-const LoginRequest = z.strictObject({ code: z.string().min(1).max(64) });
+/** Body of `POST /api/login`. */
+export const LoginRequest = z.strictObject({ code: z.string().min(1).max(64) });
 
 /** Routes that take no token: they are where a local user gets one. */
-const TOKENLESS = new Set(["POST /api/dev/token", "POST /api/login"]);
+const TOKENLESS = new Set(["POST /api/dev/token", "POST /api/login", "GET /api/openapi.json"]);
 
 function fail(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
@@ -75,6 +80,8 @@ function fail(res: Response, status: number, code: string, message: string): voi
 
 /** Mounts the routes on `app` (the express app sharing the Colyseus http server). */
 export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void {
+  // Nothing to gain from naming the framework to every client.
+  app.disable("x-powered-by");
   app.disable("x-powered-by");
   const api = express.Router();
   api.use(express.json({ limit: "16kb" }));
@@ -162,7 +169,7 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
       return forbidden(res, "development tokens are only given to clients on this machine");
     }
     const body = DevTokenRequest.safeParse(req.body ?? {});
-    if (!body.success) return fail(res, 400, "invalid_request", body.error.issues[0]!.message);
+    if (!body.success) return fail(res, 400, "bad_request", body.error.issues[0]!.message);
     const { name, role } = body.data;
     const token = await deps.tokens.issue({ userId: name, name, role }, deps.config.auth.tokenTtlS);
     res
@@ -185,20 +192,11 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
 
   mountRecordingRoutes(api, new RecordingStore(deps.config.recording.dir), deps.logger);
 
-  api.use((_req, res) => {
-    fail(res, 404, "not_found", "no such endpoint");
+  api.get("/openapi.json", (_req, res) => {
+    res.set("Cache-Control", "no-cache").json(openApiDocument());
   });
 
+  // Unknown paths (404), wrong methods (405 with Allow) and request errors are answered
+  // by mountFallbacks (openapi-routes.ts), mounted after every other route.
   app.use("/api", api);
-
-  // Malformed JSON bodies and other request errors end here, never in a crash.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const status = (err as { status?: number }).status;
-    if (typeof status === "number" && status >= 400 && status < 500) {
-      return fail(res, status, "bad_request", (err as Error).message);
-    }
-    deps.logger.error({ err }, "http handler failed");
-    fail(res, 500, "internal", "internal error");
-  });
 }

@@ -37,7 +37,8 @@ export async function openMedia(config: MediaConfig, logger: Logger): Promise<Me
     } catch (err) {
       if (!(err instanceof FfmpegMissingError)) throw err;
       videoOff = `the video pipeline is off: ${err.message}`;
-      logger.warn({ err }, "ffmpeg not usable: video ingest is off (apt-get install ffmpeg)");
+      // One line with the fix, not a stack: a missing tool is a setup step, not a fault.
+      logger.warn(`video is off: ${err.message}`);
     }
   }
   const rgbd = new CpuReconstructor();

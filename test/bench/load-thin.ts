@@ -178,6 +178,19 @@ export async function runThinLoadBench(o: ThinBenchOptions = {}): Promise<ThinBe
   const machineBusy = round(
     (100 * (busy1.busyTicks - busy0.busyTicks)) / CLK_TCK / wallS / busy1.cores,
   );
+  const saturated = rows.flatMap((row) =>
+    opts.targets.filter((t) => {
+      const r = row[t];
+      return r && !("error" in r) && r.machineSaturated;
+    }),
+  ).length;
+  const thisRun =
+    saturated > 0
+      ? ` This run: the machine was saturated (≥ 90 % of all cores busy) in ${saturated} of its ` +
+        `measurement windows (load average ${round(load0[0]!)} → ${round(loadavg()[0]!)} on ` +
+        `${busy1.cores} cores; see otherCpuPercentOfOneCore): there the server waited for CPU, ` +
+        `so latency, updates/s and lag are the machine's, and server CPU is what it was given.`
+      : "";
   return {
     date: new Date().toISOString(),
     generator: "thin",
@@ -186,7 +199,8 @@ export async function runThinLoadBench(o: ThinBenchOptions = {}): Promise<ThinBe
       `same machine as the server and share its ${busy1.cores} cores, as does anything else running; ` +
       `server CPU is the server process's own (/proc), and other CPU is reported per run. ` +
       `Figures from a small or shared machine are noisy: compare the ratios, which come from ` +
-      `the same run, more than the absolute values.`,
+      `the same run, more than the absolute values.` +
+      thisRun,
     machine: {
       node: process.version,
       cpus: busy1.cores,

@@ -1,6 +1,9 @@
 /**
- * Load benchmark (`npm run bench:load`): hundreds of headset clients (real `@colyseus/sdk`
- * clients over real websockets) across `digital_twin` and `metaverse` rooms, on one server
+ * Load benchmark (`npm run bench:load`). By default it runs the thin-generator comparison of
+ * load-thin.ts: thin raw-websocket headsets and a few SDK latency samplers against the bench's
+ * bare Colyseus room and the product's `digital_twin` rooms, with twin/bare ratios (see that
+ * file; options below). With `--generator sdk` it runs the earlier benchmark this file
+ * describes: hundreds of headset clients (real `@colyseus/sdk` clients over real websockets) across `digital_twin` and `metaverse` rooms, on one server
  * process and on two processes sharing a local `redis-server` (Colyseus Redis presence +
  * driver, `REDIS_URL` + `PUBLIC_ADDRESS`). Servers run as `npm start` runs them
  * (`server/main.ts`: simulated cell over rosbridge, agents on, recording on, info logs,
@@ -43,9 +46,14 @@
  * running share the same cores as the servers: on a small machine the figures say as much
  * about the generator as about the server. The output says so.
  *
- *   npm run bench:load                    full: 1 process × 100/250/500, 2 processes × 250/500
- *   npm run bench:load -- --quick         1 process × 50, 2 processes × 50 (~8 s windows)
- *   npm run bench:load -- --only one      (or: two) one-process or two-process scenarios only
+ *   npm run bench:load                    thin: 25, 100, 200, 500 headsets × (bare, twin)
+ *   npm run bench:load -- --quick         thin: 25 and 100 headsets, 6 s windows
+ *     options: --headsets 25,100  --targets bare,twin  --window-s 15  --warmup-s 4
+ *              --pose-hz 30  --gen-procs 2  --samplers 5  --robot-link inprocess|sim
+ *   npm run bench:load -- --generator sdk                full: 1 process × 100/250/500,
+ *                                                        2 processes × 250/500
+ *   npm run bench:load -- --generator sdk --quick        1 process × 50, 2 processes × 50
+ *   npm run bench:load -- --generator sdk --only one     (or: two)
  *   options: --window-s 10  --pose-hz 72  --client-procs 2
  *
  * Writes results/load-<time>.json and results/load-latest.json and prints a table. A

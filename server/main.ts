@@ -32,7 +32,11 @@ async function main(): Promise<void> {
     );
   }
 
-  exitOnSignals(logger, () => app.close(), 10000);
+  // A fatal error stops every arm (goal cancel) and writes the audit log before exit(1);
+  // the controller's own watchdog covers what a dead process cannot send (README).
+  exitOnSignals(logger, () => app.close(), 10000, {
+    onFatal: (reason) => app.emergencyStop(reason),
+  });
 }
 
 await main();

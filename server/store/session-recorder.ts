@@ -10,11 +10,25 @@
  * {@link SessionRecorder.stats} and logged once; the session itself goes on.
  *
  * The file is written as `<name>.mcap.part` and renamed to `<name>.mcap` once the summary
- * (statistics, chunk index) is on disk, so a listing never shows a half-written file. A
- * process killed mid-session leaves the `.part` file (chunks before the last one are
- * readable with a streaming MCAP reader).
+ * (statistics, chunk index) is on disk, so a listing never shows a half-written file.
+ *
+ * Crash safety: MCAP buffers a chunk (256 KiB) in memory, so every message is also appended
+ * to a journal, `<name>.mcap.journal` (JSON lines), at least every `flushMs`; once a chunk
+ * reaches the file the journal is rewritten (atomically) with only what is not yet in a
+ * chunk. A process killed mid-session thus leaves the `.part` (complete chunks) and the
+ * journal (the rest up to the last flush); at the next start recording-recovery.ts rewrites
+ * both into a valid `<name>.mcap`.
  */
-import { mkdir, open as openFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import {
+  appendFile,
+  mkdir,
+  open as openFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+  type FileHandle,
+} from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { McapWriter } from "@mcap/core";
 import type { Logger } from "pino";
@@ -51,6 +65,21 @@ export interface SessionRecorderOptions {
   queueCapacity?: number;
   /** The robot's URDF; when given it is written once on `/robot_description`. */
   robotDescription?: string;
+  /** Longest time a recorded message waits before it is on disk (journal), ms (default 1000). */
+  flushMs?: number;
+}
+
+/** The journal beside a `.mcap.part` (see the module comment). */
+export function journalPath(file: string): string {
+  return `${file}.journal`;
+}
+
+/** One journal line: topic, log and publish time (ns, decimal), the JSON payload. */
+export interface JournalLine {
+  t: string;
+  l: string;
+  p: string;
+  d: string;
 }
 
 /** A plan as the recorder needs it (a `PlanRecord` fits). */
@@ -106,6 +135,8 @@ const SUMMARY_FIXED = 1024;
 type State = "recording" | "full" | "failed";
 
 interface Pending {
+  /** Order of enqueueing, for the journal. */
+  seq: number;
   channel: number;
   logTime: bigint;
   publishTime: bigint;
@@ -153,6 +184,21 @@ export class SessionRecorder {
   #wake: (() => void) | undefined;
   readonly #loop: Promise<void>;
 
+  // The journal (see the module comment).
+  readonly #journal: string;
+  /** Lines not yet in a chunk on disk, oldest first. */
+  #journalLive: { seq: number; line: string }[] = [];
+  /** Lines not yet appended to the journal file. */
+  #journalNew: string[] = [];
+  #seq = 0;
+  /** Every message up to this seq is in a chunk in the `.part` file. */
+  #durableSeq = -1;
+  /** `#durableSeq` when the journal file was last rewritten. */
+  #journalBase = -1;
+  #sinkBytes = 0n;
+  #flushing: Promise<void> | null = null;
+  readonly #flushTimer: NodeJS.Timeout;
+
   #lastLogTime = 0n;
   /** Stamp of the last joint state kept, ms. */
   #lastJointMs = Number.NEGATIVE_INFINITY;
@@ -192,9 +238,44 @@ export class SessionRecorder {
     this.#capacity = init.options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
     this.#summaryRecordBytes = [...init.channels.values()].reduce((s, c) => s + c.recordBytes, 0);
     this.#dataBytes = Number(init.sink.position());
+    this.#sinkBytes = init.sink.position();
+    this.#journal = journalPath(this.#part);
     this.#loop = this.#run().catch((err: unknown) => {
       this.#fail(RecordingErrorCode.WriteFailed, "the recording loop failed", err);
     });
+    this.#flushTimer = setInterval(() => void this.flush(), init.options.flushMs ?? 1000);
+    this.#flushTimer.unref();
+  }
+
+  /**
+   * Puts every message recorded so far into the journal file (the `.part` file has the
+   * rest). Called every `flushMs`; resolves when the journal is written. Never rejects.
+   */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flushJournal().finally(() => (this.#flushing = null));
+    return this.#flushing;
+  }
+
+  async #flushJournal(): Promise<void> {
+    try {
+      const durable = this.#durableSeq;
+      if (durable > this.#journalBase) {
+        // A chunk reached the file: keep only what is not in one, written atomically.
+        this.#journalLive = this.#journalLive.filter((e) => e.seq > durable);
+        this.#journalNew = [];
+        const tmp = `${this.#journal}.tmp`;
+        await writeFile(tmp, this.#journalLive.map((e) => e.line).join(""));
+        await rename(tmp, this.#journal);
+        this.#journalBase = durable;
+        return;
+      }
+      if (this.#journalNew.length === 0) return;
+      const lines = this.#journalNew.join("");
+      this.#journalNew = [];
+      await appendFile(this.#journal, lines);
+    } catch (err) {
+      this.#warnOnce("journal", { err }, "recording journal write failed");
+    }
   }
 
   /**
@@ -464,13 +545,24 @@ export class SessionRecorder {
     }
     const channel = this.#channels.get(topic);
     if (!channel) throw new Error(`no channel for ${topic}`);
-    const data = encoder.encode(JSON.stringify(msg, jsonReplacer));
+    const json = JSON.stringify(msg, jsonReplacer);
+    const data = encoder.encode(json);
     const publishTime = msToNs(stampMs);
     // Log time never goes back, so the file is in log-time order; the payload and the
     // publish time keep the source's own stamp.
     const logTime = publishTime > this.#lastLogTime ? publishTime : this.#lastLogTime;
     this.#lastLogTime = logTime;
-    this.#queue.push({ channel: channel.id, logTime, publishTime, data });
+    const seq = this.#seq++;
+    const line: JournalLine = {
+      t: topic,
+      l: logTime.toString(),
+      p: publishTime.toString(),
+      d: json,
+    };
+    const text = JSON.stringify(line) + "\n";
+    this.#journalLive.push({ seq, line: text });
+    this.#journalNew.push(text);
+    this.#queue.push({ seq, channel: channel.id, logTime, publishTime, data });
     this.#pending += 1;
     const wake = this.#wake;
     this.#wake = undefined;
@@ -531,6 +623,12 @@ export class SessionRecorder {
     channel.sequence += 1;
     channel.used = true;
     this.#messages += 1;
+    // The sink grew: a chunk with every message up to this one is in the file.
+    const at = this.#sink.position();
+    if (at > this.#sinkBytes) {
+      this.#sinkBytes = at;
+      this.#durableSeq = entry.seq;
+    }
     this.#dataBytes += cost;
   }
 
@@ -542,6 +640,7 @@ export class SessionRecorder {
   }
 
   async #close(): Promise<void> {
+    clearInterval(this.#flushTimer);
     this.#closing = true;
     const wake = this.#wake;
     this.#wake = undefined;
@@ -571,6 +670,8 @@ export class SessionRecorder {
       this.#fail(RecordingErrorCode.CloseFailed, "renaming the finished recording failed", err);
       return;
     }
+    await this.#flushing;
+    await rm(this.#journal, { force: true }).catch(() => undefined);
     this.#log.info(
       {
         file: this.file,

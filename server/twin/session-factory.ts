@@ -17,6 +17,7 @@ import { type PlannerBackend, twinPlanner } from "./planning.ts";
 import type { CellLease } from "../robot/cell-ownership.ts";
 import type { RobotLinkMetrics, TwinMetrics } from "./link-metrics.ts";
 import { TwinSession } from "./session.ts";
+import type { AuditLog } from "../store/audit-log.ts";
 
 export interface SessionFactoryDeps {
   config: Config;
@@ -30,6 +31,8 @@ export interface SessionFactoryDeps {
   planner?: PlannerBackend | null;
   /** Shown to headsets as `robot.cell`. */
   cellLabel?: string;
+  /** The process's audit log (approvals, stops, refusals). */
+  audit?: AuditLog | null;
   /** The session's lease on a shared cell (claimed here, before the session exists). */
   lease?: CellLease | null;
   /** Link metrics port (default: the `robotLink` of `metrics`). */
@@ -56,6 +59,7 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
         sessionName: `twin-${deps.roomId}`,
         maxBytes: config.recording.maxBytes,
         jointHz: config.recording.jointHz,
+        flushMs: config.store.recordingFlushMs,
         logger: deps.logger.child({ roomId: deps.roomId, component: "recorder" }),
         robotDescription: await readFile(robot.urdfPath, "utf8"),
       })
@@ -77,6 +81,7 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
     world,
     initialWorld: world.takeSnapshot(),
     recorder,
+    audit: deps.audit ?? null,
     roomId: deps.roomId,
     lease: deps.lease ?? null,
     linkMetrics: deps.linkMetrics ?? deps.metrics.robotLink ?? null,

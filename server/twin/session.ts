@@ -24,6 +24,7 @@ import type { Decision } from "../agents/controller.ts";
 import { armPrimitives } from "../sim/arm-primitives.ts";
 import { findLimitBreach } from "../sim/planner/joint-space.ts";
 import type { SessionRecorder } from "../store/session-recorder.ts";
+import type { AuditKind, AuditLog } from "../store/audit-log.ts";
 import { type CellLease, ownerRefusal } from "../robot/cell-ownership.ts";
 import type { RobotLinkMetrics } from "./link-metrics.ts";
 
@@ -64,7 +65,9 @@ export interface TwinSessionDeps extends Omit<MotionDeps, "twin" | "notify" | "o
   cellLabel?: string;
   /** Where the session is recorded (MCAP), if it is. */
   recorder?: SessionRecorder | null;
-  /** The room's id (metrics label). */
+  /** The process's audit log (approvals, stops, refusals), if any. */
+  audit?: AuditLog | null;
+  /** Room id, written into audit records and used as the metrics label. */
   roomId?: string;
   /** This session's lease on a cell other sessions may link to (null: the arm is its own). */
   lease?: CellLease | null;
@@ -96,6 +99,13 @@ export interface RobotView {
   owner: string;
 }
 
+/** Commands written to the audit log when they succeed (stop is written before anything). */
+const AUDITED: Partial<Record<TwinCommand["type"], AuditKind>> = {
+  approve: "approve",
+  plan: "plan",
+  reset: "reset",
+};
+
 /** Largest number of physics steps per tick: a stalled loop skips ahead instead of spiralling. */
 const MAX_STEPS_PER_TICK = 100;
 
@@ -113,6 +123,9 @@ export class TwinSession {
   readonly #listeners: ((n: Notice) => void)[] = [];
   #stepDebt = 0;
   readonly #recorder: SessionRecorder | null;
+  readonly #audit: AuditLog | null;
+  #samplesFromCell = false;
+  readonly #roomId: string;
   /** The server's own flows of this session, metered per headset (state patches, control). */
   readonly traffic = new TrafficMeter();
   /** The session's link to the agent controller (null when the agents are off). */
@@ -120,7 +133,6 @@ export class TwinSession {
   #recordedStamp = -1;
   readonly #lease: CellLease | null;
   readonly #linkMetrics: RobotLinkMetrics | null;
-  readonly #roomId: string;
   readonly #recordedPlans = new Map<string, number>();
   #closed = false;
 
@@ -132,9 +144,20 @@ export class TwinSession {
     this.#log = deps.logger;
     this.#initialWorld = deps.initialWorld;
     this.#recorder = deps.recorder ?? null;
+    this.#audit = deps.audit ?? null;
+    const recorder = this.#recorder;
+    if (recorder && deps.cell.onMeasurement) {
+      // Every sample the cell sends (up to RECORDING_JOINT_HZ), not only those a tick sees.
+      this.#samplesFromCell = true;
+      deps.cell.onMeasurement((m) => {
+        if (m.stampMs === this.#recordedStamp) return;
+        this.#recordedStamp = m.stampMs;
+        recorder.jointState(m.stampMs, deps.cell.jointNames, m.positions, m.velocities);
+      });
+    }
+    this.#roomId = deps.roomId ?? "";
     this.#lease = deps.lease ?? null;
     this.#linkMetrics = deps.linkMetrics ?? null;
-    this.#roomId = deps.roomId ?? "";
     const lease = this.#lease;
     this.motion = new MotionCoordinator({
       ...deps,
@@ -233,7 +256,9 @@ export class TwinSession {
     // STOP first, in the caller's turn of the event loop (this runs before the first await),
     // whatever else the session is doing — even while it closes.
     if (cmd.type === "stop") {
+      const active = this.motion.plans.active();
       this.motion.stop(actor);
+      this.#auditFor(actor, "stop", { type: "stop", ...(active && { planId: active.id }) });
       this.#recorder?.command(Date.now(), {
         sessionId: actor.sessionId,
         userId: actor.userId,
@@ -248,6 +273,11 @@ export class TwinSession {
     if (cmd.type === "pose") return this.#handle(actor, cmd);
     try {
       const result = await this.#handle(actor, cmd);
+      const kind = AUDITED[cmd.type];
+      if (kind) {
+        const planId = cmd.type === "approve" ? cmd.body.planId : result?.id;
+        this.#auditFor(actor, kind, { type: cmd.type, ...(planId && { planId }) });
+      }
       this.#recorder?.command(Date.now(), {
         sessionId: actor.sessionId,
         userId: actor.userId,
@@ -312,6 +342,53 @@ export class TwinSession {
   /** Records a refused message (the room refuses malformed ones before they get here). */
   recordRejection(sessionId: string, type: string, code: string, message: string): void {
     this.#recorder?.rejection(Date.now(), { sessionId, type, code, message });
+    const who = [...this.presence.all()].find((p) => p.actor.sessionId === sessionId)?.actor;
+    if (who) this.#auditFor(who, "refusal", { type, code, message });
+    else
+      this.#audit?.append({
+        kind: "refusal",
+        room: this.#roomId,
+        session: sessionId,
+        type,
+        code,
+        message,
+      });
+  }
+
+  /**
+   * Stops the arm for a reason outside any command (a fatal error, shutdown): cancels the
+   * cell's goal synchronously and writes it to the audit log. Never throws.
+   */
+  emergencyStop(reason: string): void {
+    try {
+      const active = this.motion.plans.active();
+      this.motion.stop(null, reason);
+      void this.#recorder?.flush();
+      this.#audit?.append({
+        kind: "stop",
+        room: this.#roomId,
+        message: reason,
+        ...(active && { planId: active.id }),
+      });
+    } catch (err) {
+      this.#log.error({ err }, "emergency stop failed");
+    }
+  }
+
+  #auditFor(
+    actor: Actor,
+    kind: AuditKind,
+    fields: { type?: string; planId?: string; code?: string; message?: string },
+  ): void {
+    this.#audit?.append({
+      kind,
+      room: this.#roomId,
+      user: actor.userId,
+      name: actor.name,
+      role: actor.role,
+      session: actor.sessionId,
+      ...fields,
+    });
   }
 
   async #handle(actor: Actor, cmd: TwinCommand): Promise<{ id?: string; summary?: string } | void> {
@@ -368,7 +445,7 @@ export class TwinSession {
   /** Advances the twin by `dtS` seconds of wall time and refreshes {@link robot}. */
   update(dtS: number): void {
     const m = this.#cell.measurement();
-    if (this.#recorder && m.stampMs !== this.#recordedStamp) {
+    if (this.#recorder && !this.#samplesFromCell && m.stampMs !== this.#recordedStamp) {
       this.#recordedStamp = m.stampMs;
       this.#recorder.jointState(m.stampMs, this.#cell.jointNames, m.positions, m.velocities);
     }
@@ -513,6 +590,12 @@ export class TwinSession {
   }
 
   #notify(n: Notice): void {
+    this.#audit?.append({
+      kind: n.code === ErrorCode.LinkDown ? "link" : "abort",
+      room: this.#roomId,
+      code: n.code,
+      message: n.message,
+    });
     this.#recorder?.event(Date.now(), {
       level: "warn",
       message: n.message,

@@ -15,7 +15,8 @@
  * stream stays live. `stop()` ends stdin (ffmpeg flushes and closes the playlists) and
  * kills ffmpeg if it has not exited within `stopTimeoutMs`.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { killGroup, spawnGrouped } from "./process-group.ts";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -317,7 +318,7 @@ export class LiveIngest {
       let timer: NodeJS.Timeout | undefined;
       const killed = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+          killGroup(child, "SIGKILL");
           resolve();
         }, timeoutMs);
       });
@@ -391,7 +392,9 @@ export class LiveIngest {
         }),
       );
     });
-    const child = spawn(this.config.ffmpegPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnGrouped(this.config.ffmpegPath, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+    }) as ChildProcessWithoutNullStreams;
     this.child = child;
     this.state = "running";
     this.startedAt = new Date().toISOString();
@@ -439,7 +442,7 @@ export class LiveIngest {
     this.endReason = err.message;
     this.logger.warn({ err, liveStreamId: this.opts?.streamId }, "live ingest failed");
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child) killGroup(child, "SIGKILL");
     this.notifyEnd(this.stats(), err);
   }
 

@@ -2,9 +2,10 @@
  * Child processes for ffmpeg and ffprobe: bounded output capture, a line reader for
  * `-progress pipe:1`, and a hard deadline. A process that runs past its timeout or whose
  * signal aborts is killed with SIGKILL (ffmpeg's graceful SIGTERM path can block on a full
- * output pipe, and nothing it would flush is kept anyway).
+ * output pipe, and nothing it would flush is kept anyway). Children run in their own process
+ * group and die with the server (process-group.ts).
  */
-import { spawn } from "node:child_process";
+import { killGroup, spawnGrouped } from "./process-group.ts";
 
 /** Keeps the last `maxBytes` bytes written to it (e.g. ffmpeg's stderr). */
 export class TailBuffer {
@@ -89,6 +90,8 @@ export interface RunOptions {
   readonly maxStdoutBytes?: number;
   /** Bytes of stderr kept (the tail), default 16 KiB. */
   readonly stderrTailBytes?: number;
+  /** Labels written into the child's pid file (e.g. the job), reported if a crash loses it. */
+  readonly tags?: Record<string, string>;
 }
 
 /** What a finished child left. */
@@ -152,10 +155,8 @@ export function runProcess(
       return;
     }
 
-    const child = spawn(file, [...args], { stdio: ["ignore", "pipe", "pipe"] });
-    const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    };
+    const child = spawnGrouped(file, args, { stdio: ["ignore", "pipe", "pipe"] }, options.tags);
+    const kill = () => killGroup(child, "SIGKILL");
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
@@ -167,7 +168,7 @@ export function runProcess(
     options.signal?.addEventListener("abort", onAbort, { once: true });
 
     const lines = options.onStdoutLine ? new LineSplitter(options.onStdoutLine) : null;
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
       if (lines) return lines.push(chunk);
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxStdout) {
@@ -177,7 +178,7 @@ export function runProcess(
       }
       stdoutChunks.push(chunk);
     });
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk));
 
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       if (settled) return;

@@ -235,6 +235,7 @@ export async function transcodeLadder(req: TranscodeRequest): Promise<StreamMani
       timeoutMs: req.timeoutMs,
       onStdoutLine: onLine,
       stderrTailBytes: 16 * 1024,
+      tags: { stream: req.streamId },
       ...(req.signal && { signal: req.signal }),
     });
   } catch (err) {

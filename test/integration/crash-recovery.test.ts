@@ -1,0 +1,239 @@
+/**
+ * A crash keeps the audit trail and stops the arm — real server processes (`node --import
+ * tsx server/main.ts`) linked over rosbridge to a simulated cell in this process:
+ *  1. SIGKILL while a plan executes: the audit log already has the approval (fsynced when
+ *     it happened); the recording's `.part` and journal hold joint samples up to the last
+ *     flush; a second start recovers them into a valid `.mcap` with every sample the cell
+ *     sent (100/s) up to about the last second, and audits the recovery.
+ *  2. An uncaught exception (injected by test/support/fault-injection.ts on SIGUSR2): the
+ *     cell receives the goal cancel, the audit log has the fatal error and the stop, and the
+ *     process exits 1.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Client, type Room } from "@colyseus/sdk";
+import { McapIndexedReader } from "@mcap/core";
+import { pino } from "pino";
+import { type SimCell, startSimCell } from "../../ros/sim-cell/index.ts";
+import { TokenService } from "../../server/auth/tokens.ts";
+import { REPO_ROOT } from "../../server/config.ts";
+import { FileHandleReadable } from "../../server/store/file-io.ts";
+import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { TwinState } from "../../shared/schema/twin-state.ts";
+
+const SECRET = "crash-recovery-test-secret-0123456789abcdef";
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<number | null>;
+}
+
+function startServer(dataDir: string, cellUrl: string): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--import", "./test/support/fault-injection.ts", "server/main.ts"],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+        AUTH_SECRET: SECRET,
+        ROBOT_LINK: "ros",
+        ROSBRIDGE_URL: cellUrl,
+        PLANNER: "twin",
+        DATA_DIR: dataDir,
+        AGENTS: "false",
+        VIDEO: "false",
+        RECORDING_FLUSH_MS: "200",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const output: string[] = [];
+  child.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start: ${output.join("")}`)),
+      60_000,
+    );
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buf += chunk.toString();
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const line of lines) {
+        if (!line.includes('"msg":"listening"')) continue;
+        clearTimeout(timer);
+        resolve({ child, port: (JSON.parse(line) as { port: number }).port, exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}): ${output.join("")}`)));
+  });
+}
+
+async function joinOperator(port: number): Promise<Room<unknown, TwinState>> {
+  const client = new Client(`http://127.0.0.1:${port}`);
+  client.auth.token = await new TokenService(SECRET).issue(
+    { userId: "ann", name: "ann", role: "operator" },
+    600,
+  );
+  const room = await client.create("digital_twin", {}, TwinState);
+  // The server is killed on purpose: no reconnection attempts outliving the test.
+  room.reconnection.enabled = false;
+  room.onMessage("notice", () => undefined);
+  return room;
+}
+
+function request(room: Room, type: string, body: object): Promise<{ id?: string; code?: string }> {
+  const requestId = `q${Math.random().toString(36).slice(2)}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${type}: no reply`)), 30_000);
+    const done = (r: { requestId?: string; id?: string; code?: string }) => {
+      if (r.requestId !== requestId) return;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    room.onMessage("ack", done);
+    room.onMessage("error", done);
+    room.send(type, { ...body, requestId });
+  });
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Starts a plan to `target` and waits until it executes; returns the plan id. */
+async function executePlan(room: Room<unknown, TwinState>, target: string): Promise<string> {
+  await until(() => room.state.robot?.link === "connected", 20_000, "link up");
+  const plan = await request(room, "plan", { goal: { kind: "named", name: target } });
+  assert.ok(plan.id, JSON.stringify(plan));
+  const ok = await request(room, "approve", { planId: plan.id });
+  assert.equal(ok.code, undefined, JSON.stringify(ok));
+  await until(() => room.state.robot.mode === "executing", 10_000, "executing");
+  return plan.id;
+}
+
+async function auditLines(dataDir: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(dataDir, "audit.jsonl"), "utf8");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe("a crash keeps the audit trail and stops the arm", () => {
+  let cell: SimCell;
+  let dataDir: string;
+  const cellStops: string[] = [];
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    const robot = await loadRobotDescription({
+      robot: { dir: "assets/robots/panda", sceneFile: "assets/scenes/cell.json" },
+    });
+    cell = await startSimCell({ robot, rosVersion: 2, logger: pino({ level: "silent" }) });
+    const stop = cell.arm.stop.bind(cell.arm);
+    cell.arm.stop = (reason: string) => {
+      cellStops.push(reason);
+      stop(reason);
+    };
+    dataDir = await mkdtemp(join(tmpdir(), "agenttwin-crash-"));
+  });
+
+  after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    await cell?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("keeps the approval and the joint samples through SIGKILL; the next start recovers the .part", async () => {
+    const first = await startServer(dataDir, cell.url);
+    children.push(first.child);
+    const room = await joinOperator(first.port);
+    const planId = await executePlan(room, "left");
+    await new Promise((r) => setTimeout(r, 1500));
+    const killedAt = Date.now();
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const audit = await auditLines(dataDir);
+    assert.ok(
+      audit.some((a) => a.kind === "approve" && a.planId === planId && a.user === "ann"),
+      JSON.stringify(audit),
+    );
+    const recDir = join(dataDir, "recordings");
+    const left = await readdir(recDir);
+    assert.ok(
+      left.some((n) => n.endsWith(".mcap.part")),
+      left.join(","),
+    );
+
+    const second = await startServer(dataDir, cell.url);
+    children.push(second.child);
+    const names = await readdir(recDir);
+    assert.ok(!names.some((n) => n.endsWith(".part") || n.endsWith(".journal")), names.join(","));
+    const recovered = names.filter((n) => n.endsWith(".mcap"));
+    assert.equal(recovered.length, 1, names.join(","));
+
+    const handle = await open(join(recDir, recovered[0]!), "r");
+    const stamps: number[] = [];
+    const commands: string[] = [];
+    try {
+      const reader = await McapIndexedReader.Initialize({
+        readable: new FileHandleReadable(handle),
+      });
+      for await (const m of reader.readMessages({ topics: ["/joint_states", "/commands"] })) {
+        const body = JSON.parse(new TextDecoder().decode(m.data)) as {
+          timestamp: { sec: number; nsec: number };
+          type?: string;
+        };
+        if (body.type !== undefined) commands.push(body.type);
+        else stamps.push(body.timestamp.sec * 1000 + body.timestamp.nsec / 1e6);
+      }
+    } finally {
+      await handle.close();
+    }
+    assert.ok(commands.includes("approve"), commands.join(","));
+    const last = Math.max(...stamps);
+    // Samples up to the last flush (200 ms) before the kill, with slack for a loaded machine.
+    assert.ok(killedAt - last < 1000, `last sample ${killedAt - last} ms before the kill`);
+    // Every sample the cell sent (100/s): a whole second in the middle holds ~100.
+    const mid = last - 1000;
+    const inSecond = stamps.filter((t) => t > mid - 1000 && t <= mid).length;
+    assert.ok(inSecond >= 90, `${inSecond} samples in one second`);
+    const after2 = await auditLines(dataDir);
+    assert.ok(after2.some((a) => String(a.message ?? "").includes("left by a crash")));
+    await room.leave(true).catch(() => undefined);
+
+    // 2. A fatal error on the second server: the cell gets the cancel, the audit the fault.
+    const room2 = await joinOperator(second.port);
+    await executePlan(room2, "right");
+    cellStops.length = 0;
+    second.child.kill("SIGUSR2");
+    const code = await second.exited;
+    assert.equal(code, 1);
+    assert.ok(cellStops.includes("canceled"), `cell stops: ${cellStops.join(",")}`);
+    const final = await auditLines(dataDir);
+    assert.ok(
+      final.some((a) => a.kind === "fatal"),
+      JSON.stringify(final.slice(-3)),
+    );
+    assert.ok(
+      final.some((a) => a.kind === "stop" && String(a.message).includes("server fault")),
+      JSON.stringify(final.slice(-3)),
+    );
+  });
+});

@@ -21,7 +21,13 @@ import { attachAgentStream } from "./http/agent-stream.ts";
 import { attachLiveIngest } from "./http/live-ingest-stream.ts";
 import { createSocketIo } from "./http/socket-io.ts";
 import { mountHttpRoutes } from "./http/routes.ts";
-import { type MountedRoute, mountFallbacks, mountedRoutes } from "./http/openapi-routes.ts";
+import {
+  type ColyseusRouter,
+  dropColyseusReference,
+  type MountedRoute,
+  mountFallbacks,
+  mountedRoutes,
+} from "./http/openapi-routes.ts";
 import { mountViewer } from "./http/viewer-routes.ts";
 import { mountMediaRoutes } from "./http/media-routes.ts";
 import { operatorAuth } from "./http/operator-auth.ts";
@@ -364,6 +370,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   await gameServer.listen(config.port, config.host);
   challengeMatchmaking401(http);
+  dropColyseusReference(gameServer.router as unknown as ColyseusRouter);
   if (scaleOut) {
     guardMatchmaking(http, scaleOut.health, Math.ceil(config.scaleOut.sweepMs / 1000));
     scaleOut.health.start();

@@ -119,3 +119,27 @@ export function mountFallbacks(
     fail(res, 500, "internal", "internal error");
   });
 }
+
+/** The part of Colyseus's HTTP router (better-call) this module touches. */
+export interface ColyseusRouter {
+  endpoints: Record<string, unknown>;
+  findRoute(method: string, path: string): { data?: unknown } | undefined;
+}
+
+/**
+ * Colyseus's router also serves `GET /api/reference`: an HTML page of its own generated
+ * API description that loads a script from a CDN, answered before express (so before our
+ * `/api` token gate) and naming only its matchmaking route. Our description is
+ * `/api/openapi.json`; this drops theirs, so the path falls through to express (401 without
+ * a token, else 404). Call after `listen` (when Colyseus has bound its router).
+ */
+export function dropColyseusReference(router: ColyseusRouter): void {
+  const reference = router.endpoints.openapi;
+  if (reference === undefined) return;
+  delete router.endpoints.openapi;
+  const find = router.findRoute.bind(router);
+  router.findRoute = (method, path) => {
+    const found = find(method, path);
+    return found?.data === reference ? undefined : found;
+  };
+}

@@ -93,8 +93,10 @@ export const SceneJobBody = z
 /** Colyseus's seat reservation (`POST /matchmake/:method/:roomName`). */
 export const SeatReservationBody = z
   .looseObject({
+    name: z.string().describe("room type"),
+    roomId: z.string(),
     sessionId: z.string(),
-    room: z.looseObject({ roomId: z.string(), name: z.string() }),
+    processId: z.string(),
   })
   .meta({ id: "SeatReservation" });
 

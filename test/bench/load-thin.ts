@@ -30,17 +30,18 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import { loadConfig } from "../../server/config.ts";
+import { loadConfig, REPO_ROOT } from "../../server/config.ts";
 import { TokenService } from "../../server/auth/tokens.ts";
 import { Role } from "../../server/auth/roles.ts";
 import { startScriptProcess, type ServerHandle } from "../support/processes.ts";
 import { summarize } from "./stats.ts";
 import { BARE_ROOM } from "./bare-room.ts";
+import { summarizeProfile, type CpuProfile, type ProfileSummary } from "./idle-profile.ts";
 import { thinJoin, type ThinClient } from "./thin-client.ts";
 import type { FromGenerator, GenHeadset, ToGenerator } from "./thin-generator.ts";
 
@@ -68,6 +69,12 @@ export interface ThinBenchOptions {
   robotLink?: "inprocess" | "sim";
   /** Which servers to measure (default both). */
   targets?: Target[];
+  /**
+   * Run the servers under `node --cpu-prof` and summarise where each one's main thread spent
+   * the measurement window (the profiler's sampling costs CPU: such runs' figures are not
+   * comparable with unprofiled ones). The profiles are copied to `results/`.
+   */
+  profile?: boolean;
 }
 
 interface Latency {
@@ -106,6 +113,8 @@ export interface ThinRun {
    * latency, updates/s and lag say more about the machine than about the server.
    */
   machineSaturated: boolean;
+  /** With `profile`: the main thread's busy time in the window, top self and inclusive. */
+  profile?: ProfileSummary;
 }
 
 export interface ThinRow {
@@ -144,6 +153,7 @@ export async function runThinLoadBench(o: ThinBenchOptions = {}): Promise<ThinBe
     samplers: o.samplers ?? 5,
     robotLink: o.robotLink ?? "inprocess",
     targets: o.targets ?? (["bare", "twin"] as Target[]),
+    profile: o.profile ?? false,
   };
   // Tokens as the product mints them (server/app.ts): the same secret, issuer, audience, TTL.
   const secret = randomBytes(32).toString("hex");
@@ -247,9 +257,11 @@ async function measure(
   let recording = false;
   const mint = (name: string, role: string) =>
     tokens.issue({ userId: name, name, role: role as typeof Role.Observer }, 3600);
+  const profDir = o.profile ? await mkdtemp(join(tmpdir(), "agenttwin-loadprof-")) : undefined;
+  const execArgv = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
   try {
     if (target === "bare") {
-      server = await startScriptProcess("test/bench/bare-server.ts", {});
+      server = await startScriptProcess("test/bench/bare-server.ts", {}, { execArgv });
     } else {
       dataDir = await mkdtemp(join(tmpdir(), "agenttwin-load-"));
       server = await startScriptProcess(
@@ -262,7 +274,7 @@ async function measure(
           MAX_ROOMS: "200",
           DATA_DIR: dataDir,
         },
-        { timeoutMs: 120_000 },
+        { timeoutMs: 120_000, execArgv },
       );
     }
     thinChildren.add(server.child);
@@ -334,11 +346,13 @@ async function measure(
     const bench0 = process.cpuUsage();
     const machine0 = machineCpu();
     const t0 = performance.now();
+    const mono0 = monoUs();
     pool.tell({ cmd: "record", on: true });
     recording = true;
     await sleep(o.windowS * 1000);
     pool.tell({ cmd: "record", on: false });
     recording = false;
+    const mono1 = monoUs();
     const cpuS = procCpuS(server.pid) - cpu0;
     const machine1 = machineCpu();
     const bench = process.cpuUsage(bench0);
@@ -366,7 +380,7 @@ async function measure(
     const benchS = (bench.user + bench.system) / 1e6;
     const busyS = (machine1.busyTicks - machine0.busyTicks) / CLK_TCK;
     const cores = cpuS / elapsedS;
-    return {
+    const run: ThinRun = {
       target,
       headsets: {
         asked: n,
@@ -408,7 +422,27 @@ async function measure(
       machineBusyPercent: round((100 * busyS) / elapsedS / machine1.cores),
       machineSaturated: busyS / elapsedS / machine1.cores >= 0.9,
     };
+    if (profDir) {
+      // V8 writes the profiles when the server exits.
+      await pool.close();
+      await server.stop("SIGTERM", 30_000);
+      const summaries: ProfileSummary[] = [];
+      for (const f of (await readdir(profDir)).filter((x) => x.endsWith(".cpuprofile"))) {
+        const profile = JSON.parse(await readFile(join(profDir, f), "utf8")) as CpuProfile;
+        summaries.push(summarizeProfile(profile, mono0, mono1, 20, f));
+      }
+      summaries.sort((a, b) => b.busyMs - a.busyMs);
+      const main = summaries[0];
+      if (main) {
+        run.profile = main;
+        const dir = join(REPO_ROOT, "results");
+        await mkdir(dir, { recursive: true });
+        await copyFile(join(profDir, main.file), join(dir, `load-${n}-${target}.cpuprofile`));
+      }
+    }
+    return run;
   } finally {
+    if (profDir) await rm(profDir, { recursive: true, force: true }).catch(() => undefined);
     for (const t of timers) clearInterval(t);
     await pool?.close();
     await Promise.allSettled(operators.map((op) => op.leave()));
@@ -513,7 +547,12 @@ class GeneratorPool {
     for (const child of this.procs) child.send(message);
   }
 
+  #closed = false;
+
+  /** Asks every process to leave and exit; once (a closed channel cannot be sent to). */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.ask("left", () => ({ cmd: "leave" }), 20_000).catch(() => undefined);
     for (const child of this.procs) if (child.exitCode === null) child.kill("SIGKILL");
   }
@@ -543,6 +582,7 @@ function machineCpu(): { busyTicks: number; cores: number } {
   return { busyTicks: busy, cores };
 }
 
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (v: number) => Math.round(v * 100) / 100;
@@ -619,6 +659,19 @@ export function printThinTable(result: ThinBenchResult): void {
           `errors, ${row.headsets} ${target}: ${errs.map(([k, v]) => `${k} ${v}`).join(", ")}`,
         );
       if (r.firstJoinError) console.log(`first join error: ${r.firstJoinError}`);
+    }
+  }
+  for (const row of result.rows) {
+    for (const target of ["bare", "twin"] as const) {
+      const r = row[target];
+      if (!r || "error" in r || !r.profile) continue;
+      const p = r.profile;
+      console.log(
+        `\nprofile, ${row.headsets} ${target}: main thread JS busy ${p.busyMs} ms of ` +
+          `${Math.round(r.windowS * 1000)} ms (self time; then this repository's functions, inclusive)`,
+      );
+      console.table(p.topFunctions.slice(0, 15));
+      if (p.topRepoInclusive.length) console.table(p.topRepoInclusive.slice(0, 15));
     }
   }
   const saturated = result.rows.flatMap((row) =>

@@ -50,6 +50,7 @@
  *   npm run bench:load -- --quick         thin: 25 and 100 headsets, 6 s windows
  *     options: --headsets 25,100  --targets bare,twin  --window-s 15  --warmup-s 4
  *              --pose-hz 30  --gen-procs 2  --samplers 5  --robot-link inprocess|sim
+ *              --profile (servers under --cpu-prof: top costs per run; CPU not comparable)
  *   npm run bench:load -- --generator sdk                full: 1 process × 100/250/500,
  *                                                        2 processes × 250/500
  *   npm run bench:load -- --generator sdk --quick        1 process × 50, 2 processes × 50
@@ -1083,6 +1084,7 @@ if (process.env.AGENTTWIN_LOAD_CLIENT === "1") {
       samplers: { type: "string" },
       "warmup-s": { type: "string" },
       "robot-link": { type: "string" },
+      profile: { type: "boolean", default: false },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -1123,6 +1125,7 @@ if (process.env.AGENTTWIN_LOAD_CLIENT === "1") {
       ...(values["gen-procs"] && { genProcs: num(values["gen-procs"]) }),
       ...(values.samplers && { samplers: num(values.samplers) }),
       ...(link && { robotLink: link }),
+      profile: values.profile ?? false,
     });
     printThinTable(result);
     await write(result);

@@ -391,8 +391,15 @@ export class RosConnection extends EventEmitter<{
     t.socket.on("pong", () => {
       this.#lastPongMs = Date.now();
     });
+    let lastTickMs = Date.now();
     this.#pinger = setInterval(() => {
-      const silentMs = Date.now() - this.#lastPongMs;
+      const now = Date.now();
+      const late = now - lastTickMs > 1.5 * every;
+      lastTickMs = now;
+      // A late tick means this process stalled: a pong may be waiting in the socket, read
+      // right after this timer. Judge on a tick that came on time.
+      if (late) this.#lastPongMs = Math.max(this.#lastPongMs, now - every);
+      const silentMs = now - this.#lastPongMs;
       if (silentMs > 3 * every) {
         failed(`rosbridge answered no websocket ping for ${silentMs} ms`);
         return;

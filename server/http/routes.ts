@@ -71,6 +71,22 @@ export const DevTokenRequest = z.strictObject({
 /** Body of `POST /api/login`. */
 export const LoginRequest = z.strictObject({ code: z.string().min(1).max(64) });
 
+/**
+ * A browser's request from this server's own page or an allowed origin (or no browser:
+ * no `Origin`). A foreign page cannot read our answers anyway (CORS); this also keeps it
+ * from spending a login code or minting a token it cannot read.
+ */
+function originAllowed(req: express.Request, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 /** Routes that take no token: they are where a local user gets one. */
 const TOKENLESS = new Set(["POST /api/dev/token", "POST /api/login", "GET /api/openapi.json"]);
 
@@ -168,6 +184,9 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     if (!isLocalRequest(req, true)) {
       return forbidden(res, "development tokens are only given to clients on this machine");
     }
+    if (!originAllowed(req, deps.config.http.corsOrigins)) {
+      return forbidden(res, "development tokens are not given to other web origins");
+    }
     const body = DevTokenRequest.safeParse(req.body ?? {});
     if (!body.success) return fail(res, 400, "bad_request", body.error.issues[0]!.message);
     const { name, role } = body.data;
@@ -178,6 +197,9 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
   });
 
   api.post("/login", async (req, res) => {
+    if (!originAllowed(req, deps.config.http.corsOrigins)) {
+      return forbidden(res, "login links are redeemed by the viewer of this server only");
+    }
     const body = LoginRequest.safeParse(req.body ?? {});
     if (!deps.loginCodes || !body.success || !deps.loginCodes.redeem(body.data.code)) {
       return unauthorized(res, "login code unknown, used or expired: restart for a new link", true);

@@ -461,6 +461,28 @@ describe("a deployment's server (AUTH_SECRET, HOST 0.0.0.0, CORS allow-list)", (
       body,
     );
     assert.equal(proxied.status, 403, "behind a proxy");
+    const foreignPage = await rawPost(
+      port,
+      "/api/dev/token",
+      {
+        "content-type": "application/json",
+        host: `127.0.0.1:${port}`,
+        origin: "https://evil.example",
+      },
+      body,
+    );
+    assert.equal(foreignPage.status, 403, "asked by a foreign web page");
+    const ownPage = await rawPost(
+      port,
+      "/api/dev/token",
+      {
+        "content-type": "application/json",
+        host: `127.0.0.1:${port}`,
+        origin: `http://127.0.0.1:${port}`,
+      },
+      body,
+    );
+    assert.equal(ownPage.status, 200, "asked by the server's own viewer");
     const ext = externalAddress();
     if (ext) {
       const remote = await fetch(`http://${ext}:${port}/api/dev/token`, {

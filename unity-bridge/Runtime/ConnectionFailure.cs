@@ -118,7 +118,7 @@ namespace AgentTwin
             {
                 case FailureKind.Auth: return "The server refused the token; get a new one and connect again" + tail;
                 case FailureKind.RoomNotFound: return "No such room on the server; check the room name or id" + tail;
-                case FailureKind.RoomFull: return "The room is full or locked" + tail;
+                case FailureKind.RoomFull: return "The room is full or locked, or you hold too many rooms" + tail;
                 case FailureKind.ProtocolMismatch: return "This app and the server speak different protocol versions; update one of them" + tail;
                 default: return "Connection lost; retrying" + tail;
             }
@@ -144,6 +144,11 @@ namespace AgentTwin
                 case MatchmakeInvalidCriteria:
                 case LegacyMatchmakeInvalidCriteria:
                     return LooksLikeFull(message) ? FailureKind.RoomFull : FailureKind.RoomNotFound;
+                case 429:
+                    // MAX_ROOMS_PER_USER: this user holds too many rooms; retrying cannot help
+                    // until one closes. (503, the process's room cap or a matchmaking outage,
+                    // stays a transport failure: it comes with Retry-After.)
+                    return FailureKind.RoomFull;
                 default:
                     return FailureKind.Transport;
             }

@@ -14,16 +14,16 @@
  * Writes results/idle-profile-latest.json and copies the main thread's profile to
  * results/idle-twin.cpuprofile (open it in Chrome DevTools → Performance).
  */
-import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { loadConfig, REPO_ROOT } from "../../server/config.ts";
+import { REPO_ROOT } from "../../server/config.ts";
 import { Role } from "../../server/auth/roles.ts";
-import { TokenService } from "../../server/auth/tokens.ts";
+import type { TokenService } from "../../server/auth/tokens.ts";
+import { benchTokens } from "./bench-tokens.ts";
 import { startScriptProcess } from "../support/processes.ts";
 import { thinJoin, type ThinClient } from "./thin-client.ts";
 
@@ -261,13 +261,7 @@ async function main(): Promise<void> {
   const windowS = Number(values["window-s"]);
   const top = Number(values.top);
   const robotLink = values["robot-link"] ?? "inprocess";
-  const secret = randomBytes(32).toString("hex");
-  const config = loadConfig({ AUTH_SECRET: secret });
-  const tokens = new TokenService(secret, {
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    maxTtlS: config.auth.maxTokenTtlS,
-  });
+  const { secret, tokens } = benchTokens();
   const o = { windowS, robotLink, secret, tokens };
   // CPU figures from a run without the profiler (its sampling thread costs CPU itself) …
   const plain = await session(o);

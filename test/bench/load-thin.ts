@@ -34,9 +34,9 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promise
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
-import { loadConfig, REPO_ROOT } from "../../server/config.ts";
-import { TokenService } from "../../server/auth/tokens.ts";
+import { REPO_ROOT } from "../../server/config.ts";
+import type { TokenService } from "../../server/auth/tokens.ts";
+import { benchTokens } from "./bench-tokens.ts";
 import { Role } from "../../server/auth/roles.ts";
 import { startScriptProcess, type ServerHandle } from "../support/processes.ts";
 import { summarize } from "./stats.ts";
@@ -47,6 +47,7 @@ import type { FromGenerator, GenHeadset, ToGenerator } from "./thin-generator.ts
 
 /** Headsets per room. */
 export const ROOM_SIZE = 25;
+
 export type Target = "bare" | "twin";
 
 export interface ThinBenchOptions {
@@ -156,13 +157,7 @@ export async function runThinLoadBench(o: ThinBenchOptions = {}): Promise<ThinBe
     profile: o.profile ?? false,
   };
   // Tokens as the product mints them (server/app.ts): the same secret, issuer, audience, TTL.
-  const secret = randomBytes(32).toString("hex");
-  const config = loadConfig({ AUTH_SECRET: secret });
-  const tokens = new TokenService(secret, {
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    maxTtlS: config.auth.maxTokenTtlS,
-  });
+  const { secret, tokens } = benchTokens();
   const load0 = loadavg();
   const busy0 = machineCpu();
   const t0 = performance.now();

@@ -38,7 +38,9 @@ function server(cell: SimCell, env: Record<string, string> = {}): Promise<TestSe
     ROSBRIDGE_URL: cell.url,
     ROS_RECONNECT_MIN_MS: "50",
     ROS_RECONNECT_MAX_MS: "200",
-    ROS_CALL_TIMEOUT_MS: "2000",
+    // Generous: the simulated MoveIt plans in this process, which a loaded machine slows.
+    ROS_CALL_TIMEOUT_MS: "5000",
+    PLAN_TIMEOUT_MS: "15000",
     LINK_STALE_MS: "400",
     ROS_PING_MS: "1000",
     AGENTS: "false",

@@ -644,6 +644,30 @@ export function printThinTable(result: ThinBenchResult): void {
     }
   }
   console.table(lines);
+  // The same figures side by side, as issue 14 tabulates them.
+  const side: Record<string, unknown>[] = [];
+  for (const row of result.rows) {
+    const b = row.bare;
+    const t = row.twin;
+    if (!b || !t || "error" in b || "error" in t) continue;
+    const q = row.ratio!;
+    side.push({
+      headsets: row.headsets,
+      "bare cores": b.serverCores,
+      "twin cores": t.serverCores,
+      "cores ×": q.serverCores,
+      "bare p50/p99 ms": `${b.latencyMs.p50} / ${b.latencyMs.p99}`,
+      "twin p50/p99 ms": `${t.latencyMs.p50} / ${t.latencyMs.p99}`,
+      "updates/s b/t": `${b.updatesPerS} / ${t.updatesPerS}`,
+      "B/headset/s b/t": `${b.bytesPerHeadsetPerS} / ${t.bytesPerHeadsetPerS}`,
+      "lag p99 ms b/t": `${b.eventLoopLagP99Ms} / ${t.eventLoopLagP99Ms}`,
+      "RSS MiB b/t": `${Math.round(b.rssMiB)} / ${Math.round(t.rssMiB)}`,
+    });
+  }
+  if (side.length) {
+    console.log("\nSide by side (b: bare room, t: digital_twin; ×: twin ÷ bare):");
+    console.table(side);
+  }
   for (const row of result.rows) {
     for (const target of ["bare", "twin"] as const) {
       const r = row[target];

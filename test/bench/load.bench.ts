@@ -51,6 +51,7 @@
  *     options: --headsets 25,100  --targets bare,twin  --window-s 15  --warmup-s 4
  *              --pose-hz 30  --gen-procs 2  --samplers 5  --robot-link inprocess|sim
  *              --profile (servers under --cpu-prof: top costs per run; CPU not comparable)
+ *   npm run bench:load -- --print results/load-latest.json   print a saved thin result again
  *   npm run bench:load -- --generator sdk                full: 1 process × 100/250/500,
  *                                                        2 processes × 250/500
  *   npm run bench:load -- --generator sdk --quick        1 process × 50, 2 processes × 50
@@ -82,7 +83,13 @@ import {
   startRedis,
   startScriptProcess,
 } from "../support/processes.ts";
-import { printThinTable, runThinLoadBench, thinChildren, type Target } from "./load-thin.ts";
+import {
+  printThinTable,
+  runThinLoadBench,
+  thinChildren,
+  type Target,
+  type ThinBenchResult,
+} from "./load-thin.ts";
 import { summarize } from "./stats.ts";
 
 /** One measured configuration. */
@@ -1085,6 +1092,7 @@ if (process.env.AGENTTWIN_LOAD_CLIENT === "1") {
       "warmup-s": { type: "string" },
       "robot-link": { type: "string" },
       profile: { type: "boolean", default: false },
+      print: { type: "string" },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -1104,7 +1112,10 @@ if (process.env.AGENTTWIN_LOAD_CLIENT === "1") {
     console.log(`\nwritten: ${file}`);
   };
 
-  if (values.generator === "thin") {
+  if (values.print !== undefined) {
+    // Prints a saved thin-generator result again (e.g. results/load-latest.json).
+    printThinTable(JSON.parse(readFileSync(values.print, "utf8")) as ThinBenchResult);
+  } else if (values.generator === "thin") {
     const targets = values.targets?.split(",");
     if (targets?.some((t) => t !== "bare" && t !== "twin")) {
       console.error(`--targets takes bare and/or twin, not "${values.targets}"`);

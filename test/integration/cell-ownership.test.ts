@@ -64,7 +64,9 @@ describe("one arm, one owner (two rooms, one process)", { timeout: 120_000 }, ()
 
   before(async () => {
     // ROBOT_LINK=sim: every room of this process links to the same simulated cell.
-    s = await startTestServer({ ROBOT_LINK: "sim", AGENTS: "false", CELL_LEASE_TTL_MS: "1500" });
+    // A lease far longer than any stall of a loaded test machine (a stalled owner would
+    // rightly lose the arm); the owner's leaving releases it at once anyway.
+    s = await startTestServer({ ROBOT_LINK: "sim", AGENTS: "false", CELL_LEASE_TTL_MS: "10000" });
     a = await createRoom(s.url, await s.token("operator", "ann"));
     b = await createRoom(s.url, await s.token("operator", "bob"));
     assert.notEqual(a.room.roomId, b.room.roomId);
@@ -143,7 +145,9 @@ describe(
         ROSBRIDGE_URL: cell.url,
         ROS_RECONNECT_MIN_MS: "50",
         ROS_RECONNECT_MAX_MS: "200",
-        CELL_LEASE_TTL_MS: "2000",
+        // Long enough that a loaded machine's stalls never let it lapse; short enough that a
+        // SIGKILLed owner's lease expires within the test.
+        CELL_LEASE_TTL_MS: "6000",
         AGENTS: "false",
         RECORD: "false",
       });

@@ -14,6 +14,7 @@ import { LoginCodes } from "./auth/login-codes.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { installCors } from "./http/cors.ts";
 import { listenUrls } from "./log.ts";
+import { RecordingStore } from "./store/recording-store.ts";
 import { RoomQuota } from "./rooms/room-auth.ts";
 import type { Config } from "./config.ts";
 import { ServerMetrics } from "./http/metrics.ts";
@@ -125,6 +126,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       )
     : null;
   const media = await openMedia(config.media, logger);
+  if (media.video) metrics.watchVideoQueue(media.video.queue);
+  metrics.watchRecordings(() => new RecordingStore(config.recording.dir).list());
   agents?.registry.register(new ReconstructionAgent({ backend: media.reconstructionLabel }));
 
   if (config.auth.ephemeralSecret) {
@@ -196,6 +199,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         isReady: () => ready && (scaleOut?.health.up ?? true),
       });
       mountMedia(app);
+      if (sceneJobs) metrics.watchReconstructionQueue(sceneJobs);
       mountViewer(app, { distDir: config.viewerDir });
       // Last: 404/405 (with Allow) and request errors as JSON, for every route above.
       mountFallbacks(app, logger, colyseusRoutes);
@@ -270,6 +274,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       margin: config.agents.margin,
       logger: log,
     });
+      metrics: metrics.reconstruction,
     controller.onDecision((d) => {
       agentStream.publish(roomId, d);
       session.recordDecision(d);
@@ -301,6 +306,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     DIGITAL_TWIN_ROOM,
     createDigitalTwinRoom({
       config,
+    controller.onDecision(metrics.agentDecision);
       logger,
       metrics,
       tokens,
@@ -384,6 +390,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   logger.info(
     { port, host: config.host, scheme, ...urls, ...(loginCodes && { signIn: "one-time link" }) },
     "listening",
+        session.onDecision(metrics.agentDecision);
   );
 
   let closing: Promise<void> | undefined;

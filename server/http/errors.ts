@@ -7,7 +7,8 @@
  * server/http is listed here; the OpenAPI document enumerates the list.
  *
  * A malformed request is `bad_request` (never `invalid_request`): one word per meaning.
- * Room messages use their own list (shared/messages/common.ts `ErrorCode`).
+ * Room messages and the socket.io streams (live ingest, agent decisions) use the room list
+ * (shared/messages/common.ts `ErrorCode`).
  */
 import { ReconstructionErrorCode } from "../media/reconstruction/errors.ts";
 import { VIDEO_ERROR_CODES } from "../media/video/errors.ts";
@@ -42,10 +43,14 @@ export const HttpErrorCode = {
   Empty: "empty",
   /** A multipart upload without a file part (400). */
   NoFile: "no_file",
-  /** A live-ingest frame that is not a JPEG within the size limit. */
-  InvalidFrame: "invalid_frame",
-  /** A live stream that has not started. */
-  NotStarted: "not_started",
+  /** A body whose type the route does not take (415). */
+  UnsupportedMediaType: "unsupported_media_type",
+  /** Larger than the route's limit (413); nothing of it is kept. */
+  TooLarge: "too_large",
+  /** An upload whose content fails its format, e.g. a malformed RGB-D capture (400). */
+  BadUpload: "bad_upload",
+  /** Too little free disk for the upload (`MIN_FREE_DISK_BYTES`) (507). */
+  InsufficientStorage: "insufficient_storage",
   /** Unexpected server fault (500); details are in the server log only. */
   Internal: "internal",
 } as const;

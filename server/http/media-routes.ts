@@ -340,7 +340,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       return fail(
         res,
         415,
-        "unsupported_content_type",
+        "unsupported_media_type",
         `send the clip as video/* or application/octet-stream, or as multipart/form-data (got ${type || "none"})`,
       );
     }

@@ -9,6 +9,16 @@ import {
   type IntentBackendMetrics,
 } from "../agents/intent/backend-health.ts";
 import type { RobotLinkMetrics } from "../twin/link-metrics.ts";
+import type { Decision } from "../agents/controller.ts";
+import type { ReconstructionJobMetrics, SceneJobs } from "../media/reconstruction/scene-jobs.ts";
+import type { TranscodeQueue } from "../media/video/transcode.ts";
+
+/** What the metrics read of the transcode queue. */
+export type VideoQueueView = Pick<TranscodeQueue, "load" | "onJobDone">;
+/** What the metrics read of the reconstruction queue. */
+export type ReconstructionQueueView = Pick<SceneJobs, "waiting" | "running">;
+/** What the metrics read of an agent decision. */
+export type DecisionView = Pick<Decision, "task" | "trigger" | "latencyMs" | "applied">;
 
 /** Every metric the server records; one instance per process, injected where needed. */
 export class ServerMetrics {
@@ -163,12 +173,178 @@ export class ServerMetrics {
     },
   };
 
+  // --- video jobs (transcode queue) -------------------------------------------------------
+
+  readonly videoJobs = new Gauge({
+    name: "agenttwin_video_jobs",
+    help: "Transcode jobs now, by state (queued, running)",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+  });
+
+  readonly videoJobsFinished = new Counter({
+    name: "agenttwin_video_jobs_finished_total",
+    help: "Transcode jobs that ended, by status (succeeded, failed, cancelled)",
+    labelNames: ["status"] as const,
+    registers: [this.registry],
+  });
+
+  readonly videoJobFailures = new Counter({
+    name: "agenttwin_video_job_failures_total",
+    help: "Transcode jobs that failed, by error code (ffmpeg failure, timeout, …)",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
+
+  readonly videoJobSeconds = new Histogram({
+    name: "agenttwin_video_job_duration_seconds",
+    help: "Transcode time of a job that ran (start to end), seconds, by status",
+    labelNames: ["status"] as const,
+    buckets: [1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640, 1800],
+    registers: [this.registry],
+  });
+
+  readonly videoJobWaitSeconds = new Histogram({
+    name: "agenttwin_video_job_wait_seconds",
+    help: "Time a transcode job waited in the queue before it started, seconds",
+    buckets: [0.01, 0.1, 1, 5, 15, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
+
+  /**
+   * Follows a transcode queue: its queued/running counts are read at each scrape, finished
+   * jobs are counted as they end. Returns the unsubscribe function.
+   */
+  watchVideoQueue(queue: VideoQueueView): () => void {
+    this.#videoQueue = queue;
+    return queue.onJobDone((job) => {
+      this.videoJobsFinished.inc({ status: job.status });
+      if (job.status === "failed")
+        this.videoJobFailures.inc({ code: job.error?.code ?? "unknown" });
+      const created = Date.parse(job.createdAt);
+      const started = job.startedAt === null ? NaN : Date.parse(job.startedAt);
+      const finished = job.finishedAt === null ? NaN : Date.parse(job.finishedAt);
+      if (Number.isFinite(started) && Number.isFinite(created)) {
+        this.videoJobWaitSeconds.observe(Math.max(0, started - created) / 1000);
+      }
+      if (Number.isFinite(started) && Number.isFinite(finished)) {
+        this.videoJobSeconds.observe(
+          { status: job.status },
+          Math.max(0, finished - started) / 1000,
+        );
+      }
+    });
+  }
+
+  #videoQueue: VideoQueueView | undefined;
+
+  // --- reconstruction jobs ---------------------------------------------------------------
+
+  readonly reconstructionJobs = new Gauge({
+    name: "agenttwin_reconstruction_jobs",
+    help: "Reconstruction jobs now, by state (queued, running)",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconstructionJobsFinished = new Counter({
+    name: "agenttwin_reconstruction_jobs_finished_total",
+    help: "Reconstruction jobs that ended, by backend and status (succeeded, failed)",
+    labelNames: ["backend", "status"] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconstructionJobSeconds = new Histogram({
+    name: "agenttwin_reconstruction_job_duration_seconds",
+    help: "Wall time of a reconstruction job, seconds, by backend and status",
+    labelNames: ["backend", "status"] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
+
+  /** The reconstruction jobs' metrics port (see media/reconstruction/scene-jobs.ts). */
+  readonly reconstruction: ReconstructionJobMetrics = {
+    finished: (backend, status, seconds) => {
+      this.reconstructionJobsFinished.inc({ backend, status });
+      this.reconstructionJobSeconds.observe({ backend, status }, seconds);
+    },
+  };
+
+  /** Reads the reconstruction queue's waiting/running counts at each scrape. */
+  watchReconstructionQueue(jobs: ReconstructionQueueView): void {
+    this.#reconstructionQueue = jobs;
+  }
+
+  #reconstructionQueue: ReconstructionQueueView | undefined;
+
+  // --- agent decisions -------------------------------------------------------------------
+
+  readonly agentDecisionSeconds = new Histogram({
+    name: "agenttwin_agent_decision_seconds",
+    help: "Wall time of one agent decision (gather estimates, allocate, apply), seconds",
+    labelNames: ["task", "trigger"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly agentDecisions = new Counter({
+    name: "agenttwin_agent_decisions_total",
+    help: "Agent decisions, by task and whether they changed what the link uses",
+    labelNames: ["task", "applied"] as const,
+    registers: [this.registry],
+  });
+
+  /** Counts one decision of an agent controller (a listener of `onDecision`). */
+  readonly agentDecision = (d: DecisionView): void => {
+    this.agentDecisionSeconds.observe({ task: d.task, trigger: d.trigger }, d.latencyMs / 1000);
+    this.agentDecisions.inc({ task: d.task, applied: d.applied ? "true" : "false" });
+  };
+
+  // --- recordings ------------------------------------------------------------------------
+
+  readonly recordingBytes = new Gauge({
+    name: "agenttwin_recordings_bytes",
+    help: "Bytes of finished session recordings (MCAP) on disk",
+    registers: [this.registry],
+    collect: async () => {
+      const list = await this.#recordings?.().catch(() => undefined);
+      if (list) this.recordingBytes.set(list.reduce((sum, r) => sum + r.bytes, 0));
+    },
+  });
+
+  readonly recordingFiles = new Gauge({
+    name: "agenttwin_recordings",
+    help: "Finished session recordings (MCAP files) on disk",
+    registers: [this.registry],
+    collect: async () => {
+      const list = await this.#recordings?.().catch(() => undefined);
+      if (list) this.recordingFiles.set(list.length);
+    },
+  });
+
+  #recordings: (() => Promise<readonly { bytes: number }[]>) | undefined;
+
+  /** Where the recording gauges read the finished recordings at each scrape. */
+  watchRecordings(list: () => Promise<readonly { bytes: number }[]>): void {
+    this.#recordings = list;
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   /** Prometheus text exposition. */
   async render(): Promise<{ contentType: string; body: string }> {
+    const video = this.#videoQueue?.load();
+    if (video) {
+      this.videoJobs.set({ state: "queued" }, video.queued);
+      this.videoJobs.set({ state: "running" }, video.running);
+    }
+    const scenes = this.#reconstructionQueue;
+    if (scenes) {
+      this.reconstructionJobs.set({ state: "queued" }, scenes.waiting);
+      this.reconstructionJobs.set({ state: "running" }, scenes.running ? 1 : 0);
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

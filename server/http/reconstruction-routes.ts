@@ -28,6 +28,7 @@ import {
   SceneJobs,
   SceneStore,
   type SceneReadyHook,
+  type ReconstructionJobMetrics,
 } from "../media/reconstruction/scene-jobs.ts";
 import {
   RGBD_CONTENT_TYPE,
@@ -64,6 +65,8 @@ const PNG_CONTENT_TYPE = "image/png";
 
 function fail(res: Response, status: number, code: string, message: string): void {
   if (res.headersSent) return;
+  /** Where finished jobs are counted (the process's metrics). */
+  readonly metrics?: ReconstructionJobMetrics;
   res.status(status).json({ error: { code, message } });
 }
 
@@ -102,6 +105,7 @@ export function mountReconstructionRoutes(
         res,
         400,
         "bad_request",
+    ...(deps.metrics && { metrics: deps.metrics }),
         "query parameter sceneId must match [A-Za-z0-9_-]{1,64}",
         drain,
       );
@@ -136,7 +140,7 @@ export function mountReconstructionRoutes(
         req,
         res,
         413,
-        "upload_too_large",
+        "too_large",
         `upload of ${declared} bytes exceeds the limit of ${deps.maxUploadBytes}`,
         declared > 2 * deps.maxUploadBytes ? 0 : drain,
       );
@@ -316,7 +320,7 @@ async function readPng(req: Request, maxBytes: number): Promise<Uint8Array> {
   await consume(req, (chunk) => {
     total += chunk.byteLength;
     if (total > maxBytes) {
-      throw new UploadError("upload_too_large", `upload exceeds the limit of ${maxBytes} bytes`);
+      throw new UploadError("too_large", `upload exceeds the limit of ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   });

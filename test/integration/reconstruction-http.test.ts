@@ -349,7 +349,7 @@ describe("scene reconstruction over http", () => {
         "oversize (declared)",
         post(base, "bad", new Uint8Array(MAX_UPLOAD + 1)),
         413,
-        "upload_too_large",
+        "too_large",
       ],
     ];
     for (const [name, response, status, code, message] of cases) {
@@ -369,7 +369,7 @@ describe("scene reconstruction over http", () => {
     );
     const streamed = await postChunked(base, "bad", chunks);
     assert.equal(streamed.status, 413);
-    assert.match(streamed.body, /upload_too_large/);
+    assert.match(streamed.body, /too_large/);
     // Streamed raw bytes past the limit (no header ever completes).
     const junk = Array.from({ length: 40 }, () => new Uint8Array(65536));
     const raw = await postChunked(base, "bad", [good.subarray(0, 12), ...junk]);

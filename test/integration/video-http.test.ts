@@ -215,7 +215,7 @@ describe("video over http (real ffmpeg)", () => {
     }
     const text = await upload("hello", "text/plain");
     assert.equal(text.status, 415);
-    assert.equal(((await text.json()) as ErrorBody).error.code, "unsupported_content_type");
+    assert.equal(((await text.json()) as ErrorBody).error.code, "unsupported_media_type");
     const empty = await upload(Buffer.alloc(0));
     assert.equal(empty.status, 400);
     assert.equal(((await empty.json()) as ErrorBody).error.code, "empty");

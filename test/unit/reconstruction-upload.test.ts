@@ -118,11 +118,11 @@ describe("RGB-D upload container", () => {
     const headerEnd = 12 + new DataView(good.buffer).getUint32(8, true);
     expectUploadError(
       () => parser.push(good.subarray(0, headerEnd)),
-      "upload_too_large",
+      "too_large",
       /by its header/,
     );
     const raw = new RgbdUploadParser({ maxUploadBytes: 100 });
-    expectUploadError(() => raw.push(new Uint8Array(101)), "upload_too_large", /limit of 100/);
+    expectUploadError(() => raw.push(new Uint8Array(101)), "too_large", /limit of 100/);
   });
 });
 

@@ -162,6 +162,15 @@ export interface SceneJob {
 /** Called after a new version is stored (errors thrown by it are logged, not propagated). */
 export type SceneReadyHook = (sceneId: string, url: string, stats: SceneReadyStats) => void;
 
+/**
+ * Where finished jobs are counted (the process's metrics); the domain defines this port and
+ * the composition root passes an implementation (server/http/metrics.ts).
+ */
+export interface ReconstructionJobMetrics {
+  /** A job ended: the backend's name, its status, wall time from start to end, s. */
+  finished(backend: string, status: "succeeded" | "failed", seconds: number): void;
+}
+
 /** Options of {@link SceneJobs}. */
 export interface SceneJobsOptions {
   readonly store: SceneStore;
@@ -179,6 +188,7 @@ export interface SceneJobsOptions {
   readonly urlPrefix?: string;
   readonly logger: Logger;
   readonly onSceneReady?: SceneReadyHook;
+  readonly metrics?: ReconstructionJobMetrics;
 }
 
 /** The queue is full; try again later. */
@@ -219,6 +229,11 @@ export class SceneJobs {
   /** Jobs waiting (not counting the running one). */
   get waiting(): number {
     return this.#queue.length;
+  }
+
+  /** Whether a job is running now. */
+  get running(): boolean {
+    return this.#running !== null;
   }
 
   /**
@@ -325,6 +340,15 @@ export class SceneJobs {
       this.#finish(job, { code, message });
     } finally {
       this.#running = null;
+      // #finish set the final status (the narrowing above still says "running").
+      const status = job.status as JobStatus;
+      if (status === "succeeded" || status === "failed") {
+        this.#o.metrics?.finished(
+          backend?.name ?? input.kind,
+          status,
+          (performance.now() - t0) / 1000,
+        );
+      }
     }
   }
 

@@ -67,13 +67,13 @@ export type UploadHeader = z.infer<typeof UploadHeader>;
 
 /** A refused upload: `status` is the HTTP status to answer with. */
 export class UploadError extends Error {
-  readonly code: "bad_upload" | "upload_too_large";
+  readonly code: "bad_upload" | "too_large";
   readonly status: 400 | 413;
-  constructor(code: "bad_upload" | "upload_too_large", message: string, options?: ErrorOptions) {
+  constructor(code: "bad_upload" | "too_large", message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "UploadError";
     this.code = code;
-    this.status = code === "upload_too_large" ? 413 : 400;
+    this.status = code === "too_large" ? 413 : 400;
   }
 }
 
@@ -120,7 +120,7 @@ export class RgbdUploadParser {
 
   /**
    * Consumes the next chunk.
-   * @throws UploadError `upload_too_large` (limit passed or announced) or `bad_upload`;
+   * @throws UploadError `too_large` (limit passed or announced) or `bad_upload`;
    *   ReconstructionError for frames that cannot be reconstructed (dimensions, intrinsics,
    *   poses, frame count, volume)
    */
@@ -128,7 +128,7 @@ export class RgbdUploadParser {
     this.#received += chunk.byteLength;
     if (this.#received > this.#limits.maxUploadBytes) {
       throw new UploadError(
-        "upload_too_large",
+        "too_large",
         `upload exceeds the limit of ${this.#limits.maxUploadBytes} bytes`,
       );
     }
@@ -236,7 +236,7 @@ export class RgbdUploadParser {
     for (const f of header.frames) total += f.width * f.height * (3 + depthBytes);
     if (total > this.#limits.maxUploadBytes) {
       throw new UploadError(
-        "upload_too_large",
+        "too_large",
         `upload of ${total} bytes (by its header) exceeds the limit of ${this.#limits.maxUploadBytes}`,
       );
     }

@@ -14,7 +14,6 @@ import { LoginCodes } from "./auth/login-codes.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { installCors } from "./http/cors.ts";
 import { listenUrls } from "./log.ts";
-import { RecordingStore } from "./store/recording-store.ts";
 import { RoomQuota } from "./rooms/room-auth.ts";
 import type { Config } from "./config.ts";
 import { ServerMetrics } from "./http/metrics.ts";
@@ -126,8 +125,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       )
     : null;
   const media = await openMedia(config.media, logger);
-  if (media.video) metrics.watchVideoQueue(media.video.queue);
-  metrics.watchRecordings(() => new RecordingStore(config.recording.dir).list());
   agents?.registry.register(new ReconstructionAgent({ backend: media.reconstructionLabel }));
 
   if (config.auth.ephemeralSecret) {
@@ -199,7 +196,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         isReady: () => ready && (scaleOut?.health.up ?? true),
       });
       mountMedia(app);
-      if (sceneJobs) metrics.watchReconstructionQueue(sceneJobs);
       mountViewer(app, { distDir: config.viewerDir });
       // Last: 404/405 (with Allow) and request errors as JSON, for every route above.
       mountFallbacks(app, logger, colyseusRoutes);
@@ -221,6 +217,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         logger,
         authorize,
         roomExists: (roomId) => metaverseSessions.has(roomId),
+        // The room shows the upload as it goes (scene status and progress).
+        onUploadProgress: (room, key, upload) => {
+          metaverseSessions
+            .get(room)
+            ?.setJob(
+              key,
+              upload && { status: upload.stage, progress: upload.progress, detail: upload.detail },
+            );
+        },
         onJobDone: (job, room) => {
           const session = room === undefined ? undefined : metaverseSessions.get(room);
           if (!session) return;
@@ -237,8 +242,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
               error: "",
             });
           } else {
+            const sc = session.scene;
             session.setScene({
               error: `video job ${job.id} ${job.status}: ${job.error?.message ?? ""}`,
+              // The previous stream or asset stays; a scene with neither has failed.
+              ...(!sc.streamUrl && !sc.assetUrl && { status: "failed" }),
             });
           }
         },
@@ -261,6 +269,23 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       onSceneReady: (sceneId, url, stats) => {
         metaverseSessions.get(sceneId)?.setScene({ assetUrl: url, assetBytes: stats.bytes });
       },
+      onJobChange: (job) => {
+        const session = metaverseSessions.get(job.sceneId);
+        if (!session) return;
+        const key = `scene:${job.id}`;
+        if (job.status === "queued" || job.status === "running") {
+          const what = job.frames > 0 ? `${job.frames} RGB-D frames` : "one image";
+          const detail = job.status === "queued" ? `queued, ${what}` : what;
+          session.setJob(key, { status: "reconstructing", progress: 0, detail });
+          return;
+        }
+        session.setJob(key, null);
+        if (job.status === "failed") {
+          session.setScene({
+            error: `reconstruction ${job.id} failed: ${job.error?.message ?? ""}`,
+          });
+        }
+      },
     });
   }
 
@@ -274,7 +299,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       margin: config.agents.margin,
       logger: log,
     });
-      metrics: metrics.reconstruction,
     controller.onDecision((d) => {
       agentStream.publish(roomId, d);
       session.recordDecision(d);
@@ -306,7 +330,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     DIGITAL_TWIN_ROOM,
     createDigitalTwinRoom({
       config,
-    controller.onDecision(metrics.agentDecision);
       logger,
       metrics,
       tokens,
@@ -390,7 +413,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   logger.info(
     { port, host: config.host, scheme, ...urls, ...(loginCodes && { signIn: "one-time link" }) },
     "listening",
-        session.onDecision(metrics.agentDecision);
   );
 
   let closing: Promise<void> | undefined;

@@ -96,7 +96,25 @@ export interface MediaRoutesDeps {
   readonly onJobDone?: (job: PublicJob, room: string | undefined) => void;
   /** Whether `?room=` names a room that can take the stream; absent: `?room=` is refused. */
   readonly roomExists?: (roomId: string) => boolean;
+  /**
+   * Where an upload for a room (`?room=`) is, for the room to show: `ingesting` while the
+   * clip comes in and is probed, `transcoding` once queued (progress 0) and while ffmpeg runs
+   * (its progress, read about twice a second), then `null` when it ends or was refused
+   * (`onJobDone` says how a job ended). `key` is stable for one upload.
+   */
+  readonly onUploadProgress?: (room: string, key: string, upload: UploadProgress | null) => void;
 }
+
+/** An upload for a room as it goes (see {@link MediaRoutesDeps.onUploadProgress}). */
+export interface UploadProgress {
+  readonly stage: "ingesting" | "transcoding";
+  /** 0..1 of the transcode; 0 while receiving, queued, or before ffmpeg reports. */
+  readonly progress: number;
+  readonly detail: string;
+}
+
+/** How often running jobs' progress is read for their rooms, ms. */
+const PROGRESS_POLL_MS = 500;
 
 const CONTENT_TYPES: Record<string, string> = {
   ".m3u8": "application/vnd.apple.mpegurl",
@@ -314,11 +332,61 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
 
   /** Room named by each upload still running, by job id. */
   const rooms = new Map<string, string>();
-  const unsubscribe = pipeline.queue.onJobDone((job) => {
+  /** The upload key and the last progress told, of each room's job still running. */
+  const told = new Map<string, { key: string; last: string }>();
+  const tell = (room: string, key: string, upload: UploadProgress | null) => {
+    try {
+      deps.onUploadProgress?.(room, key, upload);
+    } catch (err) {
+      logger.error({ err, room }, "onUploadProgress threw");
+    }
+  };
+  const jobProgress = (job: VideoJob): UploadProgress =>
+    job.status === "queued"
+      ? { stage: "transcoding", progress: 0, detail: "queued" }
+      : {
+          stage: "transcoding",
+          progress: job.progress,
+          detail: `job ${job.id.slice(0, 8)}, ${job.source.durationS.toFixed(0)} s clip`,
+        };
+  /** Tells each room how its job moves on; runs only while a room's job is under way. */
+  let poll: ReturnType<typeof setInterval> | undefined;
+  const watch = () => {
+    poll ??= setInterval(() => {
+      for (const [jobId, t] of told) {
+        const room = rooms.get(jobId);
+        const job = pipeline.queue.get(jobId);
+        if (!room || !job) {
+          told.delete(jobId);
+          continue;
+        }
+        const p = jobProgress(job);
+        const key = `${p.detail}|${p.progress.toFixed(3)}`;
+        if (key === t.last) continue;
+        t.last = key;
+        tell(room, t.key, p);
+      }
+      if (told.size === 0) {
+        clearInterval(poll);
+        poll = undefined;
+      }
+    }, PROGRESS_POLL_MS);
+    poll.unref?.();
+  };
+  const unsubscribeDone = pipeline.queue.onJobDone((job) => {
     const room = rooms.get(job.id);
     rooms.delete(job.id);
+    const t = told.get(job.id);
+    told.delete(job.id);
+    if (room !== undefined && t) tell(room, t.key, null);
     deps.onJobDone?.(toPublic(job), room);
   });
+  const unsubscribe = () => {
+    unsubscribeDone();
+    if (poll) clearInterval(poll);
+    poll = undefined;
+    told.clear();
+  };
 
   const allowed = async (req: Request, res: Response): Promise<boolean> => {
     if (!deps.authorize || (await deps.authorize(req))) return true;
@@ -340,7 +408,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       return fail(
         res,
         415,
-        "unsupported_media_type",
+        "unsupported_content_type",
         `send the clip as video/* or application/octet-stream, or as multipart/form-data (got ${type || "none"})`,
       );
     }
@@ -355,7 +423,12 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       return fail(res, 503, "busy", "too many uploads in progress; retry later");
     }
     uploading++;
-    const file = join(config.uploadsDir, `${randomUUID()}.upload`);
+    const uploadId = randomUUID();
+    const file = join(config.uploadsDir, `${uploadId}.upload`);
+    const key = `video:${uploadId}`;
+    if (room !== undefined) {
+      tell(room, key, { stage: "ingesting", progress: 0, detail: "receiving the upload" });
+    }
     let answer: Refusal | { job: VideoJob } | null | undefined;
     try {
       answer = await receiveAndQueue(req, file, multipart, room);
@@ -363,6 +436,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       uploading--;
       // A refused upload's file is gone before the answer leaves: nothing is kept.
       if (!answer || !("job" in answer)) await rm(file, { force: true }).catch(() => undefined);
+      if (room !== undefined && (!answer || !("job" in answer))) tell(room, key, null);
     }
     if (answer === null) return; // the client went away: nobody to answer
     if (!("job" in answer)) {
@@ -370,7 +444,17 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       return fail(res, answer.status, answer.code, answer.message);
     }
     const { job } = answer;
-    if (room !== undefined) rooms.set(job.id, room);
+    if (room !== undefined) {
+      // Only I/O ends a job, so it is under way here; should it not be, the room just stops
+      // showing the upload.
+      const now = pipeline.queue.get(job.id);
+      if (now && (now.status === "queued" || now.status === "running")) {
+        rooms.set(job.id, room);
+        told.set(job.id, { key, last: "" });
+        tell(room, key, jobProgress(now));
+        watch();
+      } else tell(room, key, null);
+    }
     res.status(202).json({
       jobId: job.id,
       streamId: job.streamId,

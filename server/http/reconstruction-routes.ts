@@ -25,10 +25,10 @@ import { ReconstructionError } from "../media/reconstruction/errors.ts";
 import type { Reconstructor } from "../media/reconstruction/reconstructor.ts";
 import {
   QueueFullError,
+  type SceneJob,
   SceneJobs,
   SceneStore,
   type SceneReadyHook,
-  type ReconstructionJobMetrics,
 } from "../media/reconstruction/scene-jobs.ts";
 import {
   RGBD_CONTENT_TYPE,
@@ -59,14 +59,20 @@ export interface ReconstructionRouteDeps {
   readonly onSceneReady?: SceneReadyHook;
   /** Decides whether a request may upload (e.g. an operator's bearer token). Default: all. */
   readonly authorize?: (req: Request) => boolean | Promise<boolean>;
+  /**
+   * A job's status as it changes (queued, running, then succeeded or failed), read about
+   * twice a second, so the scene it works on can show it. Errors thrown are logged.
+   */
+  readonly onJobChange?: (job: SceneJob) => void;
 }
+
+/** How often accepted jobs are read for {@link ReconstructionRouteDeps.onJobChange}, ms. */
+const JOB_POLL_MS = 500;
 
 const PNG_CONTENT_TYPE = "image/png";
 
 function fail(res: Response, status: number, code: string, message: string): void {
   if (res.headersSent) return;
-  /** Where finished jobs are counted (the process's metrics). */
-  readonly metrics?: ReconstructionJobMetrics;
   res.status(status).json({ error: { code, message } });
 }
 
@@ -91,6 +97,38 @@ export function mountReconstructionRoutes(
     ...(deps.onSceneReady && { onSceneReady: deps.onSceneReady }),
   });
 
+  /** Jobs whose changes are still to be told, with the status told last. */
+  const watched = new Map<string, string>();
+  let poll: ReturnType<typeof setInterval> | undefined;
+  const tell = (job: SceneJob) => {
+    try {
+      deps.onJobChange?.(job);
+    } catch (err) {
+      deps.logger.error({ err, jobId: job.id }, "onJobChange threw");
+    }
+  };
+  const watch = (job: SceneJob) => {
+    if (!deps.onJobChange) return;
+    watched.set(job.id, job.status);
+    tell(job);
+    poll ??= setInterval(() => {
+      for (const [id, last] of watched) {
+        const now = jobs.get(id);
+        if (now && now.status !== last) {
+          watched.set(id, now.status);
+          tell(now);
+        }
+        // Finished (closing the queue finishes every job too) or forgotten: stop watching.
+        if (!now || now.status === "succeeded" || now.status === "failed") watched.delete(id);
+      }
+      if (watched.size === 0) {
+        clearInterval(poll);
+        poll = undefined;
+      }
+    }, JOB_POLL_MS);
+    poll.unref?.();
+  };
+
   // A refused upload's remaining bytes are read and dropped up to this much, then cut off.
   const drain = deps.maxUploadBytes;
   router.post("/media/scenes", async (req, res) => {
@@ -105,7 +143,6 @@ export function mountReconstructionRoutes(
         res,
         400,
         "bad_request",
-    ...(deps.metrics && { metrics: deps.metrics }),
         "query parameter sceneId must match [A-Za-z0-9_-]{1,64}",
         drain,
       );
@@ -140,7 +177,7 @@ export function mountReconstructionRoutes(
         req,
         res,
         413,
-        "too_large",
+        "upload_too_large",
         `upload of ${declared} bytes exceeds the limit of ${deps.maxUploadBytes}`,
         declared > 2 * deps.maxUploadBytes ? 0 : drain,
       );
@@ -156,6 +193,7 @@ export function mountReconstructionRoutes(
         type === PNG_CONTENT_TYPE
           ? jobs.submit(sceneId, { kind: "image", png: await readPng(req, deps.maxUploadBytes) })
           : jobs.submit(sceneId, { kind: "rgbd", ...(await readRgbd(req, deps)) });
+      watch(job);
       const statusUrl = `${prefix}/jobs/${job.id}`;
       res.status(202).location(statusUrl).json({ jobId: job.id, sceneId, statusUrl });
     } catch (err) {
@@ -320,7 +358,7 @@ async function readPng(req: Request, maxBytes: number): Promise<Uint8Array> {
   await consume(req, (chunk) => {
     total += chunk.byteLength;
     if (total > maxBytes) {
-      throw new UploadError("too_large", `upload exceeds the limit of ${maxBytes} bytes`);
+      throw new UploadError("upload_too_large", `upload exceeds the limit of ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   });

@@ -33,6 +33,11 @@ const QOE_FRESH_MS = 3000;
 const MOVE_THRESHOLD_M = 0.5;
 /** Re-decide at least this often while someone streams, ms. */
 const MONITOR_MS = 5000;
+/**
+ * A draining buffer makes the agents decide again at most this often, ms, unless the player
+ * stalled since (a report a second saying the same must not mean a decision a second).
+ */
+const QOE_REDECIDE_MS = 5000;
 const DEFAULT_HEADSET: Vec3 = { x: 1.8, y: 0.9, z: 1.7 };
 
 export interface StreamView {
@@ -73,6 +78,18 @@ export interface SceneView {
   renditions: readonly string[];
   status: string;
   error: string;
+  /** Fraction done of the job `status` names, 0..1 (0: no figure, or no job). */
+  progress: number;
+  /** What that job is doing, in a few words, or "". */
+  detail: string;
+}
+
+/** A media job working on the scene, as the room shows it. */
+export interface SceneJobView {
+  readonly status: "ingesting" | "transcoding" | "reconstructing";
+  /** 0..1; 0 when the job gives no figure. */
+  readonly progress: number;
+  readonly detail: string;
 }
 
 /** A rendition of the scene's stream as the video pipeline produced it. */
@@ -105,6 +122,8 @@ interface Link {
   /** Where the headset was at the last decision. */
   decidedAt: Vec3 | null;
   lastDecisionMs: number;
+  /** When a draining buffer last made the agents decide, and the stalls reported then. */
+  lastQoeDecision: { atMs: number; stalls: number };
   busy: Promise<unknown>;
   /** Decisions queued behind the running one (background triggers coalesce into one). */
   waiting: number;
@@ -118,7 +137,11 @@ export class MetaverseSession {
     renditions: [],
     status: "idle",
     error: "",
+    progress: 0,
+    detail: "",
   };
+  /** Media jobs working on the scene now, by key, oldest first (see {@link setJob}). */
+  readonly #jobs = new Map<string, SceneJobView>();
   /** Bumped when the scene or the panel changes (see {@link version}). */
   #version = 0;
 
@@ -251,7 +274,14 @@ export class MetaverseSession {
           b.bufferS < LOW_BUFFER_S && b.throughputBps < p.stream.bitrateBps / THROUGHPUT_SAFETY;
         const link = this.#links.get(actor.sessionId);
         const stale = !link || this.#now() - link.lastDecisionMs > MONITOR_MS;
-        if (starving || stale) void this.#decide(actor.sessionId, starving ? "qoe" : "monitor");
+        // A buffer that keeps draining is decided on again only after a while or a new stall.
+        const last = link?.lastQoeDecision;
+        const news = !last || b.stalls > last.stalls || this.#now() - last.atMs > QOE_REDECIDE_MS;
+        if (starving && news && link)
+          link.lastQoeDecision = { atMs: this.#now(), stalls: b.stalls };
+        if ((starving && news) || stale) {
+          void this.#decide(actor.sessionId, starving && news ? "qoe" : "monitor");
+        }
         return;
       }
       case "requestRendition": {
@@ -296,6 +326,8 @@ export class MetaverseSession {
     } else if (view.renditions) this.#video = [];
     if (assetBytes !== undefined) this.#assetBytes = assetBytes;
     Object.assign(this.scene, view);
+    // While a job still works on the scene, its status stays shown.
+    if (this.#jobs.size > 0) this.#showJobs();
     this.scene.version += 1;
     this.#version += 1;
     if (view.renditions) {
@@ -305,6 +337,38 @@ export class MetaverseSession {
     } else if (view.streamUrl !== undefined) {
       for (const p of this.#people.values()) this.#applyPlaylist(p);
     }
+  }
+
+  /**
+   * A media job for this scene (key: e.g. `video:<job id>`) was received, queued, moved on
+   * (`job`), or ended (`null`; the scene itself changes through {@link setScene}). The scene
+   * shows the newest job still working, with its progress; once none is left, `ready` when
+   * it has a stream or an asset, `failed` when the last job failed and it has neither, else
+   * `idle`. Does not change the scene's version (nothing new to load yet).
+   */
+  setJob(key: string, job: SceneJobView | null): void {
+    if (job) this.#jobs.set(key, job);
+    else if (!this.#jobs.delete(key)) return;
+    // Bounded: a flood of uploads is refused upstream; keep the newest few all the same.
+    while (this.#jobs.size > 32) this.#jobs.delete(this.#jobs.keys().next().value!);
+    this.#showJobs();
+    this.#version += 1;
+  }
+
+  #showJobs(): void {
+    const jobs = [...this.#jobs.values()];
+    const newest = jobs[jobs.length - 1];
+    const sc = this.scene;
+    if (newest) {
+      sc.status = newest.status;
+      sc.progress = newest.progress;
+      sc.detail = jobs.length > 1 ? `${newest.detail} (+${jobs.length - 1} more)` : newest.detail;
+      return;
+    }
+    const has = sc.streamUrl !== "" || sc.assetUrl !== "";
+    sc.status = has ? "ready" : sc.error ? "failed" : "idle";
+    sc.progress = 0;
+    sc.detail = "";
   }
 
   /** Latest decisions of every headset, oldest first (bounded). */
@@ -419,6 +483,7 @@ export class MetaverseSession {
         }),
         decidedAt: null,
         lastDecisionMs: 0,
+        lastQoeDecision: { atMs: 0, stalls: 0 },
         busy: Promise.resolve(),
         waiting: 0,
       };

@@ -68,6 +68,8 @@ export class MetaverseStateSync {
     sc.renditions = v.renditions.join(",");
     sc.status = v.status;
     sc.error = v.error.slice(0, 300);
+    sc.progress = v.progress;
+    sc.detail = v.detail.slice(0, 120);
     syncAgentPanel(state.agents, session.panel());
   }
 }

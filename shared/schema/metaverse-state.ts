@@ -82,6 +82,13 @@ export const SceneState = schema(
     status: { type: "string", default: "idle" },
     /** Why the last job failed (the previous scene stays), or "". */
     error: { type: "string", default: "" },
+    /**
+     * Fraction done of the job `status` names (ingesting, transcoding, reconstructing),
+     * 0..1; 0 when that job gives no figure (reconstruction) or none runs.
+     */
+    progress: { type: "float32", default: 0 },
+    /** What that job is doing in a few words (e.g. "queued", "2 jobs"), or "". */
+    detail: { type: "string", default: "" },
   },
   "SceneState",
 );

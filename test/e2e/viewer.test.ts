@@ -16,7 +16,8 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { get as httpGet } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -29,6 +30,7 @@ import type { ViewerDebugHooks, ViewerSnapshot } from "../../server/http/viewer/
 import { SCENE_FROM_WORLD, sceneToWorld, worldToScene } from "../../server/http/viewer/frames.ts";
 import { JointInterpolator } from "../../server/http/viewer/interpolation.ts";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
+import { ffmpeg, skipWithoutFfmpeg } from "../fixtures/video/clips.ts";
 import {
   leaveWithin,
   request,
@@ -80,6 +82,98 @@ async function waitForPage(
   throw new Error(
     `page: ${what} not within ${timeoutMs} ms; last: ${JSON.stringify({ status, statusText, mode, stateJoints, renderedJoints, plans, events })}`,
   );
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+const inside = (b: Box, w: number, h: number) =>
+  b.x >= 0 && b.y >= 0 && b.x + b.width <= w + 0.5 && b.y + b.height <= h + 0.5;
+
+const covers = (b: Box, x: number, y: number) =>
+  x >= b.x && x <= b.x + b.width && y >= b.y && y <= b.y + b.height;
+
+/**
+ * The layout a person needs, at the page's viewport size: the canvas at least `minStage`
+ * CSS px each way, the VR button off its centre, and `visible` elements (the talk box…)
+ * wholly inside the viewport. Saves a screenshot to `shot`.
+ */
+async function checkLayout(
+  page: Page,
+  shot: string,
+  visible: string[],
+  minStage = { width: 400, height: 300 },
+): Promise<{ canvas: Box }> {
+  const vp = page.viewportSize()!;
+  await page.screenshot({ path: join(ARTIFACTS, shot) });
+  const canvas = await page.locator("#stage canvas").boundingBox();
+  assert.ok(canvas, "a canvas");
+  assert.ok(
+    canvas.width >= minStage.width && canvas.height >= minStage.height,
+    `${shot}: the scene is ${canvas.width}×${canvas.height}`,
+  );
+  assert.ok(inside(canvas, vp.width, vp.height), `${shot}: canvas ${JSON.stringify(canvas)}`);
+  const vr = await page.locator("#enter-vr").boundingBox();
+  if (vr) {
+    const cx = canvas.x + canvas.width / 2;
+    const cy = canvas.y + canvas.height / 2;
+    // Nor anywhere near the centre: the middle half of the scene stays clear.
+    const middle = {
+      x: canvas.x + canvas.width / 4,
+      y: canvas.y + canvas.height / 4,
+      width: canvas.width / 2,
+      height: canvas.height / 2,
+    };
+    const overlaps =
+      vr.x < middle.x + middle.width &&
+      vr.x + vr.width > middle.x &&
+      vr.y < middle.y + middle.height &&
+      vr.y + vr.height > middle.y;
+    assert.ok(!covers(vr, cx, cy) && !overlaps, `${shot}: VR button ${JSON.stringify(vr)}`);
+  }
+  for (const sel of visible) {
+    const box = await page.locator(sel).boundingBox();
+    assert.ok(box, `${shot}: ${sel} shown`);
+    assert.ok(inside(box, vp.width, vp.height), `${shot}: ${sel} at ${JSON.stringify(box)}`);
+  }
+  return { canvas };
+}
+
+/**
+ * Mean and spread of the colours in a square of `size` CSS px at the canvas centre (from a
+ * screenshot, decoded in the page), 0..255.
+ */
+async function centrePixels(page: Page, size = 40): Promise<{ mean: number; spread: number }> {
+  const canvas = (await page.locator("#stage canvas").boundingBox())!;
+  const png = await page.screenshot({
+    clip: {
+      x: canvas.x + canvas.width / 2 - size / 2,
+      y: canvas.y + canvas.height / 2 - size / 2,
+      width: size,
+      height: size,
+    },
+  });
+  // Decoded in the page (the browser decodes PNG; no fetch, which the page's CSP limits).
+  const measure = `(async () => {
+    const bytes = Uint8Array.from(atob("${png.toString("base64")}"), (ch) => ch.charCodeAt(0));
+    const blob = new Blob([bytes], { type: "image/png" });
+    const bmp = await createImageBitmap(blob);
+    const c = new OffscreenCanvas(bmp.width, bmp.height);
+    const g = c.getContext("2d");
+    g.drawImage(bmp, 0, 0);
+    const d = g.getImageData(0, 0, bmp.width, bmp.height).data;
+    let sum = 0, min = 255, max = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const v = (d[i] + d[i + 1] + d[i + 2]) / 3;
+      sum += v; min = Math.min(min, v); max = Math.max(max, v);
+    }
+    return { mean: sum / (d.length / 4), spread: max - min };
+  })()`;
+  return page.evaluate(measure) as Promise<{ mean: number; spread: number }>;
 }
 
 /** GET with the path sent exactly as given. */
@@ -198,7 +292,12 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
   before(async () => {
     const [, srv] = await Promise.all([
       buildViewer(),
-      startTestServer(),
+      // A small ladder, so a test clip becomes a stream in seconds.
+      startTestServer({
+        VIDEO_LADDER: "1080p:256x128:300k,4k:512x256:800k",
+        VIDEO_SEGMENT_S: "1",
+        VIDEO_PRESET: "ultrafast",
+      }),
       mkdir(ARTIFACTS, { recursive: true }),
     ]);
     server = srv;
@@ -285,6 +384,26 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
     assert.ok(near(shown.shownJoints, server0.positions, 1e-3));
     const cell = await page.locator('#joints tr[data-joint="3"] td.value').textContent();
     assert.match(cell ?? "", /-?\d+\.\d°/);
+  });
+
+  it("lays out the twin view at 1280×800: talk box in view, legend, space id, VR button aside", async () => {
+    const s = await snapshot(page);
+    const { canvas } = await checkLayout(page, "viewer-twin-1280x800.png", [
+      "#talk",
+      "#utterance-form input",
+      "#legend",
+      "#space",
+      "#stop",
+    ]);
+    assert.ok(canvas.width >= 800, `scene ${canvas.width} px wide`);
+    assert.equal((await page.locator("#space-id").textContent())?.trim(), s.roomId);
+    const link = await page.locator("#space-link").inputValue();
+    assert.equal(link, `${server.url}/#twin&room=${s.roomId}`);
+    assert.doesNotMatch(link, /token/);
+    // The legend names both ghosts.
+    const legend = (await page.locator("#legend").textContent()) ?? "";
+    assert.match(legend, /goal ghost/);
+    assert.match(legend, /plan preview ghost/);
   });
 
   it("shows other people and virtual objects from the room state", async () => {
@@ -390,6 +509,64 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
     const s = await waitForPage(page, "a new decision listed", (x) => x.decisions > s0.decisions);
     assert.equal(s.answers.length, 1);
     await page.screenshot({ path: join(ARTIFACTS, "viewer-agents.png") });
+  });
+
+  it("places a pose goal by dragging the goal handle, and plans to it", async (t) => {
+    const s0 = await snapshot(page);
+    if (!s0.webgl) {
+      t.skip("no WebGL: nothing to drag");
+      return;
+    }
+    await page.click("#goal-gizmo");
+    const on = await waitForPage(page, "the goal handle at the tool", (x) => !!x.gizmo?.active);
+    const start = on.gizmo!.pose;
+    const { o, x: xEnd } = on.gizmo!.screen;
+    const len = Math.hypot(xEnd.x - o.x, xEnd.y - o.y);
+    assert.ok(len > 5, `the handle's x axis is ${len} px on screen`);
+    const dir = { x: (xEnd.x - o.x) / len, y: (xEnd.y - o.y) / len };
+    // Walk out along the x arrow until TransformControls says the pointer is over it.
+    let grip: { x: number; y: number } | undefined;
+    for (let d = 8; d <= 200 && !grip; d += 4) {
+      const p = { x: o.x + dir.x * d, y: o.y + dir.y * d };
+      await page.mouse.move(p.x, p.y);
+      if ((await snapshot(page)).gizmo?.axis === "X") grip = p;
+    }
+    assert.ok(grip, "found the handle's x arrow");
+    await page.mouse.down();
+    const dragPx = Math.max(20, len * 1.2); // about 6 cm
+    for (let i = 1; i <= 6; i++) {
+      await page.mouse.move(grip.x + (dir.x * dragPx * i) / 6, grip.y + (dir.y * dragPx * i) / 6);
+    }
+    await page.mouse.up();
+    const placed = await waitForPage(
+      page,
+      "the dragged pose as the room's goal",
+      (x) =>
+        x.gizmo!.placed === 1 &&
+        x.goal?.kind === "pose" &&
+        Math.hypot(
+          x.goal.pose.position.x - x.gizmo!.pose.position.x,
+          x.goal.pose.position.y - x.gizmo!.pose.position.y,
+          x.goal.pose.position.z - x.gizmo!.pose.position.z,
+        ) < 1e-3 &&
+        x.goalVisible,
+    );
+    const moved = Math.hypot(
+      placed.goal!.pose.position.x - start.position.x,
+      placed.goal!.pose.position.y - start.position.y,
+      placed.goal!.pose.position.z - start.position.z,
+    );
+    assert.ok(moved > 0.02 && moved < 0.3, `goal moved ${moved} m from the tool`);
+    assert.ok(placed.goal!.valid, `a small move stays reachable: ${placed.goal!.reason}`);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-goal-gizmo.png") });
+    const known = new Set(placed.plans.map((p) => p.id));
+    await page.waitForSelector("#plan-goal:not([disabled])", { timeout: 5000 });
+    await page.click("#plan-goal");
+    await waitForPage(page, "a validated plan to the placed goal", (x) =>
+      x.plans.some((p) => !known.has(p.id) && p.status === "validated"),
+    );
+    await page.click("#goal-gizmo");
+    await waitForPage(page, "the handle put away", (x) => !x.gizmo!.active);
   });
 
   it("STOP halts an executing plan, and gives an observer only STOP and talk", async (t) => {
@@ -524,6 +701,156 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
       await closePage(mv);
     }
   });
+
+  it("works at 800×600: the scene, the talk box and STOP in view, the VR button aside", async () => {
+    const small = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    try {
+      const token = await server.token("operator", "e2e-800");
+      await small.goto(`${server.url}/#token=${encodeURIComponent(token)}`);
+      await waitForPage(small, "connected at 800×600", (x) => x.status === "connected");
+      await checkLayout(
+        small,
+        "viewer-twin-800x600.png",
+        ["#talk", "#utterance-form input", "#stop", "#status"],
+        { width: 380, height: 300 },
+      );
+    } finally {
+      await closePage(small);
+    }
+  });
+
+  it("offers the way back to the sign-in form after a refused token", async () => {
+    const p = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    try {
+      await p.goto(`${server.url}/#token=not.a-valid.token`);
+      await waitForPage(p, "the token refused", (x) => x.status === "error");
+      await p.screenshot({ path: join(ARTIFACTS, "viewer-token-refused.png") });
+      assert.ok(await p.locator("#relogin").isVisible(), "Sign in again shown");
+      await p.click("#relogin");
+      await p.waitForSelector("#login:not([hidden])", { timeout: 10_000 });
+      assert.ok(await p.locator("#login input[name=name]").isVisible());
+      assert.doesNotMatch(p.url(), /token=/);
+      // And signing in from there works.
+      await p.fill("#login input[name=name]", "e2e-again");
+      await p.click("#login button[type=submit]");
+      await waitForPage(p, "signed in from the form", (x) => x.status === "connected");
+    } finally {
+      await closePage(p);
+    }
+  });
+
+  it(
+    "plays a clip in front of the viewer, shows the transcode as it goes, and loops it without stalls",
+    { skip: skipWithoutFfmpeg() },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "agenttwin-viewer-clip-"));
+      const mv = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      mv.on("pageerror", (e) => pageErrors.push(e.message));
+      try {
+        const clip = join(dir, "clip.mp4");
+        // 2 s of a bright test pattern: the picture is anything but black.
+        await ffmpeg([
+          ...["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2"],
+          ...["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", clip],
+        ]);
+        const token = await server.token("operator", "e2e-clip");
+        await mv.goto(`${server.url}/#metaverse&token=${encodeURIComponent(token)}`);
+        const s = await waitForPage(mv, "in the metaverse room", (x) => x.status === "connected");
+        assert.ok(s.metaverse!.hintVisible, "the drag hint shows");
+        assert.ok(await mv.locator("#look-hint").isVisible());
+        assert.equal((await mv.locator("#space-id").textContent())?.trim(), s.roomId);
+        assert.equal(
+          await mv.locator("#space-link").inputValue(),
+          `${server.url}/#metaverse&room=${s.roomId}`,
+        );
+        assert.match((await mv.locator("#space-note").textContent()) ?? "", /media\/video\?room=/);
+
+        const res = await fetch(`${server.url}/media/video?room=${s.roomId}`, {
+          method: "POST",
+          headers: { "content-type": "video/mp4", authorization: `Bearer ${token}` },
+          body: await readFile(clip),
+        });
+        assert.equal(res.status, 202, await res.clone().text());
+        // Follow the scene's status in the page until the stream is ready.
+        const seen = new Set<string>();
+        let jobShown = false;
+        let shotTaken = false;
+        await poll(
+          "the scene ready",
+          async () => {
+            const x = await snapshot(mv);
+            const st = x.metaverse!.sceneStatus;
+            seen.add(st);
+            if (st === "transcoding" || st === "ingesting") {
+              jobShown ||= await mv.locator("#job").isVisible();
+              if (!shotTaken) {
+                shotTaken = true;
+                await mv.screenshot({ path: join(ARTIFACTS, "viewer-metaverse-transcoding.png") });
+              }
+            }
+            return x;
+          },
+          (x) => x.metaverse!.sceneStatus === "ready" && x.metaverse!.playlistUrl !== "",
+          90_000,
+        );
+        assert.ok(seen.has("transcoding"), `statuses seen: ${[...seen].join(", ")}`);
+        assert.ok(jobShown, "the status line and progress bar showed the transcode");
+        assert.equal(await mv.locator("#job").isVisible(), false, "and went away once ready");
+
+        await waitForPage(mv, "the clip playing", (x) => x.metaverse!.videoTime > 0.3, 30_000);
+        await sleep(300);
+        await mv.screenshot({ path: join(ARTIFACTS, "viewer-metaverse-1280x800.png") });
+        const centre = await centrePixels(mv);
+        assert.ok(
+          centre.mean > 40 && centre.spread > 20,
+          `the picture in front of the viewer: ${JSON.stringify(centre)}`,
+        );
+        await checkLayout(mv, "viewer-metaverse-1280x800.png", ["#talk", "#space"]);
+
+        // The 2 s clip loops; its end is neither a stall nor a reason to decide every second.
+        const session = server.app.metaverse.get(s.roomId)!;
+        const qoeDecisions = () => session.decisions().filter((d) => d.trigger === "qoe").length;
+        const before = qoeDecisions();
+        const looped = await waitForPage(
+          mv,
+          "the clip looped twice",
+          (x) => x.metaverse!.loops >= 2,
+          30_000,
+        );
+        assert.equal(looped.metaverse!.stalls, 0, "no stall at the loop");
+        await sleep(1500);
+        const me = [...session.participants()].find((p) => p.actor.sessionId === s.sessionId)!;
+        assert.equal(me.qoe.stalls, 0, "the room was told no stalls");
+        assert.ok(
+          qoeDecisions() - before <= 2,
+          `qoe decisions over two loops: ${qoeDecisions() - before}`,
+        );
+
+        // A drag turns the view and puts the hint away.
+        const canvas = (await mv.locator("#stage canvas").boundingBox())!;
+        await mv.mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
+        await mv.mouse.down();
+        await mv.mouse.move(canvas.x + canvas.width / 2 + 150, canvas.y + canvas.height / 2, {
+          steps: 5,
+        });
+        await mv.mouse.up();
+        await waitForPage(mv, "the hint gone after a drag", (x) => !x.metaverse!.hintVisible);
+
+        await mv.setViewportSize({ width: 800, height: 600 });
+        await sleep(500);
+        // The drag above turned the view by about 25°: the picture (90° wide) still fills it.
+        const small = await centrePixels(mv);
+        assert.ok(small.mean > 40 && small.spread > 20, `at 800×600: ${JSON.stringify(small)}`);
+        await checkLayout(mv, "viewer-metaverse-800x600.png", ["#talk", "#status"], {
+          width: 380,
+          height: 300,
+        });
+      } finally {
+        await closePage(mv);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("signs in as operator with the one-time login link, which works once", async () => {
     const link = server.app.loginLink();

@@ -3,6 +3,7 @@
  * debugging in the browser console. Plain data only (no DOM types), so Node tests can
  * import the types.
  */
+import type { Pose } from "../../../shared/geometry.ts";
 
 export type ViewerStatus =
   | "idle"
@@ -57,13 +58,44 @@ export interface ViewerSnapshot {
   answers: string[];
   /** Errors and notices shown, oldest first. */
   events: string[];
+  /** Twin view only: the shared goal as the room has it. */
+  goal?: { kind: string; valid: boolean; pose: Pose; reason: string };
+  /** Twin view only: the goal handle (TransformControls). */
+  gizmo?: {
+    available: boolean;
+    active: boolean;
+    mode: string;
+    /** Axis under the pointer or dragged, or null. */
+    axis: string | null;
+    /** Goals sent from the handle. */
+    placed: number;
+    /** The handle's pose, `world`. */
+    pose: Pose;
+    /** Page coordinates (CSS px) of the handle's origin and of points 5 cm along its x, y, z. */
+    screen: { o: Px; x: Px; y: Px; z: Px };
+  };
   /** Metaverse view only. */
   metaverse?: {
     sceneStatus: string;
+    /** The scene's job progress, 0..1. */
+    sceneProgress: number;
     playlistUrl: string;
     assetLoaded: boolean;
     qoeReports: number;
+    /** Times the VOD wrapped around. */
+    loops: number;
+    /** Stalls the player counted (what the QoE reports say). */
+    stalls: number;
+    /** The video's playhead, s. */
+    videoTime: number;
+    /** The "drag to look around" hint shown. */
+    hintVisible: boolean;
   };
+}
+
+export interface Px {
+  x: number;
+  y: number;
 }
 
 export interface ViewerDebugHooks {

@@ -21,37 +21,53 @@ declare global {
 
 type View = ViewerSnapshot["view"];
 
-/** `#metaverse&token=…`, `#token=…&view=metaverse`, `#login=…`, `#twin`, `` → view, token, code. */
-export function parseHash(hash: string): { view: View; token: string; code: string } {
+/**
+ * `#metaverse&token=…`, `#token=…&view=metaverse`, `#login=…`, `#twin`, `#metaverse&room=<id>`
+ * (a share link: join that room), `` → view, token, code, room.
+ */
+export function parseHash(hash: string): { view: View; token: string; code: string; room: string } {
   let view: View = "twin";
   let token = "";
   let code = "";
+  let room = "";
   for (const part of hash.replace(/^#/, "").split("&")) {
     const [k, v] = part.split("=", 2) as [string, string | undefined];
     if (v === undefined) {
       if (k === "metaverse") view = "metaverse";
     } else if (k === "token") token = decodeURIComponent(v);
     else if (k === "login") code = decodeURIComponent(v);
+    else if (k === "room" && /^[\w-]{1,64}$/.test(decodeURIComponent(v)))
+      room = decodeURIComponent(v);
     else if (k === "view" && v === "metaverse") view = "metaverse";
   }
-  return { view, token, code };
+  return { view, token, code, room };
 }
 
 const NAME_RE = /^[\w .-]{1,64}$/;
 
 function boot(): void {
-  const { view, token, code } = parseHash(location.hash);
+  const { view, token, code, room } = parseHash(location.hash);
+  const keep = `#${view}${room ? `&room=${encodeURIComponent(room)}` : ""}`;
   if (token || code) {
     // Keep the token out of the address bar, bookmarks and screenshots.
-    history.replaceState(null, "", `${location.pathname}${location.search}#${view}`);
+    history.replaceState(null, "", `${location.pathname}${location.search}${keep}`);
   }
+  // After a refused token or link: back to the form (the address bar holds no token now).
+  $("#relogin").addEventListener("click", () => {
+    history.replaceState(null, "", `${location.pathname}${location.search}${keep}`);
+    location.reload();
+  });
   $(`#nav-${view}`).classList.add("active");
   window.addEventListener("hashchange", () => {
     if (parseHash(location.hash).view !== view) location.reload();
   });
 
   const status = new StatusLine();
-  let snapshot: () => ViewerSnapshot = () => idleSnapshot(view, status.text);
+  // Before a view took over (signing in, or it failed to start): the status line as it is.
+  let snapshot: () => ViewerSnapshot = () => ({
+    ...idleSnapshot(view, status.text),
+    status: status.status,
+  });
   window.__agenttwin = { snapshot: () => snapshot() };
 
   const start = async (jwt: string, role: Role) => {
@@ -59,6 +75,7 @@ function boot(): void {
     const ctx: ViewContext = {
       token: jwt,
       role,
+      roomId: room,
       status,
       expose: (fn) => {
         snapshot = fn;

@@ -14,6 +14,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import Hls from "hls.js";
 import {
   BackSide,
+  Euler,
   type Group,
   Mesh,
   MeshBasicMaterial,
@@ -31,7 +32,7 @@ import { MetaverseState, type ParticipantState } from "../../../shared/schema/me
 import { idleSnapshot } from "./debug-hooks.ts";
 import { $, el, mbps } from "./dom.ts";
 import { sceneToWorld } from "./frames.ts";
-import { Chat, EventLog, renderAgentPanel } from "./panels.ts";
+import { Chat, EventLog, renderAgentPanel, showJob, showSpace } from "./panels.ts";
 import { rejoin, shouldRejoin } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
@@ -62,9 +63,20 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     stage.controls.rotateSpeed = -0.35;
   }
   stage.addVrButton();
+  const hint = lookHint(stage);
+  // The player comes after joining; until then the snapshot says nothing played.
+  let playback = () => ({ loops: 0, stalls: 0, videoTime: 0 });
   const events = new EventLog();
   const snapshot = idleSnapshot("metaverse", "");
-  const mv = { sceneStatus: "", playlistUrl: "", assetLoaded: false, qoeReports: 0 };
+  const mv = {
+    sceneStatus: "",
+    sceneProgress: 0,
+    playlistUrl: "",
+    assetLoaded: false,
+    qoeReports: 0,
+    loops: 0,
+    hintVisible: false,
+  };
   ctx.expose(() => ({
     ...snapshot,
     status: status.status,
@@ -72,7 +84,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     webgl: stage.renderer !== null,
     frames: stage.frames,
     events: [...events.items],
-    metaverse: { ...mv },
+    metaverse: { ...mv, ...playback(), hintVisible: !hint.hidden },
   }));
   if (!stage.renderer) stageMessage(`No WebGL: ${stage.webglError || "not supported"}.`);
 
@@ -82,7 +94,9 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   client.auth.token = ctx.token;
   let room: Room<unknown, MetaverseState>;
   try {
-    room = await client.joinOrCreate("metaverse", {}, MetaverseState);
+    room = ctx.roomId
+      ? await client.joinById(ctx.roomId, {}, MetaverseState)
+      : await client.joinOrCreate("metaverse", {}, MetaverseState);
   } catch (err) {
     const why = describeError(err);
     // The matchmaker answers an undefined room name with "… not defined" (4210/4212).
@@ -101,6 +115,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   let me = room.sessionId;
   snapshot.sessionId = me;
   snapshot.roomId = room.roomId;
+  showSpace("metaverse", room.roomId, true);
   snapshot.role = ctx.role;
   const send = <K extends keyof typeof MetaverseMessageSchemas>(type: K, body: MvBody<K>) => {
     room.send(type, body);
@@ -130,11 +145,17 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   );
   // Seen from inside, the equirectangular image must not be mirrored.
   sphere.scale.x = -1;
+  // The centre of the equirectangular frame (where the pipeline maps the 2D clip: yaw 0,
+  // pitch 0) lies on the sphere's +x axis, which the mirror above turns to −x; a half turn
+  // puts it on world +x, the direction the desktop camera and a headset standing at yaw 0
+  // face when the view opens.
+  sphere.rotation.y = Math.PI;
   sphere.name = "360 video";
   sphere.visible = false;
   stage.scene.add(sphere);
   // Media reads need the token too (Authorization header on every playlist and segment).
   const player = new Player(video, events, ctx.token);
+  playback = () => ({ loops: player.loops, stalls: player.stalls, videoTime: video.currentTime });
 
   // --- scene asset --------------------------------------------------------------------
   let assetKey = "";
@@ -171,9 +192,22 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     const p = mine();
     const url = p?.stream.playlistUrl || s.scene.streamUrl;
     mv.sceneStatus = s.scene.status;
+    mv.sceneProgress = s.scene.progress;
     mv.playlistUrl = url;
+    showJob(s.scene.status, s.scene.progress, s.scene.detail);
     player.play(url);
     sphere.visible = url !== "";
+    // Nothing to show yet: say why, over the black, instead of a blank view.
+    if (!url && stage.renderer) {
+      const busy = ["ingesting", "transcoding", "reconstructing"].includes(s.scene.status);
+      stageMessage(
+        busy
+          ? "The video is on its way: see the progress at the top."
+          : s.scene.status === "failed"
+            ? `No video: ${s.scene.error}`
+            : "No video in this space yet: upload a clip to it (see Space).",
+      );
+    }
     loadAsset(s.scene.assetUrl, s.scene.version);
     let people = 0;
     s.participants.forEach(() => people++);
@@ -237,6 +271,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
           me = next.sessionId;
           snapshot.sessionId = me;
           snapshot.roomId = next.roomId;
+          showSpace("metaverse", next.roomId, true);
           wire(next);
           status.set("connected", `rejoined as ${ctx.role} in room ${next.roomId}`);
           events.push("notice", `the previous room was gone: rejoined in room ${next.roomId}`);
@@ -284,6 +319,71 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   stage.start();
 }
 
+/**
+ * The "drag to look around" hint over the 360° view, gone after the first drag. On a touch
+ * device with motion sensors it offers "use motion": the phone's orientation then turns the
+ * view (iOS asks for permission on that tap), starting from where the view looks now.
+ */
+function lookHint(stage: Stage): HTMLElement {
+  const hint = $("#look-hint");
+  const controls = stage.controls;
+  hint.hidden = !controls;
+  if (!controls) return hint;
+  controls.addEventListener("start", () => {
+    hint.hidden = true;
+  });
+  const motion = typeof DeviceOrientationEvent !== "undefined";
+  if (!motion || !matchMedia("(pointer: coarse)").matches) return hint;
+  $("#look-hint-gyro").hidden = false;
+  $("#gyro").addEventListener("click", () => {
+    const ask = (DeviceOrientationEvent as unknown as { requestPermission?: () => Promise<string> })
+      .requestPermission;
+    void (ask ? ask() : Promise.resolve("granted")).then((answer) => {
+      if (answer !== "granted") return;
+      hint.hidden = true;
+      followDevice(stage);
+    });
+  });
+  return hint;
+}
+
+/** Turns the desktop camera with the device's orientation (deviceorientation events). */
+function followDevice(stage: Stage): void {
+  const controls = stage.controls;
+  if (!controls) return;
+  const euler = new Euler();
+  const device = new Quaternion();
+  // The device's camera looks out of its back: −z of the screen, turned a quarter about x.
+  const screenToCamera = new Quaternion(-Math.SQRT1_2, 0, 0, Math.SQRT1_2);
+  const z = new Vector3(0, 0, 1);
+  const screen = new Quaternion();
+  const forward = new Vector3();
+  let yawOffset: number | null = null;
+  const d2r = Math.PI / 180;
+  window.addEventListener("deviceorientation", (e) => {
+    if (e.alpha === null || e.beta === null || e.gamma === null) return;
+    euler.set(e.beta * d2r, e.alpha * d2r, -e.gamma * d2r, "YXZ");
+    const orient = (screen_angle() * Math.PI) / 180;
+    device
+      .setFromEuler(euler)
+      .multiply(screenToCamera)
+      .multiply(screen.setFromAxisAngle(z, -orient));
+    forward.set(0, 0, -1).applyQuaternion(device);
+    const yaw = Math.atan2(-forward.x, -forward.z);
+    // Start from where the view looks now, not from the compass.
+    if (yawOffset === null) {
+      const now = controls.target.clone().sub(stage.camera.position);
+      yawOffset = Math.atan2(-now.x, -now.z) - yaw;
+    }
+    forward.applyAxisAngle(new Vector3(0, 1, 0), yawOffset);
+    controls.target.copy(stage.camera.position).addScaledVector(forward, 0.01);
+  });
+}
+
+function screen_angle(): number {
+  return screen.orientation?.angle ?? 0;
+}
+
 function fill(dl: HTMLElement, facts: [string, string][]): void {
   const key = JSON.stringify(facts);
   if (dl.dataset.key === key) return;
@@ -294,9 +394,14 @@ function fill(dl: HTMLElement, facts: [string, string][]): void {
 /** The HLS player behind the video sphere, with the QoE figures the room wants. */
 class Player {
   stalls = 0;
+  /** Times a VOD wrapped from its end back to its start. */
+  loops = 0;
   #url = "";
+  /** Between a seek (a loop's wrap included) and playback resuming: not a stall. */
+  #seeking = false;
   #hls: Hls | null = null;
   #playing = false;
+  #lastTime = 0;
   /** Smoothed fragment download throughput, bit/s. */
   #throughput = 0;
   readonly #video: HTMLVideoElement;
@@ -309,10 +414,19 @@ class Player {
     this.#token = token;
     video.addEventListener("playing", () => {
       this.#playing = true;
+      this.#seeking = false;
     });
-    // A stall: playback started, then the buffer ran dry.
+    video.addEventListener("seeking", () => {
+      // A looping video wraps by seeking to its start: count the wrap, not a stall.
+      if (video.loop && video.currentTime < 0.5 && this.#lastTime > 0.5) this.loops++;
+      this.#seeking = true;
+    });
+    video.addEventListener("timeupdate", () => {
+      this.#lastTime = video.currentTime;
+    });
+    // A stall: playback started, then the buffer ran dry (not while a seek refills it).
     video.addEventListener("waiting", () => {
-      if (this.#playing) this.stalls++;
+      if (this.#playing && !this.#seeking) this.stalls++;
     });
   }
 
@@ -347,6 +461,10 @@ class Player {
           this.#throughput = this.#throughput ? this.#throughput * 0.7 + bps * 0.3 : bps;
         }
       });
+      // VOD plays in a loop (a 360° scene has no end); a live stream never ends anyway.
+      hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => {
+        v.loop = !data.details.live;
+      });
       hls.on(Hls.Events.ERROR, (_e, data) => {
         if (!data.fatal) return;
         this.#events.push("error", `video: ${data.type} ${data.details}`);
@@ -370,12 +488,23 @@ class Player {
     });
   }
 
-  /** Seconds buffered ahead of the playhead. */
+  /**
+   * Seconds buffered ahead of the playhead. A looping VOD whose end is buffered goes on
+   * from its start, so what is buffered there counts too: the end of the clip is not a
+   * draining buffer (the agents would otherwise lower the rendition at every loop).
+   */
   bufferS(): number {
     const v = this.#video;
-    for (let i = 0; i < v.buffered.length; i++) {
-      if (v.buffered.start(i) <= v.currentTime && v.currentTime <= v.buffered.end(i)) {
-        return Math.max(0, v.buffered.end(i) - v.currentTime);
+    const b = v.buffered;
+    for (let i = 0; i < b.length; i++) {
+      if (b.start(i) <= v.currentTime && v.currentTime <= b.end(i)) {
+        let ahead = Math.max(0, b.end(i) - v.currentTime);
+        const atEnd = Number.isFinite(v.duration) && v.duration - b.end(i) < 0.25;
+        if (v.loop && atEnd && b.start(0) < 0.25) {
+          // The wrap continues into the range holding the start (this one, when whole).
+          ahead += i === 0 ? v.currentTime : b.end(0);
+        }
+        return ahead;
       }
     }
     return 0;

@@ -6,7 +6,10 @@ import type { AgentPanelState } from "../../../shared/schema/twin-state.ts";
 import type { ViewerStatus } from "./debug-hooks.ts";
 import { $, el, mbps, setText } from "./dom.ts";
 
-/** The status line in the top bar. */
+/**
+ * The status line in the top bar. An error (a refused token or login link, a room that
+ * cannot be joined) shows "Sign in again", which goes back to the sign-in form.
+ */
 export class StatusLine {
   status: ViewerStatus = "idle";
   text = "not connected";
@@ -17,7 +20,61 @@ export class StatusLine {
     this.text = text;
     this.#el.dataset.status = status;
     setText(this.#el, text);
+    $("#relogin").hidden = status !== "error";
   }
+}
+
+const JOB_WORDS: Record<string, string> = {
+  ingesting: "receiving the clip",
+  transcoding: "transcoding to 360°",
+  reconstructing: "reconstructing the 3D scene",
+};
+
+/**
+ * The scene's video or reconstruction job in the top bar: what runs (`detail` from the
+ * room, e.g. "queued" or "job 3f2a…") and a progress bar (indeterminate while the job
+ * gives no fraction). Hidden when no job runs.
+ */
+export function showJob(status: string, progress: number, detail: string): void {
+  const words = JOB_WORDS[status];
+  const box = $("#job");
+  box.hidden = words === undefined;
+  box.dataset.status = status;
+  if (words === undefined) return;
+  const bar = $<HTMLProgressElement>("#job-progress");
+  const known = progress > 0 && progress <= 1;
+  if (known) bar.value = progress;
+  else bar.removeAttribute("value");
+  const pct = known ? ` ${Math.round(progress * 100)} %` : "";
+  setText($("#job-text"), `${words}${pct}${detail ? ` · ${detail}` : ""}`);
+}
+
+/**
+ * The space (room) this page is in, with a link that opens the same room for someone else
+ * (no token in it: each person signs in) and, in the metaverse, how to upload a clip to it.
+ */
+export function showSpace(view: "twin" | "metaverse", roomId: string, uploads: boolean): void {
+  $("#space").hidden = false;
+  setText($("#space-id"), roomId);
+  const link = `${location.origin}${location.pathname}#${view}&room=${encodeURIComponent(roomId)}`;
+  const input = $<HTMLInputElement>("#space-link");
+  input.value = link;
+  const copy = $<HTMLButtonElement>("#space-copy");
+  copy.onclick = () => {
+    input.select();
+    const copied = () => {
+      setText(copy, "Copied");
+      setTimeout(() => setText(copy, "Copy link"), 1500);
+    };
+    // Without clipboard access (plain http on another host) the link stays selected to copy.
+    if (navigator.clipboard) navigator.clipboard.writeText(link).then(copied, () => undefined);
+  };
+  setText(
+    $("#space-note"),
+    uploads
+      ? `Share the link to watch together. Upload a clip (operator token): POST ${location.origin}/media/video?room=${roomId}; RGB-D or a PNG: POST ${location.origin}/media/scenes?sceneId=${roomId}.`
+      : "Share the link to work in the same cell (each person signs in).",
+  );
 }
 
 /** Errors and notices, newest first on screen, bounded. */

@@ -15,7 +15,8 @@ import { robotInfo, robotUrdf, type RobotInfo } from "./api.ts";
 import type { ViewerSnapshot } from "./debug-hooks.ts";
 import { $, el, setText } from "./dom.ts";
 import { JointInterpolator } from "./interpolation.ts";
-import { Chat, EventLog, renderAgentPanel } from "./panels.ts";
+import { GoalGizmo } from "./goal-gizmo.ts";
+import { Chat, EventLog, renderAgentPanel, showSpace } from "./panels.ts";
 import { rejoin, shouldRejoin } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { TwinScene } from "./twin-scene.ts";
@@ -51,7 +52,9 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
   client.auth.token = ctx.token;
   let room: Room<unknown, TwinState>;
   try {
-    room = await client.joinOrCreate("digital_twin", {}, TwinState);
+    room = ctx.roomId
+      ? await client.joinById(ctx.roomId, {}, TwinState)
+      : await client.joinOrCreate("digital_twin", {}, TwinState);
   } catch (err) {
     status.set("error", `could not join digital_twin: ${describeError(err)}`);
     events.push("error", status.text);
@@ -59,6 +62,8 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
   }
   status.set("connected", `connected as ${ctx.role}`);
   $("#twin-panel").hidden = false;
+  showSpace("twin", room.roomId, false);
+  $("#legend").hidden = !stage.renderer;
   const send = <K extends keyof typeof TwinMessageSchemas>(type: K, body: TwinBody<K>) => {
     room.send(type, body);
   };
@@ -107,6 +112,42 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
     poses.append(b);
     operatorControls.push(b);
   }
+  // --- goal handle: place any tool pose as the goal, then plan to it -----------------
+  const linkNames = Object.keys(twin.robot.links);
+  const toolLink =
+    linkNames.find((n) => /tcp$/i.test(n)) ?? linkNames.find((n) => /hand$/i.test(n)) ?? "";
+  const gizmo = new GoalGizmo(
+    stage,
+    () => twin.robot.links[toolLink],
+    (pose) => send("goal", { goal: { kind: "pose", pose }, requestId: rid("goal") }),
+  );
+  const gizmoButton = $<HTMLButtonElement>("#goal-gizmo");
+  const turnButton = $<HTMLButtonElement>("#goal-turn");
+  const planGoal = $<HTMLButtonElement>("#plan-goal");
+  const setGizmo = (on: boolean) => {
+    gizmo.setActive(on);
+    gizmoButton.setAttribute("aria-pressed", String(on));
+    gizmoButton.textContent = on ? "Done placing" : "Place goal…";
+    turnButton.hidden = !on;
+    $("#legend-gizmo").hidden = !on;
+  };
+  const setMode = (mode: "translate" | "rotate") => {
+    gizmo.setMode(mode);
+    turnButton.textContent = mode === "rotate" ? "Move" : "Turn";
+  };
+  if (!gizmo.available) gizmoButton.title = "needs the 3D view (WebGL)";
+  gizmoButton.addEventListener("click", () => setGizmo(!gizmo.active));
+  turnButton.addEventListener("click", () =>
+    setMode(gizmo.mode === "rotate" ? "translate" : "rotate"),
+  );
+  window.addEventListener("keydown", (e) => {
+    if (!gizmo.active || (e.target as HTMLElement).closest("input, select, textarea")) return;
+    if (e.key === "r" || e.key === "R") setMode("rotate");
+    if (e.key === "t" || e.key === "T") setMode("translate");
+  });
+  planGoal.addEventListener("click", () => send("plan", { requestId: rid("plan") }));
+  operatorControls.push(gizmoButton);
+
   const approve = $<HTMLButtonElement>("#approve");
   approve.addEventListener("click", () => {
     const plan = newestPlan(room.state, "validated");
@@ -128,9 +169,12 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
   const setConnected = (connected: boolean) => {
     stop.disabled = !connected;
     for (const b of operatorControls) b.disabled = !connected || !isOperator;
+    if (!gizmo.available) gizmoButton.disabled = true;
     if (!connected) {
       jog.stop();
       approve.disabled = true;
+      planGoal.disabled = true;
+      if (gizmo.active) setGizmo(false);
     }
   };
   setConnected(true);
@@ -166,6 +210,8 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
     progress.hidden = r.activePlanId === "";
     progress.value = r.progress;
     approve.disabled = !isOperator || stop.disabled || !newestPlan(s, "validated");
+    planGoal.disabled = !isOperator || stop.disabled || s.goal.kind === "" || !s.goal.valid;
+    planGoal.title = s.goal.kind === "" ? "place a goal first" : s.goal.valid ? "" : s.goal.reason;
     renderPlans(s);
     renderPeople(s, me);
     decisions = renderAgentPanel($("#twin-agents"), s.agents);
@@ -179,6 +225,7 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
       else if (a.type === "plan" && a.id) events.push("info", `plan ${a.id} requested`);
       else if (a.type === "approve" || a.type === "reset" || a.type === "stop")
         events.push("info", `${a.type} accepted`);
+      else if (a.type === "goal") events.push("info", "goal placed");
     });
     r.onMessage("error", (e: ErrorMessage) => {
       const text = `${e.type ? `${e.type}: ` : ""}${e.code}: ${e.message}`;
@@ -215,6 +262,7 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
           room = next;
           me = next.sessionId;
           lastStamp = Number.NaN;
+          showSpace("twin", next.roomId, false);
           wire(next);
           setConnected(true);
           status.set("connected", `rejoined as ${ctx.role} in room ${next.roomId}`);
@@ -292,6 +340,29 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
     planPaths: twin.planPathCount,
     goalVisible: twin.goalVisible,
     previewVisible: twin.previewVisible,
+    goal: {
+      kind: room.state.goal.kind,
+      valid: room.state.goal.valid,
+      reason: room.state.goal.reason,
+      pose: {
+        position: { ...room.state.goal.pose.position.toJSON() },
+        orientation: { ...room.state.goal.pose.orientation.toJSON() },
+      },
+    },
+    gizmo: {
+      available: gizmo.available,
+      active: gizmo.active,
+      mode: gizmo.mode,
+      axis: gizmo.axis,
+      placed: gizmo.placed,
+      pose: gizmo.pose,
+      screen: {
+        o: gizmo.screenPoint(),
+        x: gizmo.screenPoint("x", 0.05),
+        y: gizmo.screenPoint("y", 0.05),
+        z: gizmo.screenPoint("z", 0.05),
+      },
+    },
     decisions,
     answers: [...chat.answers],
     events: [...events.items],

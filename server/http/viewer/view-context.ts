@@ -7,6 +7,8 @@ export interface ViewContext {
   token: string;
   /** From the token (display only; the server enforces roles). */
   role: Role;
+  /** A room to join by id (from a share link `#…&room=<id>`), or "" to join or create one. */
+  roomId: string;
   status: StatusLine;
   /** Registers the function behind `window.__agenttwin.snapshot()`. */
   expose(snapshot: () => ViewerSnapshot): void;

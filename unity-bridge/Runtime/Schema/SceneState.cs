@@ -35,5 +35,11 @@ public SceneState() { }
 
 		[Type(5, "string")]
 		public string error = "";
+
+		[Type(6, "float32")]
+		public float progress = default(float);
+
+		[Type(7, "string")]
+		public string detail = "";
 	}
 }

@@ -73,7 +73,8 @@ type FieldType = string | SchemaClass | { array: FieldType } | { map: FieldType 
 type FieldMeta = { name: string; index: number; type: FieldType };
 
 const isSchemaClass = (v: unknown): v is SchemaClass =>
-  typeof v === "function" && typeof (v as { [k: symbol]: unknown })[Symbol.metadata] === "object";
+  typeof v === "function" &&
+  typeof (v as unknown as { [k: symbol]: unknown })[Symbol.metadata] === "object";
 
 /** The schema classes the sources export, in source order. */
 export async function schemaClasses(): Promise<SchemaClass[]> {

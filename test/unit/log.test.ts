@@ -46,7 +46,7 @@ describe("logger", () => {
       /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: listening: viewer http:\/\/127\.0\.0\.1:2567\/ · headsets ws:\/\/127\.0\.0\.1:2567/,
     );
     assert.ok(!lines[0]!.includes('"viewer"'), "the URLs are said once");
-    assert.match(lines[1]!, /WARN: video is off: .*apt-get install ffmpeg$/);
+    assert.match(lines[1]!, /WARN: video is off: .*apt-get install ffmpeg\)$/);
   });
 
   it("is pretty on a terminal only when asked automatically", () => {

@@ -18,6 +18,7 @@ import type { CellLease } from "../robot/cell-ownership.ts";
 import type { RobotLinkMetrics, TwinMetrics } from "./link-metrics.ts";
 import { TwinSession } from "./session.ts";
 import type { AuditLog } from "../store/audit-log.ts";
+import { hasRoom } from "../store/disk.ts";
 
 export interface SessionFactoryDeps {
   config: Config;
@@ -53,17 +54,33 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
       rateHz: config.room.simRateHz,
       startTolerance: config.motion.planStartToleranceRad,
     });
-  const recorder = config.recording.enabled
-    ? await SessionRecorder.open({
-        dir: config.recording.dir,
-        sessionName: `twin-${deps.roomId}`,
-        maxBytes: config.recording.maxBytes,
-        jointHz: config.recording.jointHz,
-        flushMs: config.store.recordingFlushMs,
-        logger: deps.logger.child({ roomId: deps.roomId, component: "recorder" }),
-        robotDescription: await readFile(robot.urdfPath, "utf8"),
-      })
-    : null;
+  // No recording on a full disk: the session runs, the log and the audit log say why.
+  const room = config.recording.enabled
+    ? await hasRoom(config.recording.dir, config.store.minFreeDiskBytes)
+    : true;
+  if (!room) {
+    deps.logger.warn(
+      { roomId: deps.roomId },
+      "not recording this session: the disk is nearly full",
+    );
+    deps.audit?.append({
+      kind: "media",
+      room: deps.roomId,
+      message: "session not recorded: less than MIN_FREE_DISK_BYTES free",
+    });
+  }
+  const recorder =
+    config.recording.enabled && room
+      ? await SessionRecorder.open({
+          dir: config.recording.dir,
+          sessionName: `twin-${deps.roomId}`,
+          maxBytes: config.recording.maxBytes,
+          jointHz: config.recording.jointHz,
+          flushMs: config.store.recordingFlushMs,
+          logger: deps.logger.child({ roomId: deps.roomId, component: "recorder" }),
+          robotDescription: await readFile(robot.urdfPath, "utf8"),
+        })
+      : null;
   // Know who owns the arm before the first command can arrive.
   await deps.lease?.start();
   const m = cell.measurement();

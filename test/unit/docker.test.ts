@@ -7,12 +7,28 @@
  * `docker compose config` are not run here.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, loadConfig, REPO_ROOT } from "../../server/config.ts";
+import { freePort } from "../support/processes.ts";
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), "utf8");
 
@@ -79,8 +95,8 @@ function configVariables(): Set<string> {
 }
 
 const CONFIG_VARS = configVariables();
-/** Variables images may set that are not the server's: Node's and npm's own. */
-const RUNTIME_VARS = new Set(["NODE_ENV", "NPM_CONFIG_SCRIPT_SHELL"]);
+/** Variables images may set that are not the server's: Node's own. */
+const RUNTIME_VARS = new Set(["NODE_ENV"]);
 const DEFAULT_PORT = loadConfig({}).port;
 /** What a deployment must set (a 32-byte secret). */
 const DEPLOYMENT = { AUTH_SECRET: "a-deployment-secret-of-32-chars!" };
@@ -102,12 +118,42 @@ describe("server images", () => {
       const last = Math.max(...ins.map((i) => i.stage));
       const final = ins.filter((i) => i.stage === last);
 
-      it("runs the README's start command, which package.json defines", () => {
+      it("runs what the README's `npm start` runs, with node directly (no npm, no prestart)", () => {
         const cmd = final.filter((i) => i.op === "CMD");
         assert.equal(cmd.length, 1);
-        assert.equal(execForm(cmd[0]!.args).join(" "), readmeStartCommand());
+        const argv = execForm(cmd[0]!.args);
+        assert.equal(argv[0], "node", "npm's prestart would rebuild the viewer as non-root");
+        assert.equal(readmeStartCommand(), "npm start");
         const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
-        assert.match(pkg.scripts.start ?? "", /server\/main\.ts/);
+        assert.equal(`node ${argv.slice(1).join(" ")}`, pkg.scripts.start);
+      });
+
+      it("builds the viewer into VIEWER_DIR, outside node_modules", () => {
+        const built = ins.filter((i) => i.op === "RUN" && i.stage < last).map((i) => i.args);
+        assert.ok(
+          built.some((r) => /npm run build:viewer\b.*mv \S+ viewer\b/.test(r)),
+          "built",
+        );
+        assert.ok(final.some((i) => i.op === "COPY" && /--from=build \/app\/viewer /.test(i.args)));
+        const env = envOf(ins);
+        assert.equal(env.VIEWER_DIR, "/app/viewer");
+        assert.ok(!env.VIEWER_DIR.includes("node_modules"));
+        assert.equal(loadConfig({ ...env, ...DEPLOYMENT }).viewerDir, "/app/viewer");
+      });
+
+      it("bases on a supported Node, pinned by digest or marked TODO(digest) honestly", () => {
+        const text = read(file);
+        const node = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1] ?? "";
+        const major = Number(/^node:(\d+)/.exec(node)?.[1]);
+        assert.ok(major >= 22 && major % 2 === 0, `${node}: an LTS line that is not end of life`);
+        for (const m of text.matchAll(/^ARG (\w+_IMAGE)=(\S+)$/gm)) {
+          const pinned = /@sha256:[0-9a-f]{64}$/.test(m[2]!);
+          assert.ok(
+            pinned || /TODO\(digest\)/.test(text),
+            `${m[1]} ${m[2]}: pin by digest, or say TODO(digest) where it is to be filled in`,
+          );
+          assert.match(m[2]!, /:[\w.-]+(@sha256:[0-9a-f]{64})?$/, `${m[1]} has an exact tag`);
+        }
       });
 
       it("is multi-stage (npm ci, then production dependencies only), runs as non-root", () => {
@@ -147,8 +193,6 @@ describe("server images", () => {
         }
         const config = loadConfig({ ...env, ...DEPLOYMENT });
         assert.equal(config.port, DEFAULT_PORT);
-        // npm's /bin/sh would not exec the server: SIGTERM would skip its clean shutdown.
-        assert.equal(env.NPM_CONFIG_SCRIPT_SHELL, "/bin/bash");
       });
 
       it("listens on every interface, so it refuses to start without AUTH_SECRET", () => {
@@ -309,15 +353,58 @@ describe("compose", () => {
       ]),
     );
 
-  it("has two server replicas, Redis, rosbridge and an optional GPU reconstruction", () => {
+  it("has two server replicas, Redis, rosbridge, Prometheus and Grafana; no placeholder image", () => {
     assert.deepEqual(Object.keys(compose.services).sort(), [
       ...SERVERS,
-      "reconstruction",
+      "grafana",
+      "prometheus",
       "redis",
       "rosbridge",
     ]);
     assert.match(compose.services.redis!.image ?? "", /^redis:7/);
-    assert.deepEqual(compose.services.reconstruction!.profiles, ["gpu"]);
+    for (const [name, s] of Object.entries(compose.services)) {
+      // Either built here, or a public image at an exact tag (no variable naming an image).
+      if (s.build) continue;
+      assert.match(s.image ?? "", /^[\w./-]+:[\w.-]+$/, `${name}: ${s.image}`);
+      assert.doesNotMatch(s.image ?? "", /:latest$|\$\{/, name);
+    }
+  });
+
+  it("provisions Prometheus (scraping both replicas) and Grafana with the dashboard", () => {
+    const prom = parseYaml(read("docker/prometheus/prometheus.yml")) as {
+      scrape_configs: {
+        metrics_path: string;
+        authorization?: { credentials_file: string };
+        static_configs: { targets: string[] }[];
+      }[];
+    };
+    const job = prom.scrape_configs[0]!;
+    assert.equal(job.metrics_path, "/metrics");
+    assert.deepEqual(
+      job.static_configs.flatMap((c) => c.targets),
+      SERVERS.map((s) => `${s}:${DEFAULT_PORT}`),
+    );
+    assert.ok(job.authorization?.credentials_file, "a token: /metrics needs one off-host");
+    assert.match(read("server/http/routes.ts"), /app\.get\("\/metrics"/);
+    const grafana = compose.services.grafana!;
+    const volumes = (grafana as { volumes?: string[] }).volumes ?? [];
+    assert.ok(volumes.some((v) => v.startsWith("./grafana/provisioning:")));
+    assert.ok(volumes.some((v) => v.startsWith("./grafana/dashboards:")));
+    const dash = JSON.parse(read("docker/grafana/dashboards/agenttwin.json")) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
+    for (const metric of [
+      "agenttwin_video_jobs",
+      "agenttwin_video_job_duration_seconds_bucket",
+      "agenttwin_video_job_failures_total",
+      "agenttwin_reconstruction_jobs",
+      "agenttwin_agent_decision_seconds_bucket",
+      "agenttwin_recordings_bytes",
+      "agenttwin_robot_link_up",
+    ]) {
+      assert.ok(exprs.includes(metric), metric);
+    }
   });
 
   it("sets on the servers only variables server/config.ts reads, and they parse", () => {
@@ -378,8 +465,7 @@ describe("compose", () => {
       assert.match(test, new RegExp(`127\\.0\\.0\\.1:${DEFAULT_PORT}/healthz`));
       assert.match(test, /^CMD node /);
     }
-    assert.ok(compose.services.redis!.healthcheck);
-    assert.ok(compose.services.rosbridge!.healthcheck);
+    for (const [name, s] of Object.entries(compose.services)) assert.ok(s.healthcheck, name);
   });
 
   it("builds from files that exist, and the GPU override uses the GPU image", () => {
@@ -391,10 +477,114 @@ describe("compose", () => {
         assert.ok(existsSync(join(context, s.build.dockerfile)), `${name}: ${s.build.dockerfile}`);
       }
     }
-    assert.deepEqual(Object.keys(gpu.services).sort(), SERVERS);
+    // One GPU in all: replica A on the CUDA image; B stays on the CPU image.
+    assert.deepEqual(Object.keys(gpu.services), ["agenttwin-a"]);
+    assert.equal(gpu.services["agenttwin-a"]!.build?.dockerfile, "docker/Dockerfile.gpu");
     for (const name of SERVERS) {
-      assert.equal(gpu.services[name]!.build?.dockerfile, "docker/Dockerfile.gpu");
       assert.equal(compose.services[name]!.build?.dockerfile, "docker/Dockerfile");
     }
+    const gpus = [compose, gpu]
+      .flatMap((f) => Object.values(f.services))
+      .flatMap(
+        (s) =>
+          (s as { deploy?: { resources?: { reservations?: { devices?: { count?: number }[] } } } })
+            .deploy?.resources?.reservations?.devices ?? [],
+      )
+      .reduce((n, d) => n + (d.count ?? 0), 0);
+    assert.equal(gpus, 1);
   });
+});
+
+// --- the image's command, run as the container runs it ----------------------------------
+
+/** Owner root, directories 755 and files 644, as `COPY` leaves the install in the image. */
+function rootOwned(dir: string): void {
+  chownSync(dir, 0, 0);
+  chmodSync(dir, 0o755);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = statSync(path);
+    if (st.isDirectory()) rootOwned(path);
+    else {
+      chownSync(path, 0, 0);
+      chmodSync(path, 0o644);
+    }
+  }
+}
+
+const NOBODY = 65534;
+const canDropPrivileges =
+  process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0;
+
+describe("the image's command as non-root over a root-owned install", () => {
+  it(
+    "starts, answers /healthz and serves the viewer built at image time",
+    {
+      skip: canDropPrivileges ? false : "needs root and setpriv to run the command as nobody",
+      timeout: 180_000,
+    },
+    async () => {
+      const ins = parseDockerfile(read("docker/Dockerfile"));
+      const last = Math.max(...ins.map((i) => i.stage));
+      const argv = execForm(ins.filter((i) => i.op === "CMD" && i.stage === last)[0]!.args);
+      // /app of the image: what `COPY . .` brings (.dockerignore), the production
+      // node_modules (here: the checkout's, root-owned) and the viewer built at image time.
+      const app = mkdtempSync(join(tmpdir(), "agenttwin-image-"));
+      try {
+        for (const p of ["server", "shared", "ros", "assets", "package.json", "tsconfig.json"]) {
+          cpSync(join(REPO_ROOT, p), join(app, p), { recursive: true });
+        }
+        mkdirSync(join(app, "viewer"));
+        writeFileSync(join(app, "viewer", "index.html"), "<!doctype html><title>built</title>\n");
+        rootOwned(app);
+        symlinkSync(join(REPO_ROOT, "node_modules"), join(app, "node_modules"));
+        const data = mkdtempSync(join(tmpdir(), "agenttwin-image-data-"));
+        chownSync(data, NOBODY, NOBODY);
+        const port = await freePort();
+        const env = {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: "/nonexistent",
+          ...envOf(ins),
+          ...DEPLOYMENT,
+          PORT: String(port),
+          DATA_DIR: data,
+          VIEWER_DIR: join(app, "viewer"),
+          AGENTS: "false",
+        };
+        let output = "";
+        const child = spawn(
+          "setpriv",
+          [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", ...argv],
+          { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] },
+        );
+        child.stdout.on("data", (b: Buffer) => (output += b.toString()));
+        child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+        const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+        try {
+          const deadline = Date.now() + 150_000;
+          let health = 0;
+          while (Date.now() < deadline && child.exitCode === null) {
+            health = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+              (r) => r.status,
+              () => 0,
+            );
+            if (health === 200) break;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+          assert.equal(health, 200, `no /healthz; output:\n${output}`);
+          const page = await fetch(`http://127.0.0.1:${port}/`);
+          assert.equal(page.status, 200);
+          assert.match(await page.text(), /<title>built<\/title>/);
+          assert.doesNotMatch(output, /EACCES|permission denied/i);
+        } finally {
+          child.kill("SIGTERM");
+          const code = await exited;
+          assert.equal(code, 0, `clean shutdown on SIGTERM; output:\n${output}`);
+        }
+        rmSync(data, { recursive: true, force: true });
+      } finally {
+        rmSync(app, { recursive: true, force: true });
+      }
+    },
+  );
 });

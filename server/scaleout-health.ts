@@ -103,7 +103,9 @@ export class ScaleOutHealth {
    * throws; does nothing while Redis is down. Concurrent calls share one run.
    */
   sweep(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    // Nothing before start(): Colyseus's matchmaker (its presence and driver) is set up only
+    // once the server listens, and a Redis "ready" event may come before that.
+    if (this.#closed || this.#timer === undefined) return Promise.resolve();
     this.#sweeping ??= this.#sweepOnce()
       .catch((err: unknown) => this.#log.debug({ err }, "sweep failed"))
       .finally(() => (this.#sweeping = undefined));

@@ -37,7 +37,8 @@ const bool = z
 const num = (min: number, max: number) => z.coerce.number().finite().min(min).max(max);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const EnvSchema = z.object({
+/** Every environment variable the server reads; described in server/config-docs.ts. */
+export const EnvSchema = z.object({
   PORT: int(0, 65535).default(2567),
   HOST: z.string().min(1).default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -341,14 +341,27 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       logger.error({ err, room }, "onUploadProgress threw");
     }
   };
-  const jobProgress = (job: VideoJob): UploadProgress =>
-    job.status === "queued"
-      ? { stage: "transcoding", progress: 0, detail: "queued" }
-      : {
-          stage: "transcoding",
-          progress: job.progress,
-          detail: `job ${job.id.slice(0, 8)}, ${job.source.durationS.toFixed(0)} s clip`,
-        };
+  /**
+   * What the room shows of a job. ffmpeg reports progress only once its encoders give out
+   * their first frames, which on a large ladder takes tens of seconds: the seconds since the
+   * job started say it is alive meanwhile.
+   */
+  const jobProgress = (job: VideoJob): UploadProgress => {
+    if (job.status === "queued") {
+      const ahead = pipeline.queue.load();
+      return {
+        stage: "transcoding",
+        progress: 0,
+        detail: `queued (${ahead.running} running, ${ahead.queued} waiting)`,
+      };
+    }
+    const since = job.startedAt ? Math.max(0, (Date.now() - Date.parse(job.startedAt)) / 1000) : 0;
+    return {
+      stage: "transcoding",
+      progress: job.progress,
+      detail: `${job.source.durationS.toFixed(0)} s clip, ${since.toFixed(0)} s so far`,
+    };
+  };
   /** Tells each room how its job moves on; runs only while a room's job is under way. */
   let poll: ReturnType<typeof setInterval> | undefined;
   const watch = () => {

@@ -91,7 +91,7 @@ function boot(): void {
       }
     } catch (err) {
       status.set("error", `viewer failed: ${describeError(err)}`);
-      stageMessage(status.text);
+      stageMessage(`${status.text}. “Sign in again” (top) goes back to the sign-in form.`);
       console.error(err);
     }
   };

@@ -14,6 +14,7 @@ import { LoginCodes } from "./auth/login-codes.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { installCors } from "./http/cors.ts";
 import { listenUrls } from "./log.ts";
+import { RecordingStore } from "./store/recording-store.ts";
 import { RoomQuota } from "./rooms/room-auth.ts";
 import type { Config } from "./config.ts";
 import { ServerMetrics } from "./http/metrics.ts";
@@ -125,6 +126,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       )
     : null;
   const media = await openMedia(config.media, logger);
+  if (media.video) metrics.watchVideoQueue(media.video.queue);
+  metrics.watchRecordings(() => new RecordingStore(config.recording.dir).list());
   agents?.registry.register(new ReconstructionAgent({ backend: media.reconstructionLabel }));
 
   if (config.auth.ephemeralSecret) {
@@ -196,6 +199,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         isReady: () => ready && (scaleOut?.health.up ?? true),
       });
       mountMedia(app);
+      if (sceneJobs) metrics.watchReconstructionQueue(sceneJobs);
       mountViewer(app, { distDir: config.viewerDir });
       // Last: 404/405 (with Allow) and request errors as JSON, for every route above.
       mountFallbacks(app, logger, colyseusRoutes);
@@ -217,6 +221,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         logger,
         authorize,
         roomExists: (roomId) => metaverseSessions.has(roomId),
+        minFreeBytes: config.store.minFreeDiskBytes,
         // The room shows the upload as it goes (scene status and progress).
         onUploadProgress: (room, key, upload) => {
           metaverseSessions
@@ -264,8 +269,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       maxUploadBytes: r.maxUploadBytes,
       maxQueue: r.maxQueue,
       jobTimeoutMs: r.timeoutMs,
+      maxInFlight: config.store.uploadsInFlight,
+      idleTimeoutMs: config.store.uploadIdleTimeoutMs,
+      minFreeBytes: config.store.minFreeDiskBytes,
       logger,
       authorize,
+      metrics: metrics.reconstruction,
       onSceneReady: (sceneId, url, stats) => {
         metaverseSessions.get(sceneId)?.setScene({ assetUrl: url, assetBytes: stats.bytes });
       },
@@ -299,6 +308,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       margin: config.agents.margin,
       logger: log,
     });
+    controller.onDecision(metrics.agentDecision);
     controller.onDecision((d) => {
       agentStream.publish(roomId, d);
       session.recordDecision(d);
@@ -382,6 +392,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           playlistFor: renditionPlaylist,
         });
         session.onDecision((d) => agentStream.publish(roomId, d));
+        session.onDecision(metrics.agentDecision);
         metaverseSessions.set(roomId, session);
         return session;
       },

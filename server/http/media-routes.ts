@@ -26,6 +26,7 @@
  * (stream ids are never reused) but get a shorter max-age; live playlists `no-cache`.
  */
 import { randomUUID } from "node:crypto";
+import { hasRoom } from "../store/disk.ts";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
@@ -96,6 +97,8 @@ export interface MediaRoutesDeps {
   readonly onJobDone?: (job: PublicJob, room: string | undefined) => void;
   /** Whether `?room=` names a room that can take the stream; absent: `?room=` is refused. */
   readonly roomExists?: (roomId: string) => boolean;
+  /** Uploads are refused 507 when the media disk has less free, bytes (default 0: no check). */
+  readonly minFreeBytes?: number;
   /**
    * Where an upload for a room (`?room=`) is, for the room to show: `ingesting` while the
    * clip comes in and is probed, `transcoding` once queued (progress 0) and while ffmpeg runs
@@ -421,7 +424,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       return fail(
         res,
         415,
-        "unsupported_content_type",
+        "unsupported_media_type",
         `send the clip as video/* or application/octet-stream, or as multipart/form-data (got ${type || "none"})`,
       );
     }
@@ -434,6 +437,12 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       drain(req);
       res.set("Retry-After", "5");
       return fail(res, 503, "busy", "too many uploads in progress; retry later");
+    }
+    // The upload, its stream and the ladder need room: refuse before taking any of it.
+    const need = Number.isFinite(declared) ? declared : 0;
+    if (!(await hasRoom(config.uploadsDir, deps.minFreeBytes ?? 0, need))) {
+      drain(req);
+      return fail(res, 507, "insufficient_storage", "not enough free disk for the upload");
     }
     uploading++;
     const uploadId = randomUUID();

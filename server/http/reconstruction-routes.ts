@@ -28,6 +28,7 @@ import {
   type SceneJob,
   SceneJobs,
   SceneStore,
+  type ReconstructionJobMetrics,
   type SceneReadyHook,
 } from "../media/reconstruction/scene-jobs.ts";
 import {
@@ -37,6 +38,7 @@ import {
   type ParsedUpload,
 } from "../media/reconstruction/upload-format.ts";
 import type { ReconstructionLimits } from "../media/reconstruction/reconstructor.ts";
+import { hasRoom } from "../store/disk.ts";
 
 /** What the routes need. */
 export interface ReconstructionRouteDeps {
@@ -52,11 +54,19 @@ export interface ReconstructionRouteDeps {
   readonly maxQueue?: number;
   /** Time limit of one job, ms (default 120 000). */
   readonly jobTimeoutMs?: number;
+  /** Uploads being received at once; more are refused 503 (default 2). */
+  readonly maxInFlight?: number;
+  /** An upload that sends nothing for this long is dropped, ms (default 30 000). */
+  readonly idleTimeoutMs?: number;
+  /** Uploads are refused 507 when the scenes' disk has less free, bytes (default 0: no check). */
+  readonly minFreeBytes?: number;
   /** Where the router is mounted, so job results carry full asset paths (default ""). */
   readonly mountPath?: string;
   readonly logger: Logger;
   /** Called after each new scene version is stored. */
   readonly onSceneReady?: SceneReadyHook;
+  /** Where finished jobs are counted (the process's metrics). */
+  readonly metrics?: ReconstructionJobMetrics;
   /** Decides whether a request may upload (e.g. an operator's bearer token). Default: all. */
   readonly authorize?: (req: Request) => boolean | Promise<boolean>;
   /**
@@ -95,6 +105,7 @@ export function mountReconstructionRoutes(
     urlPrefix: prefix,
     logger: deps.logger,
     ...(deps.onSceneReady && { onSceneReady: deps.onSceneReady }),
+    ...(deps.metrics && { metrics: deps.metrics }),
   });
 
   /** Jobs whose changes are still to be told, with the status told last. */
@@ -131,7 +142,23 @@ export function mountReconstructionRoutes(
 
   // A refused upload's remaining bytes are read and dropped up to this much, then cut off.
   const drain = deps.maxUploadBytes;
+  let inFlight = 0;
   router.post("/media/scenes", async (req, res) => {
+    // Bounded: uploads in flight are capped, and one that stalls is dropped.
+    if (inFlight >= (deps.maxInFlight ?? 2)) {
+      res.set("Retry-After", "5");
+      refuse(req, res, 503, "busy", "too many uploads in progress, try again shortly", 0);
+      return;
+    }
+    inFlight += 1;
+    res.once("close", () => {
+      inFlight -= 1;
+      req.setTimeout(0);
+    });
+    req.setTimeout(deps.idleTimeoutMs ?? 30_000, () => {
+      deps.logger.warn({ sceneId: req.query.sceneId }, "scene upload idle; dropped");
+      req.destroy();
+    });
     if (deps.authorize && !(await deps.authorize(req))) {
       refuse(req, res, 401, "unauthorized", "uploading a scene needs an operator token", drain);
       return;
@@ -177,10 +204,16 @@ export function mountReconstructionRoutes(
         req,
         res,
         413,
-        "upload_too_large",
+        "too_large",
         `upload of ${declared} bytes exceeds the limit of ${deps.maxUploadBytes}`,
         declared > 2 * deps.maxUploadBytes ? 0 : drain,
       );
+      return;
+    }
+    if (
+      !(await hasRoom(deps.dir, deps.minFreeBytes ?? 0, Number.isFinite(declared) ? declared : 0))
+    ) {
+      refuse(req, res, 507, "insufficient_storage", "not enough free disk for the upload", 0);
       return;
     }
     if (jobs.waiting >= (deps.maxQueue ?? 4)) {
@@ -358,7 +391,7 @@ async function readPng(req: Request, maxBytes: number): Promise<Uint8Array> {
   await consume(req, (chunk) => {
     total += chunk.byteLength;
     if (total > maxBytes) {
-      throw new UploadError("upload_too_large", `upload exceeds the limit of ${maxBytes} bytes`);
+      throw new UploadError("too_large", `upload exceeds the limit of ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   });

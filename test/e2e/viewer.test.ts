@@ -279,7 +279,7 @@ describe("viewer modules (Node)", () => {
 });
 
 // Generous: the CI machine may have two cores shared with other work.
-describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_000 }, () => {
+describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 480_000 }, () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;
@@ -732,6 +732,7 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 240_0
       assert.doesNotMatch(p.url(), /token=/);
       // And signing in from there works.
       await p.fill("#login input[name=name]", "e2e-again");
+      await p.selectOption("#login select[name=role]", "operator");
       await p.click("#login button[type=submit]");
       await waitForPage(p, "signed in from the form", (x) => x.status === "connected");
     } finally {

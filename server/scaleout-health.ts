@@ -198,11 +198,13 @@ export class ScaleOutHealth {
       this.#log.error("Redis unreachable: matchmaking answers 503 until it is back");
       return;
     }
-    const downS = (Date.now() - this.#downSince) / 1000;
-    this.#log.info(
-      { downS, suppressedErrors: this.#suppressedErrors },
-      "Redis reachable again: re-listing this process's rooms",
-    );
+    if (this.#downSince > 0) {
+      const downS = (Date.now() - this.#downSince) / 1000;
+      this.#log.info(
+        { downS, suppressedErrors: this.#suppressedErrors },
+        "Redis reachable again: re-listing this process's rooms",
+      );
+    }
     this.#suppressedErrors = 0;
     this.#misses.clear(); // what was seen while down says nothing about the others
     void this.sweep();

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { HTTP_ERROR_CODES } from "./errors.ts";
-import { DevTokenRequest, LoginRequest } from "./routes.ts";
+import { DevTokenRequest, LoginRequest } from "./api-schemas.ts";
 
 /** `{ error: { code, message } }`: every error answer of the API. */
 export const ErrorBody = z
@@ -112,10 +112,7 @@ interface Op {
   query?: Record<string, string>;
 }
 
-/**
- * Every path the server answers, in OpenAPI syntax. A function, not a constant: routes.ts
- * and this module import each other, and the request schemas exist only once both ran.
- */
+/** Every path the server answers, in OpenAPI syntax. */
 const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>> => ({
   "/healthz": {
     get: { summary: "Liveness: the process answers", auth: "public", ok: ok(HealthBody) },

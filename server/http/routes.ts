@@ -31,8 +31,6 @@ import express, { type Response } from "express";
 import { readFile } from "node:fs/promises";
 import { matchMaker } from "@colyseus/core";
 import type { Logger } from "pino";
-import { z } from "zod";
-import { ROLES, type Role } from "../auth/roles.ts";
 import { isLocalRequest } from "../auth/loopback.ts";
 import type { LoginCodes } from "../auth/login-codes.ts";
 import type { TokenService } from "../auth/tokens.ts";
@@ -43,6 +41,7 @@ import type { ServerMetrics } from "./metrics.ts";
 import { forbidden, identify, requireBearer, unauthorized } from "./operator-auth.ts";
 import { mountRecordingRoutes } from "./recordings.ts";
 import { RecordingStore } from "../store/recording-store.ts";
+import { DevTokenRequest, LoginRequest } from "./api-schemas.ts";
 import { openApiDocument } from "./openapi.ts";
 
 export interface HttpDeps {
@@ -57,19 +56,6 @@ export interface HttpDeps {
   /** False until the process can serve rooms (and again while shutting down). */
   isReady(): boolean;
 }
-
-/** Body of `POST /api/dev/token`. */
-export const DevTokenRequest = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[\w .-]+$/),
-  role: z.enum(ROLES as [Role, ...Role[]]).default("observer"),
-});
-
-/** Body of `POST /api/login`. */
-export const LoginRequest = z.strictObject({ code: z.string().min(1).max(64) });
 
 /**
  * A browser's request from this server's own page or an allowed origin (or no browser:

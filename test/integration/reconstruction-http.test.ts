@@ -171,6 +171,8 @@ describe("scene reconstruction over http", () => {
       maxUploadBytes: MAX_UPLOAD,
       maxQueue: 4,
       jobTimeoutMs: 30_000,
+      // The bad-upload table sends its requests at once; the in-flight cap has its own test.
+      maxInFlight: 32,
       logger: silent,
       onSceneReady: (sceneId, url, stats) => ready.push({ sceneId, url, stats }),
     });

@@ -347,12 +347,7 @@ describe("scene reconstruction over http", () => {
         422,
         "too_many_voxels",
       ],
-      [
-        "oversize (declared)",
-        post(base, "bad", new Uint8Array(MAX_UPLOAD + 1)),
-        413,
-        "too_large",
-      ],
+      ["oversize (declared)", post(base, "bad", new Uint8Array(MAX_UPLOAD + 1)), 413, "too_large"],
     ];
     for (const [name, response, status, code, message] of cases) {
       const res = await response;

@@ -116,11 +116,7 @@ describe("RGB-D upload container", () => {
     const parser = new RgbdUploadParser({ maxUploadBytes: good.length - 1 });
     // The preamble and header alone are far below the limit; the announced size is not.
     const headerEnd = 12 + new DataView(good.buffer).getUint32(8, true);
-    expectUploadError(
-      () => parser.push(good.subarray(0, headerEnd)),
-      "too_large",
-      /by its header/,
-    );
+    expectUploadError(() => parser.push(good.subarray(0, headerEnd)), "too_large", /by its header/);
     const raw = new RgbdUploadParser({ maxUploadBytes: 100 });
     expectUploadError(() => raw.push(new Uint8Array(101)), "too_large", /limit of 100/);
   });

@@ -14,7 +14,7 @@
  *
  * `server/config.ts`, `server/log.ts` and `server/node-compat.ts` are read by every layer and
  * import from none above 0. `ros/sim-cell` is a separate program that reaches the server
- * only through `server/sim`'s public module.
+ * only through `server/sim`'s public module (and `server/shutdown.ts` for its signals).
  *
  * Arrows that break these rules today are listed in `.dependency-cruiser-known.json` (made
  * with `npm run check:deps:baseline`); `npm run check:deps` fails on any arrow not listed
@@ -77,10 +77,11 @@ module.exports = {
     },
     {
       name: "sim-cell-through-public-module",
-      comment: "ros/sim-cell reaches the server only through server/sim/index.ts",
+      comment:
+        "ros/sim-cell reaches the server only through server/sim/index.ts (and the process's signal handling)",
       severity: "error",
       from: { path: "^ros/sim-cell/" },
-      to: { path: "^server/", pathNot: "^server/sim/index\\.ts$" },
+      to: { path: "^server/", pathNot: "^server/(sim/index|shutdown)\\.ts$" },
     },
   ],
   options: {

@@ -23,7 +23,7 @@ import {
 } from "../server/ml/datasets/import.ts";
 import { DEFAULT_BANDS } from "../server/net/bands.ts";
 import type { FlowClass, FlowWindow } from "../server/net/contracts.ts";
-import { loadRobotDescription } from "../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../server/sim/robot-description.ts";
 
 const abs = (p: string) => (isAbsolute(p) ? p : resolve(REPO_ROOT, p));
 

@@ -46,7 +46,7 @@ import {
   VALIDATION_SEED,
 } from "../server/net/environments.ts";
 import { seededRandom } from "../server/sim/random.ts";
-import { loadRobotDescription } from "../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../server/sim/robot-description.ts";
 import { trainPgfOnOwnData } from "./own-data.ts";
 
 const { values: opts } = parseArgs({

@@ -30,8 +30,8 @@ import {
   type MoveItErrorCodesMsg,
   type RosVersion,
 } from "../../shared/ros-msgs.ts";
-import type { TrajectoryOutcome } from "../../server/sim/simulated-arm.ts";
-import { newSample, type TrajectorySample } from "../../server/sim/trajectory-sample.ts";
+import type { TrajectoryOutcome } from "../../server/sim/index.ts";
+import { newSample, type TrajectorySample } from "../../server/sim/index.ts";
 import { type ActionSpec, sameType } from "./catalog.ts";
 import type { CellExecution, SimCellCore } from "./cell.ts";
 import type { ClientSession } from "./client.ts";

@@ -17,20 +17,20 @@ import {
   type ArmCollisionChecker,
   type CollisionHit,
   describeHit,
-} from "../../server/sim/contracts.ts";
-import type { ArmKinematics } from "../../server/sim/kinematics.ts";
+} from "../../server/sim/index.ts";
+import type { ArmKinematics } from "../../server/sim/index.ts";
 import {
   MotionPlanner,
   type PlanOptions,
   type PlanRequest,
   type PlanResult,
-} from "../../server/sim/motion-planner.ts";
-import { maxAbsDiff } from "../../server/sim/planner/joint-space.ts";
-import { seededRandom } from "../../server/sim/random.ts";
-import { SimulatedArm, type TrajectoryOutcome } from "../../server/sim/simulated-arm.ts";
-import type { JointTrajectory } from "../../server/sim/trajectory.ts";
-import { sampleTrajectory, type TrajectorySample } from "../../server/sim/trajectory-sample.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+} from "../../server/sim/index.ts";
+import { maxAbsDiff } from "../../server/sim/index.ts";
+import { seededRandom } from "../../server/sim/index.ts";
+import { SimulatedArm, type TrajectoryOutcome } from "../../server/sim/index.ts";
+import type { JointTrajectory } from "../../server/sim/index.ts";
+import { sampleTrajectory, type TrajectorySample } from "../../server/sim/index.ts";
+import type { RobotDescription } from "../../server/sim/index.ts";
 import { GoalRejectedError, RequestRefusedError } from "./errors.ts";
 
 export interface SimCellCoreOptions {

@@ -17,10 +17,10 @@ import {
   type RosVersion,
   toRosTime,
 } from "../../shared/ros-msgs.ts";
-import type { ArmLimits } from "../../server/sim/contracts.ts";
-import { composePoses } from "../../server/sim/math.ts";
-import { maxAbsDiff } from "../../server/sim/planner/joint-space.ts";
-import type { JointTrajectory, TrajectoryPoint } from "../../server/sim/trajectory.ts";
+import type { ArmLimits } from "../../server/sim/index.ts";
+import { composePoses } from "../../server/sim/index.ts";
+import { maxAbsDiff } from "../../server/sim/index.ts";
+import type { JointTrajectory, TrajectoryPoint } from "../../server/sim/index.ts";
 import { GoalRejectedError } from "./errors.ts";
 import type { JointStateIn, JointTrajectoryIn } from "./ros-schemas.ts";
 

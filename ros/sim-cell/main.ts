@@ -9,7 +9,7 @@
 import { exitOnSignals } from "../../server/shutdown.ts";
 import { pino } from "pino";
 import { z } from "zod";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/index.ts";
 import { startSimCell } from "./index.ts";
 
 const EnvSchema = z.object({

@@ -25,9 +25,9 @@ import {
   type RobotTrajectoryMsg,
   type RosVersion,
 } from "../../shared/ros-msgs.ts";
-import { describeHit } from "../../server/sim/contracts.ts";
-import { PlanFailure, type PlannerGoal } from "../../server/sim/motion-planner.ts";
-import { PlannerInputError } from "../../server/sim/planner/joint-space.ts";
+import { describeHit } from "../../server/sim/index.ts";
+import { PlanFailure, type PlannerGoal } from "../../server/sim/index.ts";
+import { PlannerInputError } from "../../server/sim/index.ts";
 import type { SimCellCore } from "./cell.ts";
 import {
   type JointNames,

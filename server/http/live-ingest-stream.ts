@@ -20,7 +20,7 @@ import type { Logger } from "pino";
 import type { Server as IoServer, Socket } from "socket.io";
 import { z } from "zod";
 import type { TokenService } from "../auth/tokens.ts";
-import type { LiveRendition, LiveSceneHooks } from "../media/live-scene.ts";
+import type { LiveRendition, LiveSceneHooks } from "../metaverse/live-scene.ts";
 import type { LiveIngest, LiveStats, LiveStreamInfo } from "../media/video/live-ingest.ts";
 import type { VideoPipeline } from "../media/video/pipeline.ts";
 import { VideoError } from "../media/video/errors.ts";

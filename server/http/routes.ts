@@ -36,7 +36,7 @@ import type { LoginCodes } from "../auth/login-codes.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { Config } from "../config.ts";
 import type { TwinRegistry } from "../twin/registry.ts";
-import type { RobotDescription } from "../twin/robot-description.ts";
+import type { RobotDescription } from "../sim/robot-description.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import { forbidden, identify, requireBearer, unauthorized } from "./operator-auth.ts";
 import { mountRecordingRoutes } from "./recordings.ts";

@@ -11,8 +11,8 @@
 import type { Logger } from "pino";
 import { startSimCell, type SimCell } from "../../ros/sim-cell/index.ts";
 import type { Config } from "../config.ts";
-import type { RobotDescription } from "../twin/robot-description.ts";
-import type { PlannerBackend } from "../twin/planning.ts";
+import type { RobotDescription } from "../sim/robot-description.ts";
+import type { PlannerBackend } from "./planning.ts";
 import {
   CellLease,
   type LeasePresence,

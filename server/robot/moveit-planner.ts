@@ -17,7 +17,7 @@ import {
 import type { LinkConfig } from "../config.ts";
 import type { PlanOptions, PlanRequest } from "../sim/motion-planner.ts";
 import type { TrajectoryPoint } from "../sim/trajectory.ts";
-import type { PlannerBackend, PlanOutcome } from "../twin/planning.ts";
+import type { PlannerBackend, PlanOutcome } from "./planning.ts";
 import type { JointNameMap } from "./joint-names.ts";
 import { CellError } from "./robot-cell.ts";
 import type { RosConnection } from "./ros-connection.ts";

@@ -17,7 +17,7 @@ import { Capability } from "../auth/roles.ts";
 import type { Identity, TokenService } from "../auth/tokens.ts";
 import type { Config } from "../config.ts";
 import type { ServerMetrics } from "../http/metrics.ts";
-import type { MetaverseSession } from "../media/metaverse-session.ts";
+import type { MetaverseSession } from "../metaverse/metaverse-session.ts";
 import type { Actor } from "../twin/actor.ts";
 import { MessageBoundary } from "./message-boundary.ts";
 import { MetaverseStateSync } from "./metaverse-state-sync.ts";

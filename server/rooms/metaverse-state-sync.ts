@@ -5,7 +5,7 @@
 import type { Pose } from "../../shared/geometry.ts";
 import { type MetaverseState, ParticipantState } from "../../shared/schema/metaverse-state.ts";
 import type { PoseState } from "../../shared/schema/twin-state.ts";
-import type { MetaverseSession } from "../media/metaverse-session.ts";
+import type { MetaverseSession } from "../metaverse/metaverse-session.ts";
 import { syncAgentPanel } from "./agent-panel-sync.ts";
 
 export class MetaverseStateSync {

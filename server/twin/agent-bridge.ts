@@ -32,7 +32,7 @@ import type {
 } from "../net/contracts.ts";
 import type { Actor } from "./actor.ts";
 import { CommandError } from "./errors.ts";
-import type { RobotDescription } from "./robot-description.ts";
+import type { RobotDescription } from "../sim/robot-description.ts";
 import type { AgentPanel, SessionAgents, TwinSession } from "./session.ts";
 
 export interface AgentBridgeOptions {

@@ -23,8 +23,8 @@ import type { Actor } from "./actor.ts";
 import { DeviationMonitor } from "./deviation-monitor.ts";
 import { CommandError } from "./errors.ts";
 import { PlanBook, PlanStatus, type PlanRecord } from "./plan-book.ts";
-import type { PlannerBackend } from "./planning.ts";
-import type { RobotDescription } from "./robot-description.ts";
+import type { PlannerBackend } from "../robot/planning.ts";
+import type { RobotDescription } from "../sim/robot-description.ts";
 
 /** idle | jogging | planning | executing | stopped */
 export const ArmMode = {

@@ -17,7 +17,7 @@ import { CommandError } from "./errors.ts";
 import { type ArmMode, MotionCoordinator, type MotionDeps, type Notice } from "./motion.ts";
 import type { PlanRecord } from "./plan-book.ts";
 import { Presence } from "./presence.ts";
-import type { RobotDescription } from "./robot-description.ts";
+import type { RobotDescription } from "../sim/robot-description.ts";
 import { SceneEditor } from "./scene-editor.ts";
 import { TrafficMeter } from "../net/traffic-meter.ts";
 import type { Decision } from "../agents/controller.ts";

@@ -20,7 +20,7 @@ import {
   evaluatePgf,
   type PgfAccuracy,
 } from "../../server/ml/pgf-eval.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { runNgfAccuracy } from "./agentnet-ngf-accuracy.ts";
 
 const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;

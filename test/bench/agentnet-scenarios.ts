@@ -34,7 +34,7 @@ import { computeChannel } from "../../server/net/channel-model.ts";
 import type { ArmGeometry, RadioEnvironment, TrafficScenario } from "../../server/net/contracts.ts";
 import { GNB_POSITION } from "../../server/net/environments.ts";
 import { measureScenario } from "../../server/net/traffic-traces.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { summarize } from "./stats.ts";
 
 const UPRIGHT = { x: 0, y: 0, z: 0, w: 1 };

@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { loadAgents } from "../../server/agents/runtime.ts";
 import { loadConfig, REPO_ROOT } from "../../server/config.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import {
   digitalTwinScenario,
   metaverseScenario,

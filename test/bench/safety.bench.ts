@@ -19,7 +19,7 @@ import { pino } from "pino";
 import { startSimCell } from "../../ros/sim-cell/index.ts";
 import { TokenService } from "../../server/auth/tokens.ts";
 import { REPO_ROOT } from "../../server/config.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 import { summarize } from "./stats.ts";
 

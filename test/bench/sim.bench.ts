@@ -13,7 +13,7 @@ import { seededRandom } from "../../server/sim/random.ts";
 import { SimulatedArm } from "../../server/sim/simulated-arm.ts";
 import { timeParameterize } from "../../server/sim/trajectory.ts";
 import { createTwinWorld } from "../../server/sim/world.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { summarize, timeCalls } from "./stats.ts";
 
 export interface SimBenchOptions {

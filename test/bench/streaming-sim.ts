@@ -28,7 +28,7 @@ import { computeChannel } from "../../server/net/channel-model.ts";
 import type { Vec3 } from "../../shared/geometry.ts";
 import { GNB_POSITION } from "../../server/net/environments.ts";
 import { measureScenario } from "../../server/net/traffic-traces.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 
 const SEGMENT_S = 2;
 const BUFFER_TARGET_S = 20;

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { startSimCell, type SimCell } from "../../ros/sim-cell/index.ts";
 import { TokenService } from "../../server/auth/tokens.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 import {
   freePort,

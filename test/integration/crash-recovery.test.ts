@@ -22,7 +22,7 @@ import { type SimCell, startSimCell } from "../../ros/sim-cell/index.ts";
 import { TokenService } from "../../server/auth/tokens.ts";
 import { REPO_ROOT } from "../../server/config.ts";
 import { FileHandleReadable } from "../../server/store/file-io.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 
 const SECRET = "crash-recovery-test-secret-0123456789abcdef";

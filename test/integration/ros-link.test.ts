@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startSimCell, type SimCell } from "../../ros/sim-cell/index.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import {
   request,
   startTestServer,

@@ -21,10 +21,7 @@ import {
   toRosTime,
 } from "../../shared/ros-msgs.ts";
 import { type SimCell, startSimCell } from "../../ros/sim-cell/index.ts";
-import {
-  loadRobotDescription,
-  type RobotDescription,
-} from "../../server/twin/robot-description.ts";
+import { loadRobotDescription, type RobotDescription } from "../../server/sim/robot-description.ts";
 
 const NAMES = rosNames(1);
 const PANDA = { dir: "assets/robots/panda", sceneFile: "assets/scenes/cell.json" };

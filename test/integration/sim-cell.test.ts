@@ -27,10 +27,7 @@ import {
 } from "../../shared/ros-msgs.ts";
 import type { Pose } from "../../shared/geometry.ts";
 import { type SimCell, startSimCell } from "../../ros/sim-cell/index.ts";
-import {
-  loadRobotDescription,
-  type RobotDescription,
-} from "../../server/twin/robot-description.ts";
+import { loadRobotDescription, type RobotDescription } from "../../server/sim/robot-description.ts";
 
 const NAMES = rosNames(2);
 const PANDA = { dir: "assets/robots/panda", sceneFile: "assets/scenes/cell.json" };

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { type SimCell, startSimCell } from "../../ros/sim-cell/index.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import {
   request,
   startTestServer,

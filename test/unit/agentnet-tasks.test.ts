@@ -31,7 +31,7 @@ import { aheadTracks, TASK_SEEDS, whatIfCases } from "../../server/ml/datasets/c
 import { evaluateReservation } from "../../server/ml/datasets/traffic-eval.ts";
 import { TRAFFIC_TASK_SEEDS, trafficSessions } from "../../server/ml/datasets/traffic-tasks.ts";
 import type { RadioEnvironment } from "../../server/net/contracts.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda } from "./support.ts";
 
 const MARGIN = 0.3;

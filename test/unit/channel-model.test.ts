@@ -33,7 +33,7 @@ import {
   HELD_OUT_SEED,
   TRAIN_SEED,
 } from "../../server/net/environments.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda } from "./support.ts";
 
 const UPRIGHT = { x: 0, y: 0, z: 0, w: 1 };

@@ -19,7 +19,7 @@ import {
   transformFromPose,
 } from "../../server/sim/math.ts";
 import { seededRandom } from "../../server/sim/random.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda, namedPose, randomConfig, withinLimits } from "./support.ts";
 
 /** 180° about x: the tool's z axis points down along base_link -z. */

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { pino } from "pino";
-import { liveSceneHooks } from "../../server/media/live-scene.ts";
-import { MetaverseSession, renditionPlaylist } from "../../server/media/metaverse-session.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import { liveSceneHooks } from "../../server/metaverse/live-scene.ts";
+import { MetaverseSession, renditionPlaylist } from "../../server/metaverse/metaverse-session.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda } from "./support.ts";
 
 const LIVE = {

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { pino } from "pino";
-import { MetaverseSession, renditionPlaylist } from "../../server/media/metaverse-session.ts";
+import { MetaverseSession, renditionPlaylist } from "../../server/metaverse/metaverse-session.ts";
 import { MetaverseStateSync } from "../../server/rooms/metaverse-state-sync.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
 import { loadPanda } from "./support.ts";
 

@@ -17,7 +17,7 @@ import {
   readTrafficRecordings,
   TRAFFIC_TOPIC,
 } from "../../server/ml/datasets/import.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda } from "./support.ts";
 
 const SCENE = {

@@ -35,7 +35,7 @@ import {
   SHIFTED_SEED,
   TRAIN_SEED,
 } from "../../server/net/environments.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda } from "./support.ts";
 
 describe("pGF channel agent", () => {

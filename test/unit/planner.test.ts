@@ -31,7 +31,7 @@ import type { JointTrajectory, TrajectoryPoint } from "../../server/sim/trajecto
 import { newSample, sampleTrajectory } from "../../server/sim/trajectory-sample.ts";
 import { validateTrajectory } from "../../server/sim/trajectory-validation.ts";
 import { createTwinWorld, type TwinWorld } from "../../server/sim/world.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda, maxAbsDiff, namedPose, randomConfig } from "./support.ts";
 
 const OPTIONS: PlanOptions = {

@@ -10,7 +10,7 @@ import { decode as decodeCbor } from "cbor2";
 import { pino } from "pino";
 import { MoveItErrorCode, toRosTime } from "../../shared/ros-msgs.ts";
 import { PlanFailure } from "../../server/sim/motion-planner.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { sameType } from "../../ros/sim-cell/catalog.ts";
 import { SimCellCore } from "../../ros/sim-cell/cell.ts";
 import { JointNames, trajectoryFromMsg } from "../../ros/sim-cell/conversions.ts";

@@ -14,7 +14,7 @@ import type { ArmKinematics } from "../../server/sim/kinematics.ts";
 import { SimulatedArm, type TrajectoryOutcome } from "../../server/sim/simulated-arm.ts";
 import { type JointTrajectory, timeParameterize } from "../../server/sim/trajectory.ts";
 import { newSample, sampleTrajectory } from "../../server/sim/trajectory-sample.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda, namedPose } from "./support.ts";
 
 const DT = 0.001;

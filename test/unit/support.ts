@@ -5,10 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { ArmLimits } from "../../server/sim/contracts.ts";
-import {
-  type RobotDescription,
-  loadRobotDescription,
-} from "../../server/twin/robot-description.ts";
+import { type RobotDescription, loadRobotDescription } from "../../server/sim/robot-description.ts";
 
 /** The shipped robot folder and scene, relative to the repository root. */
 export const PANDA = { dir: "assets/robots/panda", sceneFile: "assets/scenes/cell.json" } as const;

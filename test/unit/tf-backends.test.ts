@@ -10,7 +10,7 @@ import { ChannelAgent } from "../../server/agents/channel-agent.ts";
 import { TrafficAgent } from "../../server/agents/traffic-agent.ts";
 import { initTf, tf } from "../../server/ml/backend.ts";
 import { generateEnvironments, HELD_OUT_SEED } from "../../server/net/environments.ts";
-import { loadRobotDescription } from "../../server/twin/robot-description.ts";
+import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 
 describe("TensorFlow.js backends", () => {
   after(async () => {

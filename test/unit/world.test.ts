@@ -16,7 +16,7 @@ import type { ArmKinematics } from "../../server/sim/kinematics.ts";
 import { lerpInto } from "../../server/sim/planner/joint-space.ts";
 import type { SceneObjectSpec } from "../../server/sim/scene.ts";
 import { createTwinWorld, encodeSnapshot, type TwinWorld } from "../../server/sim/world.ts";
-import type { RobotDescription } from "../../server/twin/robot-description.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda, namedPose, TABLE_TOP_Z } from "./support.ts";
 
 const IDENTITY = { x: 0, y: 0, z: 0, w: 1 };

@@ -23,7 +23,7 @@ import { open, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { runProcess } from "./process.ts";
-import type { RenditionInfo, StreamManifest } from "./transcode.ts";
+import type { RenditionInfo, StreamManifest } from "./manifest.ts";
 
 /** File name of a rendition's progressive MP4, beside its `index.m3u8`. */
 export const PROGRESSIVE_FILE = "progressive.mp4";

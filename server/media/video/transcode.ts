@@ -14,7 +14,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { ProjectionMapping, SegmentFormat, VideoConfig, VideoRung } from "./config.ts";
+import type { SegmentFormat, VideoConfig, VideoRung } from "./config.ts";
 import {
   CorruptMediaError,
   JobCancelledError,
@@ -43,55 +43,8 @@ export function newStreamId(): string {
   return randomBytes(12).toString("base64url");
 }
 
-/** One rendition of a finished stream. */
-export interface RenditionInfo {
-  /** Rung name, e.g. `4k`. */
-  readonly name: string;
-  readonly width: number;
-  readonly height: number;
-  /** The rung's configured bitrate (encoder maxrate), bit/s. */
-  readonly nominalBitrateBps: number;
-  /** Peak segment bitrate as measured (HLS `BANDWIDTH`), bit/s. */
-  readonly bandwidthBps: number;
-  /** Mean bitrate as measured (HLS `AVERAGE-BANDWIDTH`), bit/s. */
-  readonly averageBandwidthBps: number;
-  /** RFC 6381 codecs, or null when they could not be read. */
-  readonly codecs: string | null;
-  /** Media playlist, relative to the stream folder, e.g. `4k/index.m3u8`. */
-  readonly playlist: string;
-  readonly segments: number;
-  /** The same media as one faststart MP4 (progressive.ts), e.g. `4k/progressive.mp4`; absent when none. */
-  readonly progressive?: string;
-}
-
-/** How the 2D picture sits on the sphere (for clients that want to know). */
-export interface ProjectionInfo {
-  readonly type: "equirectangular";
-  readonly mapping: ProjectionMapping;
-  /** Angular size of the picture, degrees, centred on yaw 0 / pitch 0. */
-  readonly hFovDeg: number;
-  readonly vFovDeg: number;
-}
-
-/** `stream.json` of a finished stream. */
-export interface StreamManifest {
-  readonly streamId: string;
-  readonly kind: "vod";
-  /** ISO time the stream was published. */
-  readonly createdAt: string;
-  /** Master playlist, relative to the stream folder. */
-  readonly master: string;
-  /** Duration of the renditions, s. */
-  readonly durationS: number;
-  /** Output frame rate, frames/s. */
-  readonly fps: number;
-  readonly segmentDurationS: number;
-  readonly segmentFormat: SegmentFormat;
-  readonly projection: ProjectionInfo;
-  readonly source: Pick<VideoProbe, "width" | "height" | "codec" | "durationS" | "fps">;
-  /** Lowest first. */
-  readonly renditions: readonly RenditionInfo[];
-}
+export type { ProjectionInfo, RenditionInfo, StreamManifest } from "./manifest.ts";
+import type { RenditionInfo, StreamManifest } from "./manifest.ts";
 
 /** What `transcodeLadder` needs. */
 export interface TranscodeRequest {

@@ -6,11 +6,11 @@
 import { isAbsolute, resolve } from "node:path";
 import type { Pose } from "../../shared/geometry.ts";
 import { type Config, REPO_ROOT } from "../config.ts";
-import { ArmKinematics } from "../sim/kinematics.ts";
-import { composePoses, invertPose } from "../sim/math.ts";
-import { loadRobotModel } from "../sim/robot-loader.ts";
-import type { RobotModel } from "../sim/robot-model.ts";
-import { loadScene, type SceneLayout } from "../sim/scene.ts";
+import { ArmKinematics } from "./kinematics.ts";
+import { composePoses, invertPose } from "./math.ts";
+import { loadRobotModel } from "./robot-loader.ts";
+import type { RobotModel } from "./robot-model.ts";
+import { loadScene, type SceneLayout } from "./scene.ts";
 
 export interface RobotDescription {
   readonly model: RobotModel;

@@ -21,7 +21,7 @@ import type { ArmGeometry } from "../net/contracts.ts";
 import type { Actor } from "../twin/actor.ts";
 import type { AgentPanel } from "../twin/session.ts";
 import { CommandError } from "../twin/errors.ts";
-import type { RobotDescription } from "../twin/robot-description.ts";
+import type { RobotDescription } from "../sim/robot-description.ts";
 
 /** Buffer below which the rendition is lowered to what the measured throughput carries, s. */
 const LOW_BUFFER_S = 4;

@@ -22,7 +22,9 @@ describe("agents in the digital_twin room", () => {
   let socket: Socket | undefined;
 
   before(async () => {
-    server = await startTestServer();
+    // These tests speak several utterances in a row as one user; the per-user utterance
+    // limit (1/s, burst 3 by default) is tested in rate-limit.test.ts and stop-priority.test.ts.
+    server = await startTestServer({ UTTERANCE_RATE_PER_S: "100", UTTERANCE_BURST: "100" });
     op = await server.join("operator", "agent-op");
     await waitForState(op.room, (s) => s.agents.decisions.length > 0, 15_000);
   });

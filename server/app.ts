@@ -127,7 +127,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     : null;
   const media = await openMedia(config.media, logger);
   if (media.video) metrics.watchVideoQueue(media.video.queue);
-  metrics.watchRecordings(() => new RecordingStore(config.recording.dir).list());
+  // One store for the routes and the metrics, so its summary cache spares re-reading
+  // every recording's MCAP summary on each scrape.
+  const recordings = new RecordingStore(config.recording.dir);
+  metrics.watchRecordings(() => recordings.list());
   agents?.registry.register(new ReconstructionAgent({ backend: media.reconstructionLabel }));
 
   if (config.auth.ephemeralSecret) {
@@ -196,6 +199,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         loginCodes,
         registry,
         robot,
+        recordings,
         isReady: () => ready && (scaleOut?.health.up ?? true),
       });
       mountMedia(app);
@@ -388,6 +392,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           margin: config.agents.margin,
           patchRateHz: config.room.patchRateHz,
           intentTimeoutMs: config.agents.intentTimeoutMs,
+          limiter: new AgentWorkLimiter({
+            perRoom: config.agentWork.maxPendingPerRoom,
+            perUser: config.agentWork.maxPendingPerUser,
+          }),
           logger: logger.child({ room: METAVERSE_ROOM, roomId }),
           playlistFor: renditionPlaylist,
         });

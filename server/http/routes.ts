@@ -40,7 +40,7 @@ import type { RobotDescription } from "../sim/robot-description.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import { forbidden, identify, requireBearer, unauthorized } from "./operator-auth.ts";
 import { mountRecordingRoutes } from "./recordings.ts";
-import { RecordingStore } from "../store/recording-store.ts";
+import type { RecordingStore } from "../store/recording-store.ts";
 import { DevTokenRequest, LoginRequest } from "./api-schemas.ts";
 import { openApiDocument } from "./openapi.ts";
 
@@ -53,6 +53,8 @@ export interface HttpDeps {
   loginCodes?: LoginCodes | undefined;
   registry: TwinRegistry;
   robot: RobotDescription;
+  /** The recordings folder (the process's one store: its summary cache is shared). */
+  recordings: RecordingStore;
   /** False until the process can serve rooms (and again while shutting down). */
   isReady(): boolean;
 }
@@ -83,7 +85,6 @@ function fail(res: Response, status: number, code: string, message: string): voi
 /** Mounts the routes on `app` (the express app sharing the Colyseus http server). */
 export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void {
   // Nothing to gain from naming the framework to every client.
-  app.disable("x-powered-by");
   app.disable("x-powered-by");
   const api = express.Router();
   api.use(express.json({ limit: "16kb" }));
@@ -125,8 +126,14 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     res.json(deps.robot.summary);
   });
 
+  // Read on the first request only: the file does not change while the server runs.
+  let urdf: Promise<string> | undefined;
   api.get("/robot/urdf", async (_req, res) => {
-    res.type("application/xml").send(await readFile(deps.robot.urdfPath, "utf8"));
+    urdf ??= readFile(deps.robot.urdfPath, "utf8").catch((err: unknown) => {
+      urdf = undefined;
+      throw err;
+    });
+    res.type("application/xml").send(await urdf);
   });
 
   api.get("/rooms", async (_req, res) => {
@@ -198,7 +205,7 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     res.set("Cache-Control", "no-store").json({ token, role: "operator", expiresInS: ttl });
   });
 
-  mountRecordingRoutes(api, new RecordingStore(deps.config.recording.dir), deps.logger);
+  mountRecordingRoutes(api, deps.recordings, deps.logger);
 
   api.get("/openapi.json", (_req, res) => {
     res.set("Cache-Control", "no-cache").json(openApiDocument());

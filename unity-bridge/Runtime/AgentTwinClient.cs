@@ -24,8 +24,9 @@ namespace AgentTwin
     /// <see cref="reconnectMinDelayS"/> to <see cref="reconnectMaxDelayS"/>). If that gives up,
     /// or the drop came too soon after joining for the SDK to try, this component calls
     /// <c>Client.Reconnect(ReconnectionToken)</c> itself with the same backoff until
-    /// <see cref="resumeWindowS"/> (the server keeps a dropped seat for <c>RECONNECT_S</c>,
-    /// default 20 s) and then, if <see cref="rejoinWhenSeatLost"/>, joins afresh. Nothing is
+    /// <see cref="resumeWindowS"/> after the drop has passed (the server keeps a dropped seat for
+    /// <c>RECONNECT_S</c>, default 20 s; once the SDK has spent the window, nothing is tried
+    /// again) and then, if <see cref="rejoinWhenSeatLost"/>, joins afresh. Nothing is
     /// queued while the link is down: motion commands sent into a dead link are dropped, not
     /// replayed later (the same rule as the server's link to the robot cell).
     ///
@@ -139,6 +140,7 @@ namespace AgentTwin
         private int _generation;      // bumped by Connect/Disconnect: stale loops stop
         private bool _leaving;
         private ReconnectionToken _resumeToken;
+        private DateTime? _droppedAtUtc;  // when the live link last dropped; null while connected
         private long _requestCounter;
 
         // ---------------------------------------------------------------------------------
@@ -184,6 +186,7 @@ namespace AgentTwin
             int generation = ++_generation;
             LeaveRooms();
             _leaving = false;
+            _droppedAtUtc = null;
             Observe(JoinLoop(generation));
         }
 
@@ -274,11 +277,15 @@ namespace AgentTwin
             }
         }
 
-        /// <summary>Resumes the dropped seat with its token; then, if allowed, joins afresh.</summary>
-        private async Task ResumeLoop(int generation, ReconnectionToken resumeToken)
+        /// <summary>
+        /// Resumes the dropped seat with its token until <see cref="resumeWindowS"/> after
+        /// <paramref name="droppedAtUtc"/> (what the SDK's own retries left of it); then, if
+        /// allowed, joins afresh.
+        /// </summary>
+        private async Task ResumeLoop(int generation, ReconnectionToken resumeToken, DateTime droppedAtUtc)
         {
             SetState(ConnectionState.Reconnecting, FailureReason);
-            DateTime deadline = DateTime.UtcNow.AddSeconds(resumeWindowS);
+            DateTime deadline = droppedAtUtc.AddSeconds(resumeWindowS);
             int attempt = 0;
             while (generation == _generation && resumeToken != null && DateTime.UtcNow < deadline)
             {
@@ -365,6 +372,7 @@ namespace AgentTwin
             {
                 SessionId = sessionId;
                 _resumeToken = resumeToken;
+                _droppedAtUtc = null;
                 SetState(ConnectionState.Connected, null);
                 Joined?.Invoke(sessionId);
             });
@@ -389,6 +397,7 @@ namespace AgentTwin
         {
             if (generation != _generation) return;
             Debug.LogWarning("[AgentTwin] link dropped (" + code + "); resuming", this);
+            _droppedAtUtc = DateTime.UtcNow;
             LastFailureKind = FailureKind.Transport;
             SetState(ConnectionState.Reconnecting, ConnectionFailure.Describe(FailureKind.Transport, "close code " + code));
         }
@@ -397,6 +406,7 @@ namespace AgentTwin
         {
             if (generation != _generation) return;
             _resumeToken = resumeToken;
+            _droppedAtUtc = null;
             SetState(ConnectionState.Connected, null);
             Joined?.Invoke(SessionId);
         }
@@ -415,7 +425,10 @@ namespace AgentTwin
             ReconnectionToken t = resumeToken ?? _resumeToken;
             bool seatKept = code != (int)CloseCode.SERVER_SHUTDOWN && t != null;
             Debug.LogWarning("[AgentTwin] left the room (" + code + ")" + (seatKept ? "; resuming the seat" : "; joining afresh"), this);
-            if (seatKept) Observe(ResumeLoop(generation, t));
+            // The window runs from the drop the SDK reported (its retries used part of it), or
+            // from now when the socket closed without one.
+            DateTime droppedAt = _droppedAtUtc ?? DateTime.UtcNow;
+            if (seatKept) Observe(ResumeLoop(generation, t, droppedAt));
             else if (rejoinWhenSeatLost) Observe(JoinLoop(generation));
             else SetState(ConnectionState.Disconnected, "The link dropped and rejoining is off");
         }

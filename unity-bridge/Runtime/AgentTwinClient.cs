@@ -17,7 +17,8 @@ namespace AgentTwin
     /// Failures are sorted before anything is retried (<see cref="ConnectionFailure"/>): a
     /// refused token, a missing or full room and a protocol/schema mismatch end in a state of
     /// their own (<see cref="LinkState"/>, with <see cref="FailureReason"/> for the panel) and
-    /// are never retried; only transport failures are.
+    /// are never retried; only transport failures are. A join, resume or token request that
+    /// gets no answer within <see cref="joinTimeoutS"/> is a transport failure too.
     ///
     /// Reconnection has two layers. A dropped socket is first resumed by the Colyseus SDK with
     /// the room's <c>ReconnectionToken</c> (exponential backoff from
@@ -66,6 +67,8 @@ namespace AgentTwin
         [Min(0f)] public float resumeWindowS = 20f;
         [Tooltip("Once the seat is lost, join afresh (a new session) and keep retrying.")]
         public bool rejoinWhenSeatLost = true;
+        [Tooltip("Longest wait for one join, resume or dev-token request, s; then it is retried.")]
+        [Min(1f)] public float joinTimeoutS = 15f;
 
         [Header("World")]
         [Tooltip("Transform standing for the server's world frame (the robot cell's origin); none = scene origin.")]
@@ -263,18 +266,57 @@ namespace AgentTwin
         {
             if (room == RoomKind.DigitalTwin)
             {
-                Room<TwinState> r = string.IsNullOrEmpty(roomId)
-                    ? await Client.JoinOrCreate<TwinState>(DigitalTwinRoomName)
-                    : await Client.JoinById<TwinState>(roomId);
+                Room<TwinState> r = await Bounded(string.IsNullOrEmpty(roomId)
+                    ? Client.JoinOrCreate<TwinState>(DigitalTwinRoomName)
+                    : Client.JoinById<TwinState>(roomId));
                 Adopt(r, generation);
             }
             else
             {
-                Room<MetaverseState> r = string.IsNullOrEmpty(roomId)
-                    ? await Client.JoinOrCreate<MetaverseState>(MetaverseRoomName)
-                    : await Client.JoinById<MetaverseState>(roomId);
+                Room<MetaverseState> r = await Bounded(string.IsNullOrEmpty(roomId)
+                    ? Client.JoinOrCreate<MetaverseState>(MetaverseRoomName)
+                    : Client.JoinById<MetaverseState>(roomId));
                 Adopt(r, generation);
             }
+        }
+
+        /// <summary>
+        /// A join or resume bounded by <see cref="joinTimeoutS"/>: the SDK's join task never
+        /// completes when the socket closes before the handshake. A room that arrives after the
+        /// timeout is left, so it cannot take a seat beside the retry's.
+        /// </summary>
+        private Task<Room<T>> Bounded<T>(Task<Room<T>> join) where T : Colyseus.Schema.Schema
+        {
+            return WithinTimeout(join, JoinTimeoutMs, late => OnMain(() => Observe(late.Leave(true))));
+        }
+
+        private int JoinTimeoutMs
+        {
+            get { return Mathf.RoundToInt(Mathf.Max(1f, joinTimeoutS) * 1000f); }
+        }
+
+        /// <summary>
+        /// <paramref name="task"/>'s result when it completes within <paramref name="timeoutMs"/>
+        /// (its exception when it fails); else a <see cref="TimeoutException"/> (a transport
+        /// failure, so it is retried), and a result that still arrives later is handed to
+        /// <paramref name="onLate"/> (may be null), on a worker thread. Pure, for tests.
+        /// </summary>
+        public static async Task<T> WithinTimeout<T>(Task<T> task, int timeoutMs, Action<T> onLate)
+        {
+            using (var timer = new CancellationTokenSource())
+            {
+                if (await Task.WhenAny(task, Task.Delay(timeoutMs, timer.Token)) == task)
+                {
+                    timer.Cancel();
+                    return await task;
+                }
+            }
+            _ = task.ContinueWith(t =>
+            {
+                if (t.Status == TaskStatus.RanToCompletion) onLate?.Invoke(t.Result);
+                else _ = t.Exception; // observed: a late failure has nobody to tell
+            }, TaskScheduler.Default);
+            throw new TimeoutException("no answer within " + timeoutMs + " ms");
         }
 
         /// <summary>
@@ -294,8 +336,8 @@ namespace AgentTwin
                 if (generation != _generation) return;
                 try
                 {
-                    if (room == RoomKind.DigitalTwin) Adopt(await Client.Reconnect<TwinState>(resumeToken), generation);
-                    else Adopt(await Client.Reconnect<MetaverseState>(resumeToken), generation);
+                    if (room == RoomKind.DigitalTwin) Adopt(await Bounded(Client.Reconnect<TwinState>(resumeToken)), generation);
+                    else Adopt(await Bounded(Client.Reconnect<MetaverseState>(resumeToken)), generation);
                     return;
                 }
                 catch (Exception e)
@@ -534,7 +576,7 @@ namespace AgentTwin
             DevTokenResponse response;
             try
             {
-                response = await client.Http.Post<DevTokenResponse>("api/dev/token", body);
+                response = await WithinTimeout(client.Http.Post<DevTokenResponse>("api/dev/token", body), JoinTimeoutMs, null);
             }
             catch (HttpException e) when (e.StatusCode == 404 || e.StatusCode == 400)
             {

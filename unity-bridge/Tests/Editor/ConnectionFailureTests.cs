@@ -1,4 +1,5 @@
 using System;
+using System.Threading.Tasks;
 using AgentTwin;
 using Colyseus;
 using NUnit.Framework;
@@ -50,6 +51,35 @@ namespace AgentTwin.Tests
             Assert.AreEqual(FailureKind.Transport, ConnectionFailure.Classify(new HttpException(502, "bad gateway")));
             Assert.AreEqual(FailureKind.Transport, ConnectionFailure.Classify(new MatchMakeException((int)CloseCode.ABNORMAL_CLOSURE, "Connection closed before joining room")));
             Assert.AreEqual(ConnectionState.Reconnecting, ConnectionFailure.StateFor(FailureKind.Transport));
+        }
+
+        [Test]
+        public void AJoinWithoutAnswerTimesOutAsATransportFailure_ALateRoomIsHandedOver()
+        {
+            // The SDK's join task never completes when the socket closes before the handshake.
+            var join = new TaskCompletionSource<string>();
+            var late = new TaskCompletionSource<string>();
+            Task<string> bounded = AgentTwinClient.WithinTimeout(join.Task, 20, room => late.TrySetResult(room));
+            Exception failure = null;
+            try { bounded.GetAwaiter().GetResult(); }
+            catch (Exception e) { failure = e; }
+            Assert.That(failure is TimeoutException, "timed out: " + failure);
+            Assert.AreEqual(FailureKind.Transport, ConnectionFailure.Classify(failure));
+            join.SetResult("room");
+            Assert.That(late.Task.Wait(30000), "the late room is handed over (to be left)");
+            Assert.AreEqual("room", late.Task.Result);
+        }
+
+        [Test]
+        public void AJoinThatAnswersInTimeKeepsItsResultOrItsRefusal()
+        {
+            Assert.AreEqual("room", AgentTwinClient.WithinTimeout(Task.FromResult("room"), 60000, null).GetAwaiter().GetResult());
+            var refused = new TaskCompletionSource<string>();
+            refused.SetException(new HttpException(401, "invalid token"));
+            Exception failure = null;
+            try { AgentTwinClient.WithinTimeout(refused.Task, 60000, null).GetAwaiter().GetResult(); }
+            catch (Exception e) { failure = e; }
+            Assert.AreEqual(FailureKind.Auth, ConnectionFailure.Classify(failure));
         }
 
         [Test]

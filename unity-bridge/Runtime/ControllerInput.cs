@@ -265,36 +265,34 @@ namespace AgentTwin
                 rs = new Vector2(0f, 0f);
                 ls = new Vector2(0f, 0f);
             }
-            Dictionary<string, object> body;
+            float jointVelocity = 0f;
+            Vector3 linear = new Vector3(0f, 0f, 0f), angular = new Vector3(0f, 0f, 0f);
             bool active;
             if (jogMode == JogMode.Joint)
             {
-                float v = rs.x * jointSpeed;
-                active = v != 0f;
-                body = TwinMessages.JogJoint(selectedJoint, v, jogDeadmanMs);
+                jointVelocity = rs.x * jointSpeed;
+                active = jointVelocity != 0f;
             }
             else
             {
-                Vector3 linear, angular;
                 CartesianTwist(rs, ls, out linear, out angular);
                 active = linear.x != 0f || linear.y != 0f || linear.z != 0f || angular.z != 0f;
-                body = TwinMessages.JogCartesian(linear, angular, jogDeadmanMs);
             }
-
+            if (!active)
+            {
+                if (_jogging) SendJogZero();
+                return;
+            }
             float now = Time.unscaledTime;
-            if (active)
-            {
-                if (!_jogging || now >= _nextJogAt)
-                {
-                    client.Send("jog", body, false);
-                    _jogging = true;
-                    _nextJogAt = now + 1f / Mathf.Max(1f, jogResendHz);
-                }
-            }
-            else if (_jogging)
-            {
-                SendJogZero();
-            }
+            if (_jogging && now < _nextJogAt) return;
+
+            // The body is built only when sent (at most jogResendHz), not every frame.
+            Dictionary<string, object> body = jogMode == JogMode.Joint
+                ? TwinMessages.JogJoint(selectedJoint, jointVelocity, jogDeadmanMs)
+                : TwinMessages.JogCartesian(linear, angular, jogDeadmanMs);
+            client.Send("jog", body, false);
+            _jogging = true;
+            _nextJogAt = now + 1f / Mathf.Max(1f, jogResendHz);
         }
 
         private void SendJogZero()

@@ -22,7 +22,7 @@
  *   `ros_mac_authentication` node holding this secret: the first frame of a client must be
  *   an `auth` op whose MAC verifies, else the connection is closed.
  */
-import { createHash } from "node:crypto";
+import { AUTH_ALLOWED_TIME_DELTA_S, type AuthOp, rosauthMac } from "../../shared/rosauth.ts";
 
 export type SimCellQuirks = "none" | "rosbridge-0.11";
 
@@ -54,36 +54,6 @@ export function cborFailsOn(type: string): boolean {
 export function isRos2TypeString(type: string): boolean {
   return /^[^/]+\/(msg|srv|action)\/[^/]+$/.test(type);
 }
-
-/** The `auth` op of the rosbridge protocol (v2 §3.3). */
-export interface AuthOp {
-  op: "auth";
-  mac: string;
-  client: string;
-  dest: string;
-  rand: string;
-  /** s (integer seconds; rosauth hashes the seconds field of the time). */
-  t: number;
-  level: string;
-  /** s */
-  end: number;
-}
-
-/**
- * rosauth's MAC: the lowercase hex SHA-512 of `secret + client + dest + rand + t + level +
- * end`, with `t` and `end` as whole seconds (ros_mac_authentication.cpp hashes `t.sec` and
- * `end.sec`).
- */
-export function rosauthMac(
-  secret: string,
-  a: Pick<AuthOp, "client" | "dest" | "rand" | "t" | "level" | "end">,
-): string {
-  const text = `${secret}${a.client}${a.dest}${a.rand}${Math.floor(a.t)}${a.level}${Math.floor(a.end)}`;
-  return createHash("sha512").update(text, "utf8").digest("hex");
-}
-
-/** rosauth's default `allowed_time_delta`, s. */
-export const AUTH_ALLOWED_TIME_DELTA_S = 5;
 
 /**
  * What rosauth's `authenticate` service answers: the MAC matches and the request time is

@@ -14,11 +14,12 @@
  * - **authentication**: with a rosauth secret the first frame of every connection is the
  *   `auth` op (see {@link authOp}); a rosbridge that then closes the connection refused it.
  */
-import { randomBytes, createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { AbstractTransport, type ITransport, Ros, Service, Topic } from "roslib";
 import { WebSocket } from "ws";
+import { type AuthOp, rosauthMac } from "../../shared/rosauth.ts";
 import { CellError } from "./robot-cell.ts";
 
 export interface RosConnectionOptions {
@@ -73,25 +74,10 @@ export interface PeerStatus {
   id: string | undefined;
 }
 
-/** The `auth` op of the rosbridge protocol, MAC'd as rosauth checks it. */
-export interface AuthOp {
-  op: "auth";
-  mac: string;
-  client: string;
-  dest: string;
-  rand: string;
-  /** whole seconds since the epoch */
-  t: number;
-  level: string;
-  /** whole seconds since the epoch */
-  end: number;
-}
-
 /**
- * The `auth` op for rosbridge's `authenticate:=true` with rosauth's `ros_mac_authentication`:
- * `mac` = lowercase hex SHA-512 of `secret + client + dest + rand + t + level + end` (t and
- * end as whole seconds, which is what rosauth hashes). rosauth accepts it while `t` is within
- * its `allowed_time_delta` (5 s) of its own clock and `end` is in the future.
+ * The `auth` op for rosbridge's `authenticate:=true` with rosauth's `ros_mac_authentication`,
+ * MAC'd by {@link rosauthMac}. rosauth accepts it while `t` is within its `allowed_time_delta`
+ * (5 s) of its own clock and `end` is in the future.
  */
 export function authOp(
   secret: string,
@@ -100,10 +86,8 @@ export function authOp(
   const t = Math.floor(p.nowMs / 1000);
   const end = t + (p.validS ?? 3600);
   const rand = randomBytes(16).toString("hex");
-  const mac = createHash("sha512")
-    .update(`${secret}${p.client}${p.dest}${rand}${t}${p.level}${end}`, "utf8")
-    .digest("hex");
-  return { op: "auth", mac, client: p.client, dest: p.dest, rand, t, level: p.level, end };
+  const signed = { client: p.client, dest: p.dest, rand, t, level: p.level, end };
+  return { op: "auth", mac: rosauthMac(secret, signed), ...signed };
 }
 
 /**

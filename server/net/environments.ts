@@ -74,8 +74,9 @@ export interface GeneratorOptions {
   readonly start?: number;
 }
 
-const HEAD_MIN_Z = 1.2;
-const HEAD_MAX_Z = 1.9;
+/** Lowest and highest head height of a placed headset (`world` z), m. */
+export const HEAD_MIN_Z = 1.2;
+export const HEAD_MAX_Z = 1.9;
 const ROOM_MARGIN_M = 0.3;
 const HEAD_CLEARANCE_M = 0.2;
 
@@ -158,7 +159,8 @@ function pick(rand: () => number, weights: readonly number[]): number {
   return weights.length - 1;
 }
 
-function readyPose(kin: ArmKinematics): Float64Array {
+/** The arm's home named pose (ready) as joint values in group order, rad. */
+export function readyPose(kin: ArmKinematics): Float64Array {
   const ready = kin.model.namedPoses[kin.model.home] ?? {};
   return Float64Array.from(kin.jointNames, (n) => ready[n] ?? 0);
 }
@@ -179,8 +181,8 @@ function gauss(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
-/** Every link point except the base column's foot stays above the table top. */
-function aboveTable(arm: ArmGeometry, tableZ: number): boolean {
+/** Every link point except the base column's foot stays above the table top (`world` z, m). */
+export function aboveTable(arm: ArmGeometry, tableZ: number): boolean {
   return arm.links.every(
     (l, i) => (i === 0 ? true : l.a.z > tableZ + 0.03) && l.b.z > tableZ + 0.03,
   );
@@ -203,7 +205,8 @@ function segDist2(p: Vec3, q: Vec3, a: Vec3, b: Vec3): number {
   return segmentSegmentDistance2(p.x, p.y, p.z, q.x, q.y, q.z, a.x, a.y, a.z, b.x, b.y, b.z);
 }
 
-function insideRoom(p: Vec3, room: RoomSpec): boolean {
+/** `p` lies inside `room`'s floor plan with the placement margin (0.3 m) to every wall. */
+export function insideRoom(p: Vec3, room: RoomSpec = DEFAULT_ROOM): boolean {
   return (
     p.x > room.min.x + ROOM_MARGIN_M &&
     p.x < room.max.x - ROOM_MARGIN_M &&
@@ -212,7 +215,8 @@ function insideRoom(p: Vec3, room: RoomSpec): boolean {
   );
 }
 
-function clearOfArms(p: Vec3, arms: readonly ArmGeometry[]): boolean {
+/** `p` is more than the head clearance (0.2 m) outside every link capsule of `arms`. */
+export function clearOfArms(p: Vec3, arms: readonly ArmGeometry[]): boolean {
   return arms.every((arm) =>
     arm.links.every((l) => capsuleDistance(l, { a: p, b: p }) > l.r + HEAD_CLEARANCE_M),
   );

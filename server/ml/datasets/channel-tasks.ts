@@ -25,14 +25,18 @@ import type { ArmKinematics } from "../../sim/kinematics.ts";
 import { seededRandom } from "../../sim/random.ts";
 import { armGeometry } from "../../net/arm-geometry.ts";
 import { DEFAULT_BANDS } from "../../net/bands.ts";
-import {
-  computeChannel,
-  DEFAULT_ROOM,
-  measureChannel,
-  segmentSegmentDistance2,
-} from "../../net/channel-model.ts";
+import { computeChannel, measureChannel } from "../../net/channel-model.ts";
 import type { ArmGeometry, Band, RadioEnvironment } from "../../net/contracts.ts";
-import { generateEnvironment, GNB_POSITION } from "../../net/environments.ts";
+import {
+  aboveTable,
+  clearOfArms,
+  generateEnvironment,
+  GNB_POSITION,
+  HEAD_MAX_Z,
+  HEAD_MIN_Z,
+  insideRoom,
+  readyPose,
+} from "../../net/environments.ts";
 
 /** Seeds of the task sets: `fit` tunes the baselines' parameters, `heldOut` is reported. */
 export const TASK_SEEDS = Object.freeze({ fit: 7_000_001, heldOut: 9_000_011 });
@@ -56,11 +60,6 @@ export interface AheadTrack {
   readonly envs: readonly RadioEnvironment[];
 }
 
-const HEAD_MIN_Z = 1.2;
-const HEAD_MAX_Z = 1.9;
-const MARGIN_M = 0.3;
-const CLEARANCE_M = 0.2;
-
 function mix(seed: number, index: number, salt: number): number {
   let h = (seed ^ Math.imul(salt + 1, 0x27d4eb2d)) >>> 0;
   h = Math.imul(h ^ (index + 0x165667b1), 0x85ebca6b) >>> 0;
@@ -69,13 +68,9 @@ function mix(seed: number, index: number, salt: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function ready(kin: ArmKinematics): Float64Array {
-  const named = kin.model.namedPoses[kin.model.home] ?? {};
-  return Float64Array.from(kin.jointNames, (n) => named[n] ?? 0);
-}
-
-export function randomQ(kin: ArmKinematics, rand: () => number): Float64Array {
-  const r = ready(kin);
+/** Joint values (group order, rad) within ±60 % of each joint's half-range around ready. */
+function randomQ(kin: ArmKinematics, rand: () => number): Float64Array {
+  const r = readyPose(kin);
   return Float64Array.from(r, (v, j) => {
     const lo = kin.lower[j] as number;
     const hi = kin.upper[j] as number;
@@ -85,47 +80,8 @@ export function randomQ(kin: ArmKinematics, rand: () => number): Float64Array {
   });
 }
 
-export function aboveTable(arm: ArmGeometry, z: number): boolean {
-  return arm.links.every((l, i) => (i === 0 || l.a.z > z + 0.03) && l.b.z > z + 0.03);
-}
-
-export function clearOf(p: Vec3, arms: readonly ArmGeometry[]): boolean {
-  return arms.every((a) =>
-    a.links.every(
-      (l) =>
-        Math.sqrt(
-          segmentSegmentDistance2(
-            p.x,
-            p.y,
-            p.z,
-            p.x,
-            p.y,
-            p.z,
-            l.a.x,
-            l.a.y,
-            l.a.z,
-            l.b.x,
-            l.b.y,
-            l.b.z,
-          ),
-        ) >
-        l.r + CLEARANCE_M,
-    ),
-  );
-}
-
-export function inRoom(p: Vec3): boolean {
-  const r = DEFAULT_ROOM;
-  return (
-    p.x > r.min.x + MARGIN_M &&
-    p.x < r.max.x - MARGIN_M &&
-    p.y > r.min.y + MARGIN_M &&
-    p.y < r.max.y - MARGIN_M
-  );
-}
-
 /** A head position (`world`, m) whose LoS to the gNB crosses `arm`'s links (behind it), or undefined. */
-export function behind(arm: ArmGeometry, rand: () => number): Vec3 | undefined {
+function behind(arm: ArmGeometry, rand: () => number): Vec3 | undefined {
   const g = GNB_POSITION;
   for (let attempt = 0; attempt < 40; attempt++) {
     const link = arm.links[1 + Math.floor(rand() * (arm.links.length - 1))];
@@ -141,14 +97,44 @@ export function behind(arm: ArmGeometry, rand: () => number): Vec3 | undefined {
     const s = (g.z - z) / (g.z - p.z);
     const h = { x: g.x + (p.x - g.x) * s, y: g.y + (p.y - g.y) * s, z };
     const d = Math.hypot(h.x - arm.base.position.x, h.y - arm.base.position.y);
-    if (inRoom(h) && d > 0.5 && d < 3) return h;
+    if (insideRoom(h) && d > 0.5 && d < 3) return h;
   }
   return undefined;
 }
 
-function smoothstep(t: number): number {
+/** Smooth 0 → 1 ramp over t ∈ [0, 1] (clamped outside). */
+export function smoothstep(t: number): number {
   const x = Math.min(1, Math.max(0, t));
   return x * x * (3 - 2 * x);
+}
+
+/**
+ * One try at a plan of `main` from a random q₀ to a random q₁ (both from `rand`) that stays
+ * above its table, with a head position behind the arm's pose at `uHead` (0: q₀, 1: q₁)
+ * that every pose of the motion leaves clear (also of `others`); `undefined` if this try
+ * fails. `at(u)` is the arm's geometry at u ∈ [0, 1] along the straight joint-space path.
+ */
+export function tryPlanThroughLos(
+  kin: ArmKinematics,
+  main: ArmGeometry,
+  others: readonly ArmGeometry[],
+  rand: () => number,
+  uHead: number,
+): { at: (u: number) => ArmGeometry; head: Vec3 } | undefined {
+  const q0 = randomQ(kin, rand);
+  const q1 = randomQ(kin, rand);
+  const at = (u: number) =>
+    armGeometry(
+      kin,
+      Float64Array.from(q0, (a, j) => a + ((q1[j] as number) - a) * u),
+      main.base,
+      main.id,
+    );
+  const poses = Array.from({ length: 11 }, (_, k) => at(k / 10));
+  if (!poses.every((p) => aboveTable(p, main.base.position.z))) return undefined;
+  const head = behind(at(uHead), rand);
+  if (!head || !poses.every((p) => clearOfArms(head, [p, ...others]))) return undefined;
+  return { at, head };
 }
 
 /** The cell's arm moving q₀ → q₁ through a pose blocking the LoS; `undefined` if not found. */
@@ -164,20 +150,9 @@ function armPlan(
   const main = base.arms[0] as ArmGeometry;
   const others = base.arms.slice(1);
   for (let attempt = 0; attempt < 30; attempt++) {
-    const q0 = randomQ(kin, rand);
-    const q1 = randomQ(kin, rand);
-    const at = (u: number) =>
-      armGeometry(
-        kin,
-        Float64Array.from(q0, (a, j) => a + ((q1[j] as number) - a) * u),
-        main.base,
-        main.id,
-      );
-    const mid = at(0.5);
-    const poses = Array.from({ length: 11 }, (_, k) => at(k / 10));
-    if (!poses.every((p) => aboveTable(p, main.base.position.z))) continue;
-    const head = behind(mid, rand);
-    if (!head || !poses.every((p) => clearOf(head, [p, ...others]))) continue;
+    const plan = tryPlanThroughLos(kin, main, others, rand, 0.5);
+    if (!plan) continue;
+    const { at, head } = plan;
     const steps = Math.round(durationS / dtS) + 1;
     const envs: RadioEnvironment[] = [];
     for (let i = 0; i < steps; i++) {
@@ -216,7 +191,7 @@ function headsetWalk(
       const s = (i * dtS - tCross) * speed;
       heads.push({ x: target.x + dir.x * s, y: target.y + dir.y * s, z: target.z });
     }
-    if (!heads.every((h) => inRoom(h) && clearOf(h, base.arms))) continue;
+    if (!heads.every((h) => insideRoom(h) && clearOfArms(h, base.arms))) continue;
     return {
       envs: heads.map((h) => ({ gnb: base.gnb, headset: h, arms: base.arms })),
       crossing: Math.round(tCross / dtS),

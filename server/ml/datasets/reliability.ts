@@ -22,7 +22,6 @@
  */
 import type { Vec3 } from "../../../shared/geometry.ts";
 import { allocateCoordinated, DEFAULT_LADDER } from "../../net/allocation.ts";
-import { armGeometry } from "../../net/arm-geometry.ts";
 import { DEFAULT_BANDS } from "../../net/bands.ts";
 import { capacityFromSnr, computeChannel } from "../../net/channel-model.ts";
 import type { ArmGeometry, BandChannel, RadioEnvironment } from "../../net/contracts.ts";
@@ -30,7 +29,7 @@ import { generateEnvironment, GNB_POSITION } from "../../net/environments.ts";
 import { mixSeed, videoWindows } from "../../net/traffic-traces.ts";
 import type { ArmKinematics } from "../../sim/kinematics.ts";
 import { seededRandom } from "../../sim/random.ts";
-import { aboveTable, behind, clearOf, randomQ } from "./channel-tasks.ts";
+import { smoothstep, tryPlanThroughLos } from "./channel-tasks.ts";
 
 /** Player tick, s. */
 export const PLAYER_DT_S = 0.1;
@@ -86,28 +85,11 @@ function armThroughLos(
   for (let index = 0; index < 200; index++) {
     const base = generateEnvironment(kin, seed, index);
     const main = base.arms[0] as ArmGeometry;
-    const rand = seededRandom(mixSeed(seed, index, 91));
-    const q0 = randomQ(kin, rand);
-    const q1 = randomQ(kin, rand);
-    const at = (u: number) =>
-      armGeometry(
-        kin,
-        Float64Array.from(q0, (a, j) => a + ((q1[j] as number) - a) * u),
-        main.base,
-        main.id,
-      );
-    const poses = Array.from({ length: 11 }, (_, k) => at(k / 10));
-    if (!poses.every((p) => aboveTable(p, main.base.position.z))) continue;
-    const head = behind(at(1), rand);
-    if (!head || !poses.every((p) => clearOf(head, [p, ...base.arms.slice(1)]))) continue;
-    return { at, head, others: base.arms.slice(1) };
+    const others = base.arms.slice(1);
+    const plan = tryPlanThroughLos(kin, main, others, seededRandom(mixSeed(seed, index, 91)), 1);
+    if (plan) return { ...plan, others };
   }
   throw new Error("no arm plan through the line of sight found");
-}
-
-function smooth(x: number): number {
-  const t = Math.min(1, Math.max(0, x));
-  return t * t * (3 - 2 * t);
 }
 
 /**
@@ -126,7 +108,7 @@ export function reliabilityScenario(
     const { at, head, others } = armThroughLos(kin, seed);
     for (let i = 0; i < n; i++) {
       const t = i * CHANNEL_DT_S - CHANGE_S;
-      const u = t < 3 ? smooth(t / 3) : t < 11 ? 1 : smooth((14 - t) / 3);
+      const u = t < 3 ? smoothstep(t / 3) : t < 11 ? 1 : smoothstep((14 - t) / 3);
       ticks.push({
         env: { gnb: { ...GNB_POSITION }, headset: head, arms: [at(u), ...others] },
         headsets: 24,

@@ -10,7 +10,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { ErrorCode } from "@colyseus/shared-types";
-import { ReplyQueue, startTestServer, type TestServer, waitForState } from "../support/server.ts";
+import {
+  ReplyQueue,
+  request,
+  startTestServer,
+  type TestServer,
+  waitForState,
+} from "../support/server.ts";
 
 /** What a reflection-decoded twin state looks like to code that has no schema classes. */
 interface Reflected {
@@ -22,11 +28,6 @@ interface Reflected {
 }
 
 let counter = 0;
-async function ask(room: Room, replies: ReplyQueue, type: string, body: object) {
-  const requestId = `h${++counter}`;
-  room.send(type, { ...body, requestId });
-  return replies.forRequest(requestId, 15_000);
-}
 
 /** Joins by reflection: no root schema class, as a client of another language does. */
 async function joinReflected(server: TestServer, role: "operator" | "observer", roomId?: string) {
@@ -72,17 +73,20 @@ describe("headset protocol (Colyseus 0.17 client, reflection decoding)", () => {
 
     // A goal: its 7 IK positions arrive as a float32 array.
     const down = { x: 1, y: 0, z: 0, w: 0 };
-    const goalReply = await ask(op.room as Room, op.replies, "goal", {
-      goal: { kind: "pose", pose: { position: { x: 0.45, y: 0.1, z: 1.2 }, orientation: down } },
-    });
+    const goalReply = await request(
+      op,
+      "goal",
+      {
+        goal: { kind: "pose", pose: { position: { x: 0.45, y: 0.1, z: 1.2 }, orientation: down } },
+      },
+      15_000,
+    );
     assert.equal(goalReply.kind, "ack", JSON.stringify(goalReply.body));
     await waitForState(op.room, (st) => st.goal.positions.length === 7);
     for (const p of op.room.state.goal.positions) assert.ok(Number.isFinite(p));
 
     // A plan: preview (7 per waypoint) and previewTcp (3 per waypoint) arrays.
-    const planned = await ask(op.room as Room, op.replies, "plan", {
-      goal: { kind: "named", name: "left" },
-    });
+    const planned = await request(op, "plan", { goal: { kind: "named", name: "left" } }, 15_000);
     assert.equal(planned.kind, "ack", JSON.stringify(planned.body));
     const planId = planned.body.id!;
     await waitForState(op.room, (st) => st.plans.get(planId)?.status === "validated", 15_000);
@@ -99,7 +103,7 @@ describe("headset protocol (Colyseus 0.17 client, reflection decoding)", () => {
     assert.deepEqual([...late.room.state.goal.positions], [...op.room.state.goal.positions]);
 
     // Patches after the join keep decoding: the plan moves on through its lifecycle.
-    await ask(op.room as Room, op.replies, "approve", { planId });
+    await request(op, "approve", { planId }, 15_000);
     await waitForState(
       late.room,
       (st) => ["executing", "succeeded"].includes(st.plans.get(planId)?.status ?? ""),

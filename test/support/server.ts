@@ -21,7 +21,6 @@ export interface TestServer {
   token(role: Role, name?: string): Promise<string>;
   /** `fetch` of `url + path` with an operator token (reads under /api and /media need one). */
   get(path: string, init?: RequestInit, role?: Role): Promise<Response>;
-  /** Joins (or creates) the twin room as `role`. */
   /**
    * Joins (or creates) the twin room as `role` and waits until the robot is measured (link
    * up), unless `waitForLink` is false.
@@ -107,7 +106,11 @@ export interface Reply {
   };
 }
 
-/** Collects server replies in arrival order; `next` waits for one matching a filter. */
+/**
+ * Collects server replies in arrival order; `next` waits for one matching a filter.
+ * `expectDrained` (opt-in) fails a test that asserts an exact conversation when a reply it
+ * never read is left over (a double answer, an unexpected notice).
+ */
 export class ReplyQueue {
   readonly items: Reply[] = [];
   #waiters: { match: (r: Reply) => boolean; resolve: (r: Reply) => void }[] = [];
@@ -151,6 +154,16 @@ export class ReplyQueue {
   forRequest(requestId: string, timeoutMs = 5000): Promise<Reply> {
     return this.next((r) => r.body.requestId === requestId && r.kind !== "notice", timeoutMs);
   }
+
+  /**
+   * Throws when a reply that no `next` took is queued, other than those `allowed` (which are
+   * left in the queue). Replies come in the order the server sent them, so once the last
+   * expected reply was read, any leftover of the conversation before it is already here.
+   */
+  expectDrained(allowed: (r: Reply) => boolean = () => false): void {
+    const left = this.items.filter((r) => !allowed(r));
+    if (left.length > 0) throw new Error(`unexpected replies left: ${JSON.stringify(left)}`);
+  }
 }
 
 /** Resolves once `predicate(state)` holds after some state change (or already holds). */
@@ -176,9 +189,12 @@ export function waitForState<S>(
 }
 
 let requestCounter = 0;
-/** Sends a command with a fresh requestId and waits for its ack or error. */
+/**
+ * Sends a command with a fresh requestId and waits for its ack or error. Any room with a
+ * {@link ReplyQueue} will do (a twin client, or one that decodes the state by reflection).
+ */
 export async function request(
-  c: TwinClient,
+  c: { room: Pick<Room, "send">; replies: ReplyQueue },
   type: string,
   body: Record<string, unknown> = {},
   timeoutMs = 10_000,

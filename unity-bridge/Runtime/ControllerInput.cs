@@ -219,17 +219,11 @@ namespace AgentTwin
         /// <summary>Approves the newest plan whose status is <c>validated</c>, if any.</summary>
         public string ApproveLatestValidated()
         {
-            TwinState state = client != null ? client.TwinState : null;
-            if (state == null || state.plans == null) return null;
-            PlanState best = null;
-            foreach (object value in state.plans.Values)
-            {
-                var plan = value as PlanState;
-                if (plan == null || plan.status != "validated") continue;
-                if (best == null || plan.createdAt > best.createdAt) best = plan;
-            }
+            PlanState best = TwinQueries.NewestPlan(client != null ? client.TwinState : null, Validated);
             return best != null ? ApprovePlan(best.id) : null;
         }
+
+        private static readonly string[] Validated = { "validated" };
 
         /// <summary>Halts all motion (also aborts an executing plan). Allowed for everyone.</summary>
         public string Stop()

@@ -99,15 +99,7 @@ namespace AgentTwin
             {
                 sb.Append("\ngoal: ").Append(g.valid ? "reachable" : "unreachable " + g.reason);
             }
-            PlanState newest = null;
-            if (twin.plans != null)
-            {
-                foreach (object value in twin.plans.Values)
-                {
-                    var p = value as PlanState;
-                    if (p != null && (newest == null || p.createdAt > newest.createdAt)) newest = p;
-                }
-            }
+            PlanState newest = TwinQueries.NewestPlan(twin, null);
             if (newest != null)
             {
                 sb.Append("\nplan ").Append(newest.id).Append(": ").Append(newest.status);

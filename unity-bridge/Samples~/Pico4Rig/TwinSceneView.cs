@@ -207,16 +207,7 @@ public class TwinSceneView : MonoBehaviour
 
     private void SyncPlan(TwinState state)
     {
-        PlanState newest = null;
-        if (state.plans != null)
-        {
-            foreach (object value in state.plans.Values)
-            {
-                var p = value as PlanState;
-                if (p == null || System.Array.IndexOf(previewStatuses, p.status) < 0) continue;
-                if (newest == null || p.createdAt > newest.createdAt) newest = p;
-            }
-        }
+        PlanState newest = TwinQueries.NewestPlan(state, previewStatuses);
         bool executing = state.robot != null && !string.IsNullOrEmpty(state.robot.activePlanId);
         bool show = newest != null && !executing && newest.preview != null && newest.preview.Count >= _jointCount;
         if (previewArm != null && previewArm.gameObject.activeSelf != show) previewArm.gameObject.SetActive(show);

@@ -119,7 +119,8 @@ describe("headset protocol (Colyseus 0.17 client, reflection decoding)", () => {
     const { sessionId, roomId, reconnectionToken } = obs.room;
     // Any close code but 4000 (consented leave) keeps the seat; 3001 stops the SDK's own retry.
     (obs.room.connection as unknown as { close(code?: number): void }).close(3001);
-    await new Promise((r) => setTimeout(r, 200));
+    // Reconnect once the server has seen the drop (and so holds the seat for a reconnection).
+    await waitForState(host.room, (st) => st.operators?.get(sessionId)?.connected === false);
     const room = (await new Client(server.url).reconnect(reconnectionToken)) as Room<
       unknown,
       Reflected

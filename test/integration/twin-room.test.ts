@@ -205,7 +205,8 @@ describe("digital_twin room", () => {
     // 4000 (consented) makes the server hold the seat; 3001 keeps the SDK from retrying on
     // its own, so the test reconnects explicitly.
     (obs.room.connection as unknown as { close(code?: number): void }).close(3001);
-    await new Promise((r) => setTimeout(r, 200));
+    // Reconnect once the server has seen the drop (and so holds the seat for a reconnection).
+    await waitForState(host.room, (s) => s.operators.get(sessionId)?.connected === false);
     const client = new Client(server.url);
     const room = await client.reconnect(token, TwinState);
     assert.equal(room.sessionId, sessionId);

@@ -343,16 +343,10 @@ namespace AgentTwin
                 catch (Exception e)
                 {
                     if (generation != _generation) return;
-                    FailureKind kind = ConnectionFailure.Classify(e);
                     // An expired or unknown seat is not the end: the room may still be there,
                     // so fall through to a fresh join below. Auth and protocol failures are.
-                    if (kind == FailureKind.Auth || kind == FailureKind.ProtocolMismatch)
-                    {
-                        Fail(e, "resume");
-                        return;
-                    }
-                    if (kind != FailureKind.Transport) break;
-                    Fail(e, "resume");
+                    if (ConnectionFailure.SeatLost(ConnectionFailure.Classify(e))) break;
+                    if (!Fail(e, "resume")) return;
                     Debug.LogWarning("[AgentTwin] resume attempt " + attempt + " failed: " + e.Message, this);
                 }
             }

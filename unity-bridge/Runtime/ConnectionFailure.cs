@@ -110,6 +110,16 @@ namespace AgentTwin
             }
         }
 
+        /// <summary>
+        /// Whether a failed resume (<c>Client.Reconnect</c>) of <paramref name="kind"/> only says
+        /// the seat is gone (expired, its room closed or full): a fresh join may still succeed.
+        /// Auth and protocol failures stay final; transport failures are retried.
+        /// </summary>
+        public static bool SeatLost(FailureKind kind)
+        {
+            return kind == FailureKind.RoomNotFound || kind == FailureKind.RoomFull;
+        }
+
         /// <summary>A sentence for the headset's panel: what happened and what the user can do.</summary>
         public static string Describe(FailureKind kind, string detail)
         {
@@ -139,10 +149,9 @@ namespace AgentTwin
                     return FailureKind.RoomNotFound;
                 case MatchmakeInvalidRoomId:
                 case LegacyMatchmakeInvalidRoomId:
-                    // The server says "room is locked" / "already full" for a full room by id.
-                    return LooksLikeFull(message) ? FailureKind.RoomFull : FailureKind.RoomNotFound;
                 case MatchmakeInvalidCriteria:
                 case LegacyMatchmakeInvalidCriteria:
+                    // The server says "room is locked" / "already full" for a full room.
                     return LooksLikeFull(message) ? FailureKind.RoomFull : FailureKind.RoomNotFound;
                 case 429:
                     // MAX_ROOMS_PER_USER: this user holds too many rooms; retrying cannot help

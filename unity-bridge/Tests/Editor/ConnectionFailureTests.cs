@@ -32,6 +32,10 @@ namespace AgentTwin.Tests
             Assert.AreEqual(FailureKind.RoomFull, ConnectionFailure.Classify(new HttpException(500, "{\"code\":521,\"error\":\"room is full\"}")));
             Assert.AreEqual(ConnectionState.RoomNotFound, ConnectionFailure.StateFor(FailureKind.RoomNotFound));
             Assert.AreEqual(ConnectionState.RoomFull, ConnectionFailure.StateFor(FailureKind.RoomFull));
+            // On a resume they only mean the seat is gone: the client joins afresh.
+            Assert.That(ConnectionFailure.SeatLost(FailureKind.RoomNotFound) && ConnectionFailure.SeatLost(FailureKind.RoomFull), "seat lost");
+            Assert.That(!ConnectionFailure.SeatLost(FailureKind.Auth) && !ConnectionFailure.SeatLost(FailureKind.ProtocolMismatch), "auth and protocol stay final");
+            Assert.That(!ConnectionFailure.SeatLost(FailureKind.Transport), "transport is retried");
         }
 
         [Test]

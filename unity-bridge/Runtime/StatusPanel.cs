@@ -46,19 +46,26 @@ namespace AgentTwin
             _subscribed = null;
         }
 
-        private void OnAck(AckMessage m)
+        private void OnAck(AckMessage m) { LastReply = AckLine(m); }
+        private void OnError(ErrorMessage m) { LastReply = RefusalLine(m); }
+        private void OnNotice(ErrorMessage m) { LastReply = NoticeLine(m); }
+
+        /// <summary>An <c>ack</c> as one line: <c>ok plan: …</c>.</summary>
+        public static string AckLine(AckMessage m)
         {
-            LastReply = "ok " + m.type + (string.IsNullOrEmpty(m.summary) ? "" : ": " + m.summary);
+            return "ok " + m.type + (string.IsNullOrEmpty(m.summary) ? "" : ": " + m.summary);
         }
 
-        private void OnError(ErrorMessage m)
+        /// <summary>An <c>error</c> reply as one line: <c>refused jog (collision): …</c>.</summary>
+        public static string RefusalLine(ErrorMessage m)
         {
-            LastReply = "refused " + m.type + " (" + m.code + "): " + m.message;
+            return "refused " + m.type + " (" + m.code + "): " + m.message;
         }
 
-        private void OnNotice(ErrorMessage m)
+        /// <summary>A <c>notice</c> as one line: <c>notice (link_down): …</c>.</summary>
+        public static string NoticeLine(ErrorMessage m)
         {
-            LastReply = "notice (" + m.code + "): " + m.message;
+            return "notice (" + m.code + "): " + m.message;
         }
 
         protected virtual void Update()

@@ -1,9 +1,9 @@
 using AgentTwin;
-using AgentTwin.Schema;
 using UnityEngine;
 
 /// <summary>
-/// Twin Viewer sample: a wrist (or world-space) text panel showing the link, the arm and the
+/// Twin Viewer sample: a wrist (or world-space) text panel showing what the runtime's
+/// <see cref="StatusPanel"/> composes (link, arm, goal, plan, agents), the jog mode and the
 /// latest reply, plus methods to wire to UI buttons or voice commands (plan, approve, stop,
 /// say). See README.md in this folder for assembling the scene.
 /// </summary>
@@ -41,32 +41,17 @@ public class TwinViewerHud : MonoBehaviour
     private void OnAck(AckMessage m)
     {
         if (m.type == "plan" && !string.IsNullOrEmpty(m.id)) _lastPlanId = m.id;
-        _lastReply = "ok " + m.type + (string.IsNullOrEmpty(m.summary) ? "" : ": " + m.summary);
+        _lastReply = StatusPanel.AckLine(m);
     }
 
-    private void OnError(ErrorMessage m)
-    {
-        _lastReply = "refused " + m.type + " (" + m.code + "): " + m.message;
-    }
-
-    private void OnNotice(ErrorMessage m)
-    {
-        _lastReply = "notice (" + m.code + "): " + m.message;
-    }
+    private void OnError(ErrorMessage m) { _lastReply = StatusPanel.RefusalLine(m); }
+    private void OnNotice(ErrorMessage m) { _lastReply = StatusPanel.NoticeLine(m); }
 
     private void Update()
     {
         if (panel == null || client == null || Time.unscaledTime < _nextRefresh) return;
         _nextRefresh = Time.unscaledTime + 1f / refreshHz;
-        string text = "link: " + client.LinkState + (client.FailureReason != null ? " — " + client.FailureReason : "");
-        TwinState state = client.TwinState;
-        if (state != null && state.robot != null)
-        {
-            RobotState r = state.robot;
-            text += "\narm: " + r.mode + " · cell " + r.link;
-            if (!string.IsNullOrEmpty(r.activePlanId)) text += "\nplan " + r.activePlanId + " " + Mathf.RoundToInt((float)r.progress * 100f) + "%";
-            if (state.goal != null && !string.IsNullOrEmpty(state.goal.kind)) text += "\ngoal: " + (state.goal.valid ? "reachable" : "unreachable " + state.goal.reason);
-        }
+        string text = StatusPanel.Compose(client, null);
         if (input != null) text += "\njog: " + input.jogMode + (input.jogMode == ControllerInput.JogMode.Joint ? " #" + (input.selectedJoint + 1) : "");
         if (_lastReply.Length > 0) text += "\n" + _lastReply;
         panel.text = text;

@@ -31,7 +31,6 @@ import {
 } from "./http/openapi-routes.ts";
 import { mountViewer } from "./http/viewer-routes.ts";
 import { mountMediaRoutes } from "./http/media-routes.ts";
-import { operatorAuth } from "./http/operator-auth.ts";
 import { mountReconstructionRoutes } from "./http/reconstruction-routes.ts";
 import { openMedia } from "./media/media-service.ts";
 import type { SceneJobs } from "./media/reconstruction/scene-jobs.ts";
@@ -218,12 +217,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
    */
   let sceneJobs: SceneJobs | undefined;
   function mountMedia(app: Application): void {
-    const authorize = operatorAuth(tokens);
     if (media.video) {
       mountMediaRoutes(app, {
         pipeline: media.video,
         logger,
-        authorize,
         roomExists: (roomId) => metaverseSessions.has(roomId),
         minFreeBytes: config.store.minFreeDiskBytes,
         // The room shows the upload as it goes (scene status and progress).
@@ -277,7 +274,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       idleTimeoutMs: config.store.uploadIdleTimeoutMs,
       minFreeBytes: config.store.minFreeDiskBytes,
       logger,
-      authorize,
       metrics: metrics.reconstruction,
       onSceneReady: (sceneId, url, stats) => {
         metaverseSessions.get(sceneId)?.setScene({ assetUrl: url, assetBytes: stats.bytes });

@@ -18,6 +18,9 @@
  * 415 (a content type that is not video, or an unsupported codec), 404, 416, 503 (queue
  * full or too many uploads at once; `Retry-After`).
  *
+ * Nothing here checks tokens: the caller gates the routes (routes.ts: a token to read, an
+ * operator's to upload or cancel) before they are reached.
+ *
  * Files are served with `res.sendFile` under a fixed root (Range → 206, ETag,
  * Last-Modified); names are checked against a strict pattern first, so there is no
  * traversal, no dotfile, no directory listing and nothing half-written (jobs write to
@@ -85,11 +88,6 @@ export interface MediaRoutesDeps {
   readonly logger: Logger;
   /** Where the router is mounted (e.g. "" or "/api"), to build URLs. Default "". */
   readonly mountPath?: string;
-  /**
-   * Decides whether a request may upload or cancel (e.g. checks a bearer token). Default:
-   * everyone. A refusal is 401.
-   */
-  readonly authorize?: (req: Request) => boolean | Promise<boolean>;
   /**
    * Called once per job when it ends (check `status`: only `succeeded` has a stream), with
    * the room the upload named (`?room=`), if any.
@@ -404,14 +402,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
     told.clear();
   };
 
-  const allowed = async (req: Request, res: Response): Promise<boolean> => {
-    if (!deps.authorize || (await deps.authorize(req))) return true;
-    fail(res, 401, "unauthorized", "not allowed to do this");
-    return false;
-  };
-
   router.post("/media/video", async (req, res) => {
-    if (!(await allowed(req, res))) return drain(req);
     const room = typeof req.query.room === "string" ? req.query.room : undefined;
     if (room !== undefined && !(deps.roomExists?.(room) ?? false)) {
       drain(req);
@@ -546,7 +537,6 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
   });
 
   router.delete("/media/jobs/:id", async (req, res) => {
-    if (!(await allowed(req, res))) return;
     const job = pipeline.queue.get(req.params.id);
     if (!job) return fail(res, 404, "not_found", "no such job");
     if (!pipeline.queue.cancel(job.id)) {

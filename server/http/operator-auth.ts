@@ -4,7 +4,7 @@
  * - {@link requireBearer}: express middleware; no or a bad token → 401 with
  *   `WWW-Authenticate: Bearer …` (RFC 6750), a valid token of a role that may not → 403.
  *   The identity is left in `res.locals.identity`.
- * - {@link operatorAuth}: the yes/no check the upload routes take (a valid operator token).
+ * - {@link identify}: the verified identity of a request, or why it has none.
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Role } from "../auth/roles.ts";
@@ -89,12 +89,4 @@ function closeAfter(req: Request, res: Response): void {
   res.set("Connection", "close");
   req.resume();
   res.once("finish", () => setTimeout(() => req.destroy(), 1000).unref());
-}
-
-/** True when the request carries a valid operator token. */
-export function operatorAuth(tokens: TokenService): (req: Request) => Promise<boolean> {
-  return async (req) => {
-    const who = await identify(tokens, req);
-    return !("reason" in who) && who.role === "operator";
-  };
 }

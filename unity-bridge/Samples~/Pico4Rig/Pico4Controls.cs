@@ -20,10 +20,10 @@ using UnityEngine.InputSystem.XR;
 /// <item><term>X / Y</term><description>jog mode / next joint</description></item>
 /// </list>
 ///
-/// Haptics: every <c>error</c> reply (the server's refusal, which carries the command's
-/// <c>requestId</c> when it had one) gives a strong pulse on the hand that sent the command
-/// (the right one unless it was a left-hand grab/release); an <c>ack</c> of a command this
-/// component saw sent gives a light tick. Uses the Input System's
+/// Haptics: every <c>error</c> reply (the server's refusal, which names the command's type)
+/// gives a strong pulse on the hand whose control sends that command (<see cref="HandOf"/>:
+/// the left one for grab, release and STOP, else the right); every <c>ack</c> except of
+/// <c>pose</c> and <c>jog</c> gives a light tick on that hand. Uses the Input System's
 /// <see cref="XRControllerWithRumble.SendImpulse"/>, which OpenXR controller layouts implement.
 /// </summary>
 [AddComponentMenu("AgentTwin/Samples/PICO 4 Controls")]

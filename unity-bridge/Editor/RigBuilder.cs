@@ -143,12 +143,7 @@ namespace AgentTwin.Editor
         /// <summary>A small box so the controller can be seen in the Editor and the headset.</summary>
         private static void Marker(Transform hand)
         {
-            GameObject box = GameObject.CreatePrimitive(PrimitiveType.Cube);
-            box.name = "Marker";
-            box.transform.SetParent(hand, false);
-            box.transform.localScale = new Vector3(0.04f, 0.03f, 0.1f);
-            Collider collider = box.GetComponent<Collider>();
-            if (collider != null) collider.enabled = false;
+            PrimitiveArm.Part(PrimitiveType.Cube, hand, new Vector3(0f, 0f, 0f), new Vector3(0.04f, 0.03f, 0.1f), null).name = "Marker";
         }
 
         private static InputActionProperty Value(string name, string path, string alternative)

@@ -92,14 +92,19 @@ namespace AgentTwin
             capsule.transform.localRotation = Quaternion.FromToRotation(Vector3.up, to);
         }
 
-        private static GameObject Part(PrimitiveType type, Transform parent, Vector3 localPosition, Vector3 localScale, Material material)
+        /// <summary>
+        /// A Unity primitive under <paramref name="parent"/> that is only looks: its collider is
+        /// disabled (a ghost or a marker must not block anything) and, unless
+        /// <paramref name="material"/> is null, it renders with that material. Also used for the
+        /// rig's controller markers and the samples' scene objects and avatars.
+        /// </summary>
+        public static GameObject Part(PrimitiveType type, Transform parent, Vector3 localPosition, Vector3 localScale, Material material)
         {
             GameObject go = GameObject.CreatePrimitive(type);
             go.name = type.ToString();
             go.transform.SetParent(parent, false);
             go.transform.localPosition = localPosition;
             go.transform.localScale = localScale;
-            // Parts are looks only: no physics (a ghost must not block anything).
             Collider collider = go.GetComponent<Collider>();
             if (collider != null) collider.enabled = false;
             if (material != null)

@@ -94,11 +94,8 @@ public class TwinSceneView : MonoBehaviour
                 if (!_objects.TryGetValue(id, out go) || !_objectShapes.TryGetValue(id, out shape) || shape != o.shape)
                 {
                     if (go != null) Destroy(go);
-                    go = GameObject.CreatePrimitive(PrimitiveFor(o.shape));
+                    go = PrimitiveArm.Part(PrimitiveFor(o.shape), Anchor(), new Vector3(0f, 0f, 0f), new Vector3(1f, 1f, 1f), null);
                     go.name = "Object " + o.id;
-                    go.transform.SetParent(Anchor(), false);
-                    Collider collider = go.GetComponent<Collider>();
-                    if (collider != null) collider.enabled = false;
                     _objects[id] = go;
                     _objectShapes[id] = o.shape;
                     Tint(go, o.color, o.@virtual ? 0.5f : 1f);
@@ -178,9 +175,9 @@ public class TwinSceneView : MonoBehaviour
         root.transform.SetParent(Anchor(), false);
         var avatar = new OperatorAvatar
         {
-            head = Part(PrimitiveType.Sphere, root.transform, new Vector3(0.2f, 0.24f, 0.22f)),
-            left = Part(PrimitiveType.Cube, root.transform, new Vector3(0.05f, 0.04f, 0.12f)),
-            right = Part(PrimitiveType.Cube, root.transform, new Vector3(0.05f, 0.04f, 0.12f)),
+            head = PrimitiveArm.Part(PrimitiveType.Sphere, root.transform, new Vector3(0f, 0f, 0f), new Vector3(0.2f, 0.24f, 0.22f), null),
+            left = PrimitiveArm.Part(PrimitiveType.Cube, root.transform, new Vector3(0f, 0f, 0f), new Vector3(0.05f, 0.04f, 0.12f), null),
+            right = PrimitiveArm.Part(PrimitiveType.Cube, root.transform, new Vector3(0f, 0f, 0f), new Vector3(0.05f, 0.04f, 0.12f), null),
         };
         var label = new GameObject("Name");
         label.transform.SetParent(avatar.head.transform, false);
@@ -263,16 +260,6 @@ public class TwinSceneView : MonoBehaviour
             map.Remove(id);
             _objectShapes.Remove(id);
         }
-    }
-
-    private static GameObject Part(PrimitiveType type, Transform parent, Vector3 scale)
-    {
-        GameObject go = GameObject.CreatePrimitive(type);
-        go.transform.SetParent(parent, false);
-        go.transform.localScale = scale;
-        Collider collider = go.GetComponent<Collider>();
-        if (collider != null) collider.enabled = false;
-        return go;
     }
 
     private static void Tint(GameObject go, string html, float alpha)

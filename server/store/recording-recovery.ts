@@ -7,14 +7,13 @@
  * `.part` and the journal are then removed. A `.part` from which nothing at all can be read
  * is kept, renamed `<name>.mcap.unrecoverable`, and reported.
  */
-import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { open as openFile, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { McapStreamReader, McapWriter } from "@mcap/core";
+import { McapStreamReader } from "@mcap/core";
 import type { Logger } from "pino";
 import { FileHandleWritable } from "./file-io.ts";
-import { CHANNELS, ROBOT_DESCRIPTION_CHANNEL } from "./recording-schemas.ts";
-import { journalPath, type JournalLine } from "./session-recorder.ts";
-import { open as openFile } from "node:fs/promises";
+import { CHANNELS, ROBOT_DESCRIPTION_CHANNEL, type RecordingTopic } from "./recording-schemas.ts";
+import { exists, journalPath, type JournalLine, startMcap } from "./session-recorder.ts";
 
 /** What happened to one `.part` file. */
 export interface RecoveredRecording {
@@ -169,28 +168,13 @@ async function readJournal(path: string): Promise<Msg[]> {
 async function writeRecording(path: string, messages: readonly Msg[]): Promise<void> {
   const handle = await openFile(path, "wx");
   try {
-    const writer = new McapWriter({
-      writable: new FileHandleWritable(handle),
-      chunkSize: 256 * 1024,
-    });
-    await writer.start({ profile: "", library: "agenttwin (recovered)" });
-    const ids = new Map<string, { id: number; sequence: number }>();
-    for (const spec of [...CHANNELS, ROBOT_DESCRIPTION_CHANNEL]) {
-      const schemaId = await writer.registerSchema({
-        name: spec.schemaName,
-        encoding: "jsonschema",
-        data: encoder.encode(JSON.stringify(spec.schema)),
-      });
-      const id = await writer.registerChannel({
-        topic: spec.topic,
-        messageEncoding: "json",
-        schemaId,
-        metadata: new Map(),
-      });
-      ids.set(spec.topic, { id, sequence: 0 });
-    }
+    const { writer, channels } = await startMcap(
+      new FileHandleWritable(handle),
+      [...CHANNELS, ROBOT_DESCRIPTION_CHANNEL],
+      "agenttwin (recovered)",
+    );
     for (const m of messages) {
-      const c = ids.get(m.topic);
+      const c = channels.get(m.topic as RecordingTopic);
       if (!c) continue;
       await writer.addMessage({
         channelId: c.id,
@@ -209,13 +193,4 @@ async function writeRecording(path: string, messages: readonly Msg[]): Promise<v
 
 function key(m: Msg): string {
   return `${m.topic}\u0000${m.logTime}\u0000${m.publishTime}\u0000${decoder.decode(m.data)}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -13,7 +13,7 @@
  * (statistics, chunk index) is on disk, so a listing never shows a half-written file.
  *
  * Crash safety: MCAP buffers a chunk (256 KiB) in memory, so every message is also appended
- * to a journal, `<name>.mcap.journal` (JSON lines), at least every `flushMs`; once a chunk
+ * to a journal, `<name>.mcap.part.journal` (JSON lines), at least every `flushMs`; once a chunk
  * reaches the file the journal is rewritten (atomically) with only what is not yet in a
  * chunk. A process killed mid-session thus leaves the `.part` (complete chunks) and the
  * journal (the rest up to the last flush); at the next start recording-recovery.ts rewrites
@@ -30,7 +30,7 @@ import {
   type FileHandle,
 } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { McapWriter } from "@mcap/core";
+import { type IWritable, McapWriter } from "@mcap/core";
 import type { Logger } from "pino";
 import { RecordingError, RecordingErrorCode } from "./errors.ts";
 import { FileHandleWritable } from "./file-io.ts";
@@ -143,7 +143,8 @@ interface Pending {
   data: Uint8Array;
 }
 
-interface Channel {
+/** A registered channel of a recording being written. */
+export interface Channel {
   id: number;
   /** Bytes its schema and channel records take once (written again in the summary). */
   recordBytes: number;
@@ -300,15 +301,13 @@ export class SessionRecorder {
     const { file, handle } = await createPart(dir, recordingBaseName(options.sessionName, now()));
     const part = `${file}.part`;
     const sink = new FileHandleWritable(handle);
-    const writer = new McapWriter({ writable: sink, chunkSize: CHUNK_BYTES });
-    const channels = new Map<RecordingTopic, Channel>();
+    let started: StartedMcap;
     try {
-      await writer.start({ profile: "", library: "agenttwin" });
       const specs =
         options.robotDescription === undefined
           ? CHANNELS
           : [...CHANNELS, ROBOT_DESCRIPTION_CHANNEL];
-      for (const spec of specs) channels.set(spec.topic, await register(writer, spec));
+      started = await startMcap(sink, specs, "agenttwin");
     } catch (err) {
       await handle.close().catch(() => undefined);
       await rm(part, { force: true }).catch(() => undefined);
@@ -324,8 +323,8 @@ export class SessionRecorder {
       file,
       handle,
       sink,
-      writer,
-      channels,
+      writer: started.writer,
+      channels: started.channels,
       options,
       log,
       now,
@@ -760,13 +759,38 @@ async function createPart(
   );
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` exists (anything `stat` can reach). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
   } catch {
     return false;
   }
+}
+
+/** A started MCAP writer and its registered channels, by topic. */
+export interface StartedMcap {
+  writer: McapWriter;
+  channels: Map<RecordingTopic, Channel>;
+}
+
+/**
+ * Starts an MCAP file on `sink` the way every recording is written (header, chunk size,
+ * JSON-schema channels) and registers `specs` in order. Used by the recorder and by
+ * recovery (recording-recovery.ts), so both produce the same layout.
+ * @param library the header's library field
+ */
+export async function startMcap(
+  sink: IWritable,
+  specs: readonly ChannelSpec[],
+  library: string,
+): Promise<StartedMcap> {
+  const writer = new McapWriter({ writable: sink, chunkSize: CHUNK_BYTES });
+  await writer.start({ profile: "", library });
+  const channels = new Map<RecordingTopic, Channel>();
+  for (const spec of specs) channels.set(spec.topic, await register(writer, spec));
+  return { writer, channels };
 }
 
 async function register(writer: McapWriter, spec: ChannelSpec): Promise<Channel> {

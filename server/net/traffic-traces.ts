@@ -1222,9 +1222,9 @@ export function mean(xs: readonly number[]): number {
 }
 
 /** Quantile `q` ∈ [0, 1] by linear interpolation between order statistics (0 for none). */
-export function quantile(xs: readonly number[], q: number): number {
+export function quantile(xs: ArrayLike<number>, q: number): number {
   if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
+  const s = Array.from(xs).sort((a, b) => a - b);
   const pos = clamp(q, 0, 1) * (s.length - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(s.length - 1, lo + 1);

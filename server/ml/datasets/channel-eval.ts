@@ -22,6 +22,7 @@
  *   level the reports show (e.g. interference the geometry does not explain).
  */
 import type { RadioEnvironment } from "../../net/contracts.ts";
+import { quantile } from "../../net/traffic-traces.ts";
 import {
   type AheadTrack,
   type Capacities,
@@ -219,18 +220,30 @@ function scaled(a: Capacities, r: Capacities): Capacities {
 /** First decision step of a track (history for the baselines). */
 const FIRST_STEP = 5;
 
+/** Errors of `forecast` at every decision step (from {@link FIRST_STEP}) against the report h later. */
+function accOf(
+  inputs: AheadInputs,
+  h: number,
+  forecast: (ti: number, i: number) => Capacities,
+): { acc: Acc; cases: number } {
+  const acc = new Acc();
+  let cases = 0;
+  inputs.tracks.forEach((t, ti) => {
+    const m = inputs.meas[ti] as Capacities[];
+    for (let i = FIRST_STEP; i + h < t.envs.length; i++) {
+      acc.add(t.kind, forecast(ti, i), m[i + h] as Capacities);
+      cases++;
+    }
+  });
+  return { acc, cases };
+}
+
 function nmaeOf(
   inputs: AheadInputs,
   h: number,
   forecast: (ti: number, i: number) => Capacities,
 ): number {
-  const acc = new Acc();
-  inputs.tracks.forEach((t, ti) => {
-    const m = inputs.meas[ti] as Capacities[];
-    for (let i = FIRST_STEP; i + h < t.envs.length; i++)
-      acc.add(t.kind, forecast(ti, i), m[i + h] as Capacities);
-  });
-  return acc.nmae;
+  return accOf(inputs, h, forecast).acc.nmae;
 }
 
 /** EWMA α and extrapolation window (reports) tuned on the fit tracks for horizon h. */
@@ -303,15 +316,9 @@ export function evaluateAhead(
     ];
     let cases = 0;
     for (const [name, learned, f] of methods) {
-      const acc = new Acc();
-      cases = 0;
-      tracks.forEach((t, ti) => {
-        for (let i = FIRST_STEP; i + h < t.envs.length; i++) {
-          acc.add(t.kind, f(ti, i), test.meas[ti]![i + h]!);
-          cases++;
-        }
-      });
-      accs.set(name, { acc, learned });
+      const r = accOf(test, h, f);
+      accs.set(name, { acc: r.acc, learned });
+      cases = r.cases;
     }
     out.push(
       table(`ahead ${hs} s`, cases, accs, {
@@ -338,13 +345,6 @@ export interface DistributionResult {
   readonly reserve5: readonly { method: string; outage: number; goodputShare: number }[];
   /** Scale factors fitted on the fit environments. */
   readonly fitted: Readonly<Record<string, number>>;
-}
-
-function q(sorted: readonly number[], p: number): number {
-  const pos = p * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /**
@@ -384,8 +384,8 @@ export function evaluateDistribution(
     const quant = (p: number) =>
       samples.map((ss) =>
         Float64Array.from(ss[0] ?? [], (_, b) =>
-          q(
-            ss.map((x) => x[b]!).sort((x, y) => x - y),
+          quantile(
+            ss.map((x) => x[b]!),
             p,
           ),
         ),
@@ -402,10 +402,8 @@ export function evaluateDistribution(
   const test = prepare(envs, seed + 0x5555);
   /** The 95th percentile over the fit slots of `score(i, b, v)`. */
   const fitQ = (score: (i: number, b: number, v: number) => number, p = 0.95) =>
-    q(
-      fit.slots
-        .flatMap((ss, i) => ss.flatMap((s) => Array.from(s, (v, b) => score(i, b, v))))
-        .sort((x, y) => x - y),
+    quantile(
+      fit.slots.flatMap((ss, i) => ss.flatMap((s) => Array.from(s, (v, b) => score(i, b, v)))),
       p,
     );
   const eps = 1;
@@ -442,10 +440,13 @@ export function evaluateDistribution(
       hi: (i, b) => t.phys[i]![b]! * phHi,
     },
   ];
-  const coverage90 = methods.map((m) => {
+  // One pass per method over the held-out slots: interval coverage and the q05 reservation.
+  const scored = methods.map((m) => {
     let inside = 0;
+    let outage = 0;
     let n = 0;
     let width = 0;
+    let good = 0;
     let ref = 0;
     t.slots.forEach((ss, i) =>
       ss.forEach((s) =>
@@ -453,32 +454,22 @@ export function evaluateDistribution(
           const lo = m.lo(i, b);
           const hi = m.hi(i, b);
           if (v >= lo && v <= hi) inside++;
-          n++;
           width += hi - lo;
-          ref += v;
-        }),
-      ),
-    );
-    return { method: m.name, coverage: round(inside / n), relativeWidth: round(width / ref) };
-  });
-  const reserve5 = methods.map((m) => {
-    let out = 0;
-    let n = 0;
-    let good = 0;
-    let ref = 0;
-    t.slots.forEach((ss, i) =>
-      ss.forEach((s) =>
-        s.forEach((v, b) => {
-          const r = Math.max(0, m.lo(i, b));
-          if (r > v) out++;
+          const r = Math.max(0, lo);
+          if (r > v) outage++;
           else good += r;
           n++;
           ref += v;
         }),
       ),
     );
-    return { method: m.name, outage: round(out / n), goodputShare: round(good / ref) };
+    return {
+      coverage: { method: m.name, coverage: round(inside / n), relativeWidth: round(width / ref) },
+      reserve: { method: m.name, outage: round(outage / n), goodputShare: round(good / ref) },
+    };
   });
+  const coverage90 = scored.map((x) => x.coverage);
+  const reserve5 = scored.map((x) => x.reserve);
   return {
     environments: envs.length,
     samplesPerEnvironment: k,

@@ -22,6 +22,7 @@ import type { FlowClass, FlowWindow, TrafficScenario } from "../../net/contracts
 import {
   controlWindows,
   mixSeed,
+  quantile,
   rungIndex,
   SEED_BASE,
   TRAIN_GRID,
@@ -53,15 +54,6 @@ interface ScenarioStats {
   q99: Record<Target, number>;
 }
 
-function quantile(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (!n) return 0;
-  const pos = p * (n - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
-}
-
 function statsOf(model: DemandSampler): (s: TrafficScenario) => ScenarioStats {
   const cache = new Map<string, ScenarioStats>();
   return (s) => {
@@ -84,7 +76,7 @@ function statsOf(model: DemandSampler): (s: TrafficScenario) => ScenarioStats {
       const q99 = {} as Record<Target, number>;
       for (const [t, v] of Object.entries(groups) as [Target, Float64Array][]) {
         mean[t] = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-        q99[t] = quantile(Float64Array.from(v).sort(), 0.99);
+        q99[t] = quantile(v, 0.99);
       }
       st = { mean, q99 };
       cache.set(key, st);
@@ -493,10 +485,7 @@ export function evaluateTraceFidelity(
         model.synthesize(flowClass, s, windows).map((w) => w.throughputBps),
         mixSeed(si, 0x5eed),
       );
-      const threshold = quantile(
-        [...held].sort((a, b) => a - b),
-        0.9,
-      );
+      const threshold = quantile(held, 0.9);
       out.push({
         flowClass,
         scenario: s,

@@ -13,23 +13,36 @@ namespace AgentTwin.Tests
     /// </summary>
     public class ConnectionFailureTests
     {
+        /// <summary>Each of <paramref name="errors"/> is classified as <paramref name="want"/>.</summary>
+        private static void Classified(FailureKind want, params Exception[] errors)
+        {
+            foreach (Exception e in errors)
+            {
+                FailureKind got = ConnectionFailure.Classify(e);
+                Assert.That(got == want, e.GetType().Name + " \"" + e.Message + "\": expected " + want + " but was " + got);
+            }
+        }
+
         [Test]
         public void RefusedTokenIsAuthAndNotRetried()
         {
-            Assert.AreEqual(FailureKind.Auth, ConnectionFailure.Classify(new HttpException(401, "{\"code\":401,\"error\":\"invalid token\"}")));
-            Assert.AreEqual(FailureKind.Auth, ConnectionFailure.Classify(new HttpException(403, "forbidden")));
-            Assert.AreEqual(FailureKind.Auth, ConnectionFailure.Classify(new HttpException(525, "{\"code\":525,\"error\":\"onAuth failed\"}")));
-            Assert.AreEqual(FailureKind.Auth, ConnectionFailure.Classify(new MatchMakeException(4215, "onAuth failed")));
+            Classified(FailureKind.Auth,
+                new HttpException(401, "{\"code\":401,\"error\":\"invalid token\"}"),
+                new HttpException(403, "forbidden"),
+                new HttpException(525, "{\"code\":525,\"error\":\"onAuth failed\"}"),
+                new MatchMakeException(4215, "onAuth failed"));
             Assert.AreEqual(ConnectionState.AuthFailed, ConnectionFailure.StateFor(FailureKind.Auth));
         }
 
         [Test]
         public void MissingOrFullRoomIsFinal()
         {
-            Assert.AreEqual(FailureKind.RoomNotFound, ConnectionFailure.Classify(new HttpException(520, "{\"code\":520,\"error\":\"provided room name \\\"x\\\" not defined\"}")));
-            Assert.AreEqual(FailureKind.RoomNotFound, ConnectionFailure.Classify(new HttpException(522, "{\"code\":522,\"error\":\"room \\\"abc\\\" not found\"}")));
-            Assert.AreEqual(FailureKind.RoomFull, ConnectionFailure.Classify(new HttpException(522, "{\"code\":522,\"error\":\"room \\\"abc\\\" is locked\"}")));
-            Assert.AreEqual(FailureKind.RoomFull, ConnectionFailure.Classify(new HttpException(500, "{\"code\":521,\"error\":\"room is full\"}")));
+            Classified(FailureKind.RoomNotFound,
+                new HttpException(520, "{\"code\":520,\"error\":\"provided room name \\\"x\\\" not defined\"}"),
+                new HttpException(522, "{\"code\":522,\"error\":\"room \\\"abc\\\" not found\"}"));
+            Classified(FailureKind.RoomFull,
+                new HttpException(522, "{\"code\":522,\"error\":\"room \\\"abc\\\" is locked\"}"),
+                new HttpException(500, "{\"code\":521,\"error\":\"room is full\"}"));
             Assert.AreEqual(ConnectionState.RoomNotFound, ConnectionFailure.StateFor(FailureKind.RoomNotFound));
             Assert.AreEqual(ConnectionState.RoomFull, ConnectionFailure.StateFor(FailureKind.RoomFull));
             // On a resume they only mean the seat is gone: the client joins afresh.
@@ -41,19 +54,21 @@ namespace AgentTwin.Tests
         [Test]
         public void HandshakeThatDoesNotDecodeIsProtocolMismatch()
         {
-            Assert.AreEqual(FailureKind.ProtocolMismatch, ConnectionFailure.Classify(new MatchMakeException(ErrorCode.SCHEMA_MISMATCH, "Value was either too large or too small for an Int32.")));
-            Assert.AreEqual(FailureKind.ProtocolMismatch, ConnectionFailure.Classify(new MatchMakeException(0, "@colyseus/schema: definition mismatch")));
-            Assert.AreEqual(FailureKind.ProtocolMismatch, ConnectionFailure.Classify(new AggregateException(new InvalidCastException("float to double"))));
+            Classified(FailureKind.ProtocolMismatch,
+                new MatchMakeException(ErrorCode.SCHEMA_MISMATCH, "Value was either too large or too small for an Int32."),
+                new MatchMakeException(0, "@colyseus/schema: definition mismatch"),
+                new AggregateException(new InvalidCastException("float to double")));
             Assert.AreEqual(ConnectionState.ProtocolMismatch, ConnectionFailure.StateFor(FailureKind.ProtocolMismatch));
         }
 
         [Test]
         public void TransportFailuresAreRetried()
         {
-            Assert.AreEqual(FailureKind.Transport, ConnectionFailure.Classify(new System.Net.WebException("connection refused")));
-            Assert.AreEqual(FailureKind.Transport, ConnectionFailure.Classify(new HttpException(0, "Cannot connect to destination host")));
-            Assert.AreEqual(FailureKind.Transport, ConnectionFailure.Classify(new HttpException(502, "bad gateway")));
-            Assert.AreEqual(FailureKind.Transport, ConnectionFailure.Classify(new MatchMakeException((int)CloseCode.ABNORMAL_CLOSURE, "Connection closed before joining room")));
+            Classified(FailureKind.Transport,
+                new System.Net.WebException("connection refused"),
+                new HttpException(0, "Cannot connect to destination host"),
+                new HttpException(502, "bad gateway"),
+                new MatchMakeException((int)CloseCode.ABNORMAL_CLOSURE, "Connection closed before joining room"));
             Assert.AreEqual(ConnectionState.Reconnecting, ConnectionFailure.StateFor(FailureKind.Transport));
         }
 

@@ -14,6 +14,7 @@ import type { AgentRegistry } from "../agents/agent.ts";
 import { AgentController, type Decision, type DecisionTrigger } from "../agents/controller.ts";
 import { hearsStop } from "../agents/intent/grammar-parser.ts";
 import { type IntentModel, labelWithHealth, resultNotes } from "../agents/intent/intent-model.ts";
+import { AgentBusyError, AgentWorkLimiter } from "../agents/work-limiter.ts";
 import { DEFAULT_LADDER, type Rung } from "../net/allocation.ts";
 import { armGeometry } from "../net/arm-geometry.ts";
 import { DEFAULT_BANDS } from "../net/bands.ts";
@@ -111,6 +112,11 @@ export interface MetaverseSessionDeps {
   margin: number;
   patchRateHz: number;
   intentTimeoutMs: number;
+  /**
+   * Bounds the decisions people ask for (rendition requests, utterances) per room and per
+   * user (default: DEFAULT_WORK_LIMITS).
+   */
+  limiter?: AgentWorkLimiter;
   logger: Logger;
   /** Playlist of rendition `rung` of the stream at `streamUrl`. */
   playlistFor(streamUrl: string, rung: string): string;
@@ -158,6 +164,7 @@ export class MetaverseSession {
   readonly #d: MetaverseSessionDeps;
   readonly #now: () => number;
   readonly #cellArm: ArmGeometry;
+  readonly #limiter: AgentWorkLimiter;
   #closed = false;
   /** The stream's renditions with measured bitrates and playlists, lowest first. */
   #video: SceneRendition[] = [];
@@ -166,6 +173,7 @@ export class MetaverseSession {
   constructor(deps: MetaverseSessionDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
+    this.#limiter = deps.limiter ?? new AgentWorkLimiter();
     this.#cellArm = armGeometry(
       deps.robot.kinematics,
       deps.robot.home,
@@ -397,6 +405,7 @@ export class MetaverseSession {
 
   close(): void {
     this.#closed = true;
+    this.#limiter.close();
     this.#links.clear();
   }
 
@@ -456,7 +465,12 @@ export class MetaverseSession {
     return { summary: [...lines, ...resultNotes(result)].join("; ") };
   }
 
-  /** Decides (and by default applies) the rendition of one headset; queued per headset. */
+  /**
+   * Decides (and by default applies) the rendition of one headset. A headset's decisions run
+   * one after another on its link. A background one (start, movement, QoE, monitor) is dropped
+   * while another already waits there; one a person asked for (request, utterance) goes
+   * through the room's {@link AgentWorkLimiter} and is refused `busy` over its bounds.
+   */
   #decide(sessionId: string, trigger: DecisionTrigger, apply = true): Promise<Decision | null> {
     const p = this.#people.get(sessionId);
     const agents = this.#d.agents;
@@ -490,11 +504,10 @@ export class MetaverseSession {
       this.#links.set(sessionId, link);
     }
     const l = link;
-    const background = trigger !== "request" && trigger !== "utterance";
+    const asked = trigger === "request" || trigger === "utterance";
     // Bounded: a background decision already waiting will read the newest pose and QoE when
     // it runs, so another one would only repeat it (a pose stream must not queue hundreds).
-    if (background && l.waiting > 0) return Promise.resolve(null);
-    l.waiting += 1;
+    if (!asked && l.waiting > 0) return Promise.resolve(null);
     const run = async (): Promise<Decision | null> => {
       l.waiting -= 1;
       if (this.#closed || !this.#people.has(sessionId)) return null;
@@ -509,7 +522,7 @@ export class MetaverseSession {
           }),
         },
         trigger,
-        trigger === "request" || trigger === "utterance" ? "set_resolution" : "allocate",
+        asked ? "set_resolution" : "allocate",
         apply,
       );
       l.lastDecisionMs = this.#now();
@@ -538,12 +551,24 @@ export class MetaverseSession {
       for (const listener of this.#listeners) listener(d);
       return d;
     };
-    const next = l.busy.then(run, run);
-    l.busy = next.catch((err: unknown) =>
-      this.#d.logger.error({ err }, "metaverse decision failed"),
-    );
-    if (background) next.catch(() => undefined);
-    return next;
+    const onLink = () => {
+      l.waiting += 1;
+      const next = l.busy.then(run, run);
+      l.busy = next.catch((err: unknown) =>
+        this.#d.logger.error({ err }, "metaverse decision failed"),
+      );
+      return next;
+    };
+    if (!asked) {
+      const next = onLink();
+      next.catch(() => undefined);
+      return next;
+    }
+    return this.#limiter.run(p.actor.userId, onLink).catch((err: unknown) => {
+      if (err instanceof AgentBusyError)
+        throw new CommandError(ErrorCode.Busy, err.message, { cause: err });
+      throw err;
+    });
   }
 
   #setStream(

@@ -1,0 +1,102 @@
+/**
+ * Agent work in a metaverse room is bounded per user (AgentWorkLimiter), as in the twin: while
+ * a person's rendition request waits on the agents, their next one is refused `busy` at once
+ * instead of queued, and a request after the answer is accepted again. Real MetaverseSession
+ * and controller; the channel agent is the geometric channel model behind a gate the test
+ * opens, so "the agents are still working" is an event, not a timing.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { pino } from "pino";
+import { AgentLayer, AgentRegistry, Capability } from "../../server/agents/agent.ts";
+import { GrammarIntentModel } from "../../server/agents/intent/grammar-parser.ts";
+import { AgentWorkLimiter } from "../../server/agents/work-limiter.ts";
+import { MetaverseSession, renditionPlaylist } from "../../server/metaverse/metaverse-session.ts";
+import { DEFAULT_BANDS } from "../../server/net/bands.ts";
+import { computeChannel } from "../../server/net/channel-model.ts";
+import type { RobotDescription } from "../../server/sim/robot-description.ts";
+import { CommandError } from "../../server/twin/errors.ts";
+import { loadPanda } from "./support.ts";
+
+describe("metaverse agent work bounds", () => {
+  let robot: RobotDescription;
+  before(async () => {
+    robot = await loadPanda();
+  });
+
+  it(
+    "refuses a user's second request busy while the first waits on the agents",
+    { timeout: 30_000 },
+    async () => {
+      let open: () => void = () => undefined;
+      let gate = new Promise<void>((r) => (open = r));
+      let asked = 0;
+      let heard: () => void = () => undefined;
+      const predicting = new Promise<void>((r) => (heard = r));
+      const registry = new AgentRegistry();
+      registry.register({
+        info: {
+          id: "channel-model",
+          layer: AgentLayer.Physical,
+          capabilities: [Capability.ChannelPrediction],
+          model: "gated",
+        },
+        predict: async (env) => {
+          asked += 1;
+          heard();
+          await gate;
+          const bands = computeChannel(env, DEFAULT_BANDS, { seed: 1, fading: false });
+          return { bands, inferenceMs: 0, source: "channel-model" };
+        },
+      });
+      registry.register({
+        info: {
+          id: "nominal-demand",
+          layer: AgentLayer.Network,
+          capabilities: [Capability.TrafficPrediction],
+          model: "fixed",
+        },
+        predictDemand: () =>
+          Promise.resolve({
+            meanBps: 1e6,
+            p95Bps: 1.3e6,
+            perClass: [],
+            inferenceMs: 0,
+            source: "nominal",
+          }),
+      });
+      const session = new MetaverseSession({
+        agents: { registry, intents: new GrammarIntentModel(), label: "test" },
+        robot,
+        gnb: { x: 0, y: 0, z: 3 },
+        margin: 0.2,
+        patchRateHz: 60,
+        intentTimeoutMs: 1000,
+        limiter: new AgentWorkLimiter({ perRoom: 4, perUser: 1 }),
+        logger: pino({ level: "silent" }),
+        playlistFor: renditionPlaylist,
+      });
+      const ann = { sessionId: "a", userId: "u-a", name: "ann", role: "operator" } as const;
+      session.join(ann);
+      // The join's own decision is the room's (no user): it does not count against ann.
+      await predicting;
+      const first = session.handle(ann, { type: "requestRendition", body: { rendition: "4k" } });
+      await assert.rejects(
+        session.handle(ann, { type: "requestRendition", body: { rendition: "1080p" } }),
+        (err) => err instanceof CommandError && err.code === "busy",
+      );
+      // Let every decision through: the first request is answered, and ann may ask again.
+      open();
+      const answer = await first;
+      assert.ok(answer?.summary, "the first request was decided");
+      gate = Promise.resolve();
+      const again = await session.handle(ann, {
+        type: "requestRendition",
+        body: { rendition: "1080p" },
+      });
+      assert.ok(again?.summary);
+      assert.ok(asked >= 3, `every accepted decision asked the channel agent (${asked})`);
+      session.close();
+    },
+  );
+});

@@ -1,6 +1,19 @@
-/** `stream.json` of a finished VOD stream and its renditions (written by transcode.ts, read by progressive.ts and the HTTP routes). */
+/**
+ * `stream.json` of a finished VOD stream and its renditions: written by transcode.ts,
+ * rewritten by progressive.ts (each rendition's MP4), served by the HTTP routes.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { ProjectionMapping, SegmentFormat } from "./config.ts";
 import type { VideoProbe } from "./probe.ts";
+
+/** File name of the manifest in a stream folder. */
+export const MANIFEST_FILE = "stream.json";
+
+/** Writes `manifest` as `<streamDir>/stream.json` (indented JSON, one trailing newline). */
+export async function writeManifest(streamDir: string, manifest: StreamManifest): Promise<void> {
+  await writeFile(join(streamDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
 
 /** One rendition of a finished stream. */
 export interface RenditionInfo {

@@ -19,11 +19,11 @@
  * Clients find the file as `mp4Url` beside `playlistUrl` (the job's public renditions, and
  * `StreamState.mp4Url` in a metaverse room).
  */
-import { open, rename, rm, writeFile } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { runProcess } from "./process.ts";
-import type { RenditionInfo, StreamManifest } from "./manifest.ts";
+import { type RenditionInfo, type StreamManifest, writeManifest } from "./manifest.ts";
 
 /** File name of a rendition's progressive MP4, beside its `index.m3u8`. */
 export const PROGRESSIVE_FILE = "progressive.mp4";
@@ -128,7 +128,11 @@ export async function addProgressive(
     const result = await runProcess(
       options.ffmpegPath,
       remuxArgs(join(streamDir, r.playlist), part),
-      { timeoutMs: options.timeoutMs, ...(options.signal && { signal: options.signal }) },
+      {
+        timeoutMs: options.timeoutMs,
+        tags: { stream: manifest.streamId },
+        ...(options.signal && { signal: options.signal }),
+      },
     );
     let ok = result.exitCode === 0;
     if (ok) ok = await isFaststart(part).catch(() => false);
@@ -150,6 +154,6 @@ export async function addProgressive(
     renditions.push({ ...r, progressive: rel });
   }
   const withMp4: StreamManifest = { ...manifest, renditions };
-  await writeFile(join(streamDir, "stream.json"), `${JSON.stringify(withMp4, null, 2)}\n`);
+  await writeManifest(streamDir, withMp4);
   return withMp4;
 }

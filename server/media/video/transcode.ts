@@ -33,6 +33,7 @@ import {
 } from "./hls.ts";
 import { runProcess, SpawnError } from "./process.ts";
 import { addProgressive } from "./progressive.ts";
+import { type RenditionInfo, type StreamManifest, writeManifest } from "./manifest.ts";
 import type { VideoProbe } from "./probe.ts";
 
 /** Stream ids: path-safe, and what `video/<streamId>/` is named. */
@@ -44,7 +45,6 @@ export function newStreamId(): string {
 }
 
 export type { ProjectionInfo, RenditionInfo, StreamManifest } from "./manifest.ts";
-import type { RenditionInfo, StreamManifest } from "./manifest.ts";
 
 /** What `transcodeLadder` needs. */
 export interface TranscodeRequest {
@@ -274,7 +274,7 @@ export async function transcodeLadder(req: TranscodeRequest): Promise<StreamMani
     renditions,
   };
   await writeFile(join(req.outDir, MASTER_PLAYLIST), master);
-  await writeFile(join(req.outDir, "stream.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeManifest(req.outDir, manifest);
   return manifest;
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { Pose } from "../../shared/geometry.ts";
 import { ErrorCode } from "../../shared/messages/common.ts";
 import type { TwinCommand } from "../../shared/messages/twin.ts";
-import { LinkStatus, type RobotCell } from "../robot/robot-cell.ts";
+import { type JointMeasurement, LinkStatus, type RobotCell } from "../robot/robot-cell.ts";
 import type { ArmKinematics } from "../sim/kinematics.ts";
 import type { JointTrajectory } from "../sim/trajectory.ts";
 import { decimate } from "../sim/trajectory-sample.ts";
@@ -149,11 +149,7 @@ export class TwinSession {
     if (recorder && deps.cell.onMeasurement) {
       // Every sample the cell sends (up to RECORDING_JOINT_HZ), not only those a tick sees.
       this.#samplesFromCell = true;
-      deps.cell.onMeasurement((m) => {
-        if (m.stampMs === this.#recordedStamp) return;
-        this.#recordedStamp = m.stampMs;
-        recorder.jointState(m.stampMs, deps.cell.jointNames, m.positions, m.velocities);
-      });
+      deps.cell.onMeasurement((m) => this.#recordJointState(m));
     }
     this.#roomId = deps.roomId ?? "";
     this.#lease = deps.lease ?? null;
@@ -259,13 +255,7 @@ export class TwinSession {
       const active = this.motion.plans.active();
       this.motion.stop(actor);
       this.#auditFor(actor, "stop", { type: "stop", ...(active && { planId: active.id }) });
-      this.#recorder?.command(Date.now(), {
-        sessionId: actor.sessionId,
-        userId: actor.userId,
-        role: actor.role,
-        type: cmd.type,
-        body: cmd.body,
-      });
+      this.#recordCommand(actor, cmd);
       return;
     }
     if (this.#closed) throw new CommandError(ErrorCode.Conflict, "session closed");
@@ -278,13 +268,7 @@ export class TwinSession {
         const planId = cmd.type === "approve" ? cmd.body.planId : result?.id;
         this.#auditFor(actor, kind, { type: cmd.type, ...(planId && { planId }) });
       }
-      this.#recorder?.command(Date.now(), {
-        sessionId: actor.sessionId,
-        userId: actor.userId,
-        role: actor.role,
-        type: cmd.type,
-        body: cmd.body,
-      });
+      this.#recordCommand(actor, cmd);
       return result;
     } catch (err) {
       if (err instanceof CommandError)
@@ -375,6 +359,17 @@ export class TwinSession {
     }
   }
 
+  /** Writes a carried-out command to the session recording. */
+  #recordCommand(actor: Actor, cmd: TwinCommand): void {
+    this.#recorder?.command(Date.now(), {
+      sessionId: actor.sessionId,
+      userId: actor.userId,
+      role: actor.role,
+      type: cmd.type,
+      body: cmd.body,
+    });
+  }
+
   #auditFor(
     actor: Actor,
     kind: AuditKind,
@@ -445,10 +440,7 @@ export class TwinSession {
   /** Advances the twin by `dtS` seconds of wall time and refreshes {@link robot}. */
   update(dtS: number): void {
     const m = this.#cell.measurement();
-    if (this.#recorder && !this.#samplesFromCell && m.stampMs !== this.#recordedStamp) {
-      this.#recordedStamp = m.stampMs;
-      this.#recorder.jointState(m.stampMs, this.#cell.jointNames, m.positions, m.velocities);
-    }
+    if (!this.#samplesFromCell) this.#recordJointState(m);
     this.#recordPlans();
     this.#world.setArmJoints(m.positions, m.gripper);
     this.scene.update();
@@ -602,6 +594,13 @@ export class TwinSession {
       data: { code: n.code },
     });
     for (const l of this.#listeners) l(n);
+  }
+
+  /** Writes a joint sample to the recording, once per measurement stamp. */
+  #recordJointState(m: JointMeasurement): void {
+    if (!this.#recorder || m.stampMs === this.#recordedStamp) return;
+    this.#recordedStamp = m.stampMs;
+    this.#recorder.jointState(m.stampMs, this.#cell.jointNames, m.positions, m.velocities);
   }
 
   /** Writes every plan whose status changed since the last call to the recording. */

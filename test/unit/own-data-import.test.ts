@@ -156,5 +156,10 @@ describe("own-data import", () => {
     assert.equal(recs.length, 2);
     assert.equal(recs[0]?.windows[0]?.flowClass, "video_4k");
     assert.equal(recs[1]?.scenario.headsets, 2);
+    await writeFile(join(dir, "c.jsonl"), `${JSON.stringify(msg)}\n{"scenario":\n`);
+    await assert.rejects(
+      readTrafficRecordings(dir),
+      (e: unknown) => e instanceof ImportError && /c\.jsonl:2: not JSON/.test(e.message),
+    );
   });
 });

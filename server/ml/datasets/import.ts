@@ -35,6 +35,7 @@ import { z } from "zod";
 import type { Pose } from "../../../shared/geometry.ts";
 import { armGeometry } from "../../net/arm-geometry.ts";
 import { DEFAULT_BANDS } from "../../net/bands.ts";
+import { capacityFromSnr } from "../../net/channel-model.ts";
 import type {
   ArmGeometry,
   BandChannel,
@@ -118,14 +119,7 @@ function bandOf(b: z.infer<typeof BandSchema>): BandChannel {
   const band = DEFAULT_BANDS.find((x) => x.id === b.bandId);
   const sc = b.subcarrierSnrDb;
   const snr = b.snrDb ?? (sc ? sc.reduce((s, v) => s + v, 0) / sc.length : Number.NaN);
-  let cap = b.capacityBps;
-  if (cap === undefined && band) {
-    const list = sc ?? [snr];
-    cap = list.reduce(
-      (s, v) => s + (band.bandwidthHz / list.length) * Math.log2(1 + 10 ** (v / 10)),
-      0,
-    );
-  }
+  const cap = b.capacityBps ?? (band ? capacityFromSnr(sc ?? [snr], band.bandwidthHz) : undefined);
   return {
     bandId: b.bandId,
     snrDb: snr,
@@ -253,7 +247,13 @@ export interface TrafficRecord {
 /** The topic the traffic meter's windows are read from in session MCAP files. */
 export const TRAFFIC_TOPIC = "/traffic";
 
-function parseTrafficMessage(json: unknown, where: string): TrafficRecord {
+function parseTrafficMessage(text: string, where: string): TrafficRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ImportError(`${where}: not JSON`, { cause: err });
+  }
   const p = TrafficMessageSchema.safeParse(json);
   if (!p.success)
     throw new ImportError(`${where}: ${p.error.issues[0]?.message ?? "invalid"}`, {
@@ -265,6 +265,8 @@ function parseTrafficMessage(json: unknown, where: string): TrafficRecord {
 /**
  * Every `/traffic` message of the `.mcap` files and every line of the `.jsonl` files in
  * `dir` (not recursive), in file-name order.
+ * @throws ImportError naming the file and line (`a.jsonl:3`) or message (`b.mcap#0`) that
+ *   is not JSON or not a traffic message
  */
 export async function readTrafficRecordings(dir: string): Promise<TrafficRecord[]> {
   const names = (await readdir(dir)).sort();
@@ -275,7 +277,7 @@ export async function readTrafficRecordings(dir: string): Promise<TrafficRecord[
     const ext = extname(name).toLowerCase();
     if (ext === ".jsonl" || ext === ".ndjson") {
       (await readFile(path, "utf8")).split(/\r?\n/).forEach((l, i) => {
-        if (l.trim()) out.push(parseTrafficMessage(JSON.parse(l), `${name}:${i + 1}`));
+        if (l.trim()) out.push(parseTrafficMessage(l, `${name}:${i + 1}`));
       });
     } else if (ext === ".mcap") {
       const reader = new McapStreamReader({ validateCrcs: true });
@@ -285,7 +287,7 @@ export async function readTrafficRecordings(dir: string): Promise<TrafficRecord[
       for (let r = reader.nextRecord(); r; r = reader.nextRecord()) {
         if (r.type === "Channel") topics.set(r.id, r.topic);
         else if (r.type === "Message" && topics.get(r.channelId) === TRAFFIC_TOPIC)
-          out.push(parseTrafficMessage(JSON.parse(decoder.decode(r.data)), `${name}#${k++}`));
+          out.push(parseTrafficMessage(decoder.decode(r.data), `${name}#${k++}`));
       }
     }
   }

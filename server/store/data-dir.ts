@@ -71,14 +71,20 @@ export async function openDataDir(o: DataDirOptions): Promise<DataDir> {
     },
     ...(o.retention ?? []),
   ];
+  // One sweep at a time: a slow disk must not stack sweeps over the same files.
+  let sweeping = false;
   const sweep = () => {
-    void runRetention(rules, log).then(
-      (removed) => {
-        for (const r of removed)
-          audit.append({ kind: "media", message: "retention", data: { ...r } });
-      },
-      (err: unknown) => log.error({ err }, "retention failed"),
-    );
+    if (sweeping) return;
+    sweeping = true;
+    void runRetention(rules, log)
+      .then(
+        (removed) => {
+          for (const r of removed)
+            audit.append({ kind: "media", message: "retention", data: { ...r } });
+        },
+        (err: unknown) => log.error({ err }, "retention failed"),
+      )
+      .finally(() => (sweeping = false));
   };
   sweep();
   const timer = setInterval(sweep, o.store.retentionIntervalS * 1000);

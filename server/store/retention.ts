@@ -102,7 +102,8 @@ async function listUnits(rule: RetentionRule): Promise<Unit[]> {
       const path = join(folder, e.name);
       try {
         const st = await lstat(path);
-        units.push({ path, folder, bytes: await sizeOf(path), mtimeMs: st.mtimeMs });
+        const bytes = st.isDirectory() ? await folderBytes(path) : st.size;
+        units.push({ path, folder, bytes, mtimeMs: st.mtimeMs });
       } catch {
         // Gone while listing.
       }
@@ -119,14 +120,15 @@ async function entries(dir: string): Promise<Dirent[]> {
   }
 }
 
-/** Bytes of a file, or of everything under a folder (links not followed). */
-async function sizeOf(path: string): Promise<number> {
-  const st = await lstat(path);
-  if (!st.isDirectory()) return st.size;
+/** Bytes of everything under a folder (links not followed; each entry stat'ed once). */
+async function folderBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const e of await entries(path)) {
+  for (const e of await entries(dir)) {
     if (e.isSymbolicLink()) continue;
-    total += await sizeOf(join(path, e.name)).catch(() => 0);
+    const path = join(dir, e.name);
+    total += await (e.isDirectory() ? folderBytes(path) : lstat(path).then((s) => s.size)).catch(
+      () => 0,
+    );
   }
   return total;
 }

@@ -12,7 +12,6 @@ import { ErrorCode } from "../../shared/messages/common.ts";
 import type { MetaverseCommand } from "../../shared/messages/metaverse.ts";
 import type { AgentRegistry } from "../agents/agent.ts";
 import { AgentController, type Decision, type DecisionTrigger } from "../agents/controller.ts";
-import { hearsStop } from "../agents/intent/grammar-parser.ts";
 import { type IntentModel, labelWithHealth, resultNotes } from "../agents/intent/intent-model.ts";
 import { AgentBusyError, AgentWorkLimiter } from "../agents/work-limiter.ts";
 import { DEFAULT_LADDER, type Rung } from "../net/allocation.ts";
@@ -412,10 +411,9 @@ export class MetaverseSession {
   async #utterance(actor: Actor, p: Participant, text: string): Promise<{ summary: string }> {
     const agents = this.#d.agents;
     if (!agents) throw new CommandError(ErrorCode.Conflict, "the agents are off on this server");
-    // A stop is heard locally, as in the twin room: no model is asked.
-    if (hearsStop(text)) {
-      return { summary: "nothing moves in the metaverse room; stop applies to the digital twin" };
-    }
+    // A stop needs no check here: nothing moves in this room, the boundary already let it past
+    // the rate limits, and every intent model answers a stop it hears with that one intent
+    // without asking a model.
     const ladder = this.ladder();
     const result = await agents.intents.parse(
       text,

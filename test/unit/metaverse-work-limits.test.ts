@@ -3,7 +3,8 @@
  * a person's rendition request waits on the agents, their next one is refused `busy` at once
  * instead of queued, and a request after the answer is accepted again. Real MetaverseSession
  * and controller; the channel agent is the geometric channel model behind a gate the test
- * opens, so "the agents are still working" is an event, not a timing.
+ * opens, so "the agents are still working" is an event, not a timing. A spoken stop is
+ * answered by the intent model's own stop (nothing moves in this room) and decides nothing.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -18,7 +19,7 @@ import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { CommandError } from "../../server/twin/errors.ts";
 import { loadPanda } from "./support.ts";
 
-describe("metaverse agent work bounds", () => {
+describe("metaverse agents", () => {
   let robot: RobotDescription;
   before(async () => {
     robot = await loadPanda();
@@ -99,4 +100,30 @@ describe("metaverse agent work bounds", () => {
       session.close();
     },
   );
+
+  it("answers a spoken stop with what stop means here, deciding nothing", async () => {
+    const session = new MetaverseSession({
+      // No estimators: a stop that reached the controller would fail.
+      agents: { registry: new AgentRegistry(), intents: new GrammarIntentModel(), label: "test" },
+      robot,
+      gnb: { x: 0, y: 0, z: 3 },
+      margin: 0.2,
+      patchRateHz: 60,
+      intentTimeoutMs: 1000,
+      logger: pino({ level: "silent" }),
+      playlistFor: renditionPlaylist,
+    });
+    const bob = { sessionId: "b", userId: "u-b", name: "bob", role: "observer" } as const;
+    session.join(bob);
+    const reply = await session.handle(bob, {
+      type: "utterance",
+      body: { text: "STOP! and make it sharper" },
+    });
+    assert.equal(
+      reply?.summary,
+      "nothing moves in the metaverse room; stop applies to the digital twin",
+    );
+    assert.equal(session.decisions().length, 0);
+    session.close();
+  });
 });

@@ -16,6 +16,7 @@ export interface IntentModel {
    * (a remote model falls back to the grammar); rejects with {@link IntentError} (code
    * `aborted`) only when `signal` aborts, because the caller no longer wants the answer.
    * Utterances longer than {@link MAX_UTTERANCE_CHARS} give an `unknown` intent, unread.
+   * A stop the grammar hears (`hearsStop`) gives that one `stop` intent, no remote model asked.
    */
   parse(utterance: string, ctx: IntentContext, signal?: AbortSignal): Promise<IntentResult>;
   /** The backend's health, for the agent panel; absent for models that cannot degrade. */

@@ -24,7 +24,7 @@
  *    GUIDs are derived from the package name and the asset's path, so a re-run (or a run on
  *    another machine) produces the same ones; existing `.meta` files are never rewritten.
  *
- * The unit test `test/unit/unity-bridge.test.ts` regenerates into a temporary folder and fails
+ * The unit test `test/unit/unity-bridge.test.ts` regenerates the classes in memory and fails
  * when the committed classes differ, so a schema change without a re-run is caught.
  */
 import { spawnSync } from "node:child_process";
@@ -188,12 +188,11 @@ export function postProcess(text: string, file: string): string {
 }
 
 /**
- * Generates the classes into `outDir` (created if missing) with the installed generator.
- * @returns the generated file names, sorted
+ * Generates the classes with the installed generator (in a temporary folder, removed after).
+ * @returns file name → post-processed C# text, in file-name order
  * @throws when the generator fails or produces nothing
  */
-export async function generateSchema(outDir: string): Promise<string[]> {
-  mkdirSync(outDir, { recursive: true });
+export async function generateSchema(): Promise<Map<string, string>> {
   const work = mkdtempSync(join(tmpdir(), "agenttwin-schema-src-"));
   try {
     const input = join(work, "agenttwin-state.ts");
@@ -209,10 +208,7 @@ export async function generateSchema(outDir: string): Promise<string[]> {
       .filter((f) => /^\w+\.cs$/.test(f))
       .sort();
     if (files.length === 0) throw new Error(`schema-codegen wrote no C# files:\n${run.stdout}`);
-    for (const f of files) {
-      writeFileSync(join(outDir, f), postProcess(readFileSync(join(raw, f), "utf8"), f));
-    }
-    return files;
+    return new Map(files.map((f) => [f, postProcess(readFileSync(join(raw, f), "utf8"), f)]));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -223,26 +219,19 @@ export async function regenerateCommittedSchema(): Promise<{
   written: string[];
   removed: string[];
 }> {
-  const tmp = mkdtempSync(join(tmpdir(), "agenttwin-codegen-"));
-  try {
-    const files = await generateSchema(tmp);
-    mkdirSync(SCHEMA_OUT, { recursive: true });
-    const written: string[] = [];
-    for (const f of files) {
-      const text = readFileSync(join(tmp, f));
-      const target = join(SCHEMA_OUT, f);
-      if (!existsSync(target) || !readFileSync(target).equals(text)) {
-        writeFileSync(target, text);
-        written.push(f);
-      }
+  const generated = await generateSchema();
+  mkdirSync(SCHEMA_OUT, { recursive: true });
+  const written: string[] = [];
+  for (const [f, text] of generated) {
+    const target = join(SCHEMA_OUT, f);
+    if (!existsSync(target) || readFileSync(target, "utf8") !== text) {
+      writeFileSync(target, text);
+      written.push(f);
     }
-    const keep = new Set(files);
-    const removed = readdirSync(SCHEMA_OUT).filter((f) => f.endsWith(".cs") && !keep.has(f));
-    for (const f of removed) rmSync(join(SCHEMA_OUT, f));
-    return { written, removed };
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
   }
+  const removed = readdirSync(SCHEMA_OUT).filter((f) => f.endsWith(".cs") && !generated.has(f));
+  for (const f of removed) rmSync(join(SCHEMA_OUT, f));
+  return { written, removed };
 }
 
 // ---------------------------------------------------------------------------------------

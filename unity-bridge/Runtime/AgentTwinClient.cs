@@ -367,7 +367,7 @@ namespace AgentTwin
             if (!IsCurrent(r, generation)) return;
             TwinRoom = r;
             MetaverseRoom = null;
-            r.OnStateChange += (state, first) => RaiseTwinPatched(state);
+            r.OnStateChange += (state, first) => RaisePatched(TwinStatePatched, state);
             Wire(r, generation);
         }
 
@@ -376,7 +376,7 @@ namespace AgentTwin
             if (!IsCurrent(r, generation)) return;
             MetaverseRoom = r;
             TwinRoom = null;
-            r.OnStateChange += (state, first) => RaiseMetaversePatched(state);
+            r.OnStateChange += (state, first) => RaisePatched(MetaverseStatePatched, state);
             Wire(r, generation);
         }
 
@@ -606,17 +606,9 @@ namespace AgentTwin
             LinkStateChanged?.Invoke(state, reason);
         }
 
-        private void RaiseTwinPatched(TwinState state)
+        /// <summary>Raises a state event on the decoding thread; a handler's exception is logged, not thrown into the SDK.</summary>
+        private void RaisePatched<T>(Action<T> handler, T state) where T : class
         {
-            var handler = TwinStatePatched;
-            if (handler == null || state == null) return;
-            try { handler(state); }
-            catch (Exception e) { Debug.LogException(e, this); }
-        }
-
-        private void RaiseMetaversePatched(MetaverseState state)
-        {
-            var handler = MetaverseStatePatched;
             if (handler == null || state == null) return;
             try { handler(state); }
             catch (Exception e) { Debug.LogException(e, this); }

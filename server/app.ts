@@ -45,6 +45,7 @@ import type { RetentionRule } from "./store/retention.ts";
 import { join } from "node:path";
 import { DEFAULT_BANDS } from "./net/bands.ts";
 import { liveSceneHooks } from "./metaverse/live-scene.ts";
+import { mediaSceneHooks } from "./metaverse/media-scene.ts";
 import { MetaverseSession, renditionPlaylist } from "./metaverse/metaverse-session.ts";
 import { openCellLink } from "./robot/cell-link.ts";
 import { createMetaverseRoom, METAVERSE_ROOM } from "./rooms/MetaverseRoom.ts";
@@ -131,6 +132,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const recordings = new RecordingStore(config.recording.dir);
   metrics.watchRecordings(() => recordings.list());
   agents?.registry.register(new ReconstructionAgent({ backend: media.reconstructionLabel }));
+  /** The agents as rooms show them: `id (model)`, comma-separated. */
+  const agentsLabel = agents?.registry
+    .list()
+    .map((a) => `${a.id} (${a.model})`)
+    .join(", ");
 
   if (config.auth.ephemeralSecret) {
     logger.info(
@@ -212,50 +218,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   /**
    * Video clips (`POST /media/video?room=<metaverse room>`) and scene reconstructions
-   * (`POST /media/scenes?sceneId=<metaverse room>`): a finished job becomes that room's
-   * stream or 3D asset; a failed one leaves the room's scene as it was and says why.
+   * (`POST /media/scenes?sceneId=<metaverse room>`) show in that room's scene
+   * (server/metaverse/media-scene.ts).
    */
   let sceneJobs: SceneJobs | undefined;
   function mountMedia(app: Application): void {
+    const sceneHooks = mediaSceneHooks(metaverseSessions);
     if (media.video) {
       mountMediaRoutes(app, {
         pipeline: media.video,
         logger,
         roomExists: (roomId) => metaverseSessions.has(roomId),
         minFreeBytes: config.store.minFreeDiskBytes,
-        // The room shows the upload as it goes (scene status and progress).
-        onUploadProgress: (room, key, upload) => {
-          metaverseSessions
-            .get(room)
-            ?.setJob(
-              key,
-              upload && { status: upload.stage, progress: upload.progress, detail: upload.detail },
-            );
-        },
-        onJobDone: (job, room) => {
-          const session = room === undefined ? undefined : metaverseSessions.get(room);
-          if (!session) return;
-          if (job.status === "succeeded" && job.streamUrl) {
-            session.setScene({
-              streamUrl: job.streamUrl,
-              video: job.renditions.map((r) => ({
-                name: r.name,
-                bitrateBps: r.bandwidthBps,
-                playlistUrl: r.playlistUrl,
-                ...(r.mp4Url && { mp4Url: r.mp4Url }),
-              })),
-              status: "ready",
-              error: "",
-            });
-          } else {
-            const sc = session.scene;
-            session.setScene({
-              error: `video job ${job.id} ${job.status}: ${job.error?.message ?? ""}`,
-              // The previous stream or asset stays; a scene with neither has failed.
-              ...(!sc.streamUrl && !sc.assetUrl && { status: "failed" }),
-            });
-          }
-        },
+        ...sceneHooks.video,
       });
     } else {
       app.all(["/media/video", "/media/video/*rest", "/media/jobs/*rest"], (_req, res) => {
@@ -275,26 +250,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       minFreeBytes: config.store.minFreeDiskBytes,
       logger,
       metrics: metrics.reconstruction,
-      onSceneReady: (sceneId, url, stats) => {
-        metaverseSessions.get(sceneId)?.setScene({ assetUrl: url, assetBytes: stats.bytes });
-      },
-      onJobChange: (job) => {
-        const session = metaverseSessions.get(job.sceneId);
-        if (!session) return;
-        const key = `scene:${job.id}`;
-        if (job.status === "queued" || job.status === "running") {
-          const what = job.frames > 0 ? `${job.frames} RGB-D frames` : "one image";
-          const detail = job.status === "queued" ? `queued, ${what}` : what;
-          session.setJob(key, { status: "reconstructing", progress: 0, detail });
-          return;
-        }
-        session.setJob(key, null);
-        if (job.status === "failed") {
-          session.setScene({
-            error: `reconstruction ${job.id} failed: ${job.error?.message ?? ""}`,
-          });
-        }
-      },
+      ...sceneHooks.reconstruction,
     });
   }
 
@@ -321,10 +277,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       gnb: config.agents.gnb,
       patchRateHz: config.room.patchRateHz,
       intentTimeoutMs: config.agents.intentTimeoutMs,
-      agentsLabel: agents.registry
-        .list()
-        .map((a) => `${a.id} (${a.model})`)
-        .join(", "),
+      agentsLabel: agentsLabel ?? "",
       ...(agents.observeTraffic && { observeTraffic: agents.observeTraffic }),
       limiter: new AgentWorkLimiter({
         perRoom: config.agentWork.maxPendingPerRoom,
@@ -378,10 +331,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           agents: agents && {
             registry: agents.registry,
             intents: agents.intents,
-            label: agents.registry
-              .list()
-              .map((a) => `${a.id} (${a.model})`)
-              .join(", "),
+            label: agentsLabel ?? "",
           },
           robot,
           gnb: config.agents.gnb,

@@ -72,6 +72,7 @@ namespace AgentTwin
         private string _openedRelative = "";
         private bool _mp4Failed;        // the MP4 of this rendition failed: use the playlist
         private string _mp4Url = "";    // absolute stream.mp4Url of the assigned rendition, or ""
+        private AgentTwinClient _subscribed;
 
         protected virtual void OnEnable()
         {
@@ -89,7 +90,11 @@ namespace AgentTwin
                 if (videoPlayer == null) videoPlayer = gameObject.AddComponent<VideoPlayer>();
                 _backend = new UnityVideoPlayerBackend(videoPlayer);
             }
-            if (client != null) client.Joined += OnJoined;
+            if (client != null)
+            {
+                client.Joined += OnJoined;
+                _subscribed = client;
+            }
             Rendition = "";
             PlaylistUrl = "";
             OpenedUrl = "";
@@ -97,7 +102,9 @@ namespace AgentTwin
 
         protected virtual void OnDisable()
         {
-            if (client != null) client.Joined -= OnJoined;
+            // The client subscribed to, even if the field was reassigned since.
+            if (_subscribed != null) _subscribed.Joined -= OnJoined;
+            _subscribed = null;
             Close();
         }
 

@@ -49,6 +49,8 @@ public class TwinSceneView : MonoBehaviour
         public GameObject left;
         public GameObject right;
         public TextMesh label;
+        public string name;
+        public string role;
     }
 
     private void OnEnable()
@@ -157,7 +159,13 @@ public class TwinSceneView : MonoBehaviour
                 Place(avatar.head, op.head);
                 Place(avatar.left, op.left);
                 Place(avatar.right, op.right);
-                avatar.label.text = op.name + (op.role == "observer" ? " (observer)" : "");
+                if (avatar.name != op.name || avatar.role != op.role)
+                {
+                    // Rebuilt on change only (refreshHz would build the string every refresh).
+                    avatar.name = op.name;
+                    avatar.role = op.role;
+                    avatar.label.text = op.name + (op.role == "observer" ? " (observer)" : "");
+                }
             }
         }
         _gone.Clear();

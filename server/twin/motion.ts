@@ -424,11 +424,6 @@ export class MotionCoordinator {
     if (other) throw new CommandError(ErrorCode.Conflict, other);
   }
 
-  /** Whether this session may command the arm (false while another session owns it). */
-  mayCommand(): boolean {
-    return !this.#d.otherOwner?.();
-  }
-
   /** Collision along the jog direction within the lookahead (limits are the cell's job). */
   #jogHit(velocities: ArrayLike<number>): CollisionHit | null {
     const q = this.#d.cell.measurement().positions;

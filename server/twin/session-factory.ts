@@ -15,7 +15,7 @@ import { createTwinWorld } from "../sim/world.ts";
 import type { RobotDescription } from "../sim/robot-description.ts";
 import { type PlannerBackend, twinPlanner } from "../robot/planning.ts";
 import type { CellLease } from "../robot/cell-ownership.ts";
-import type { RobotLinkMetrics, TwinMetrics } from "./link-metrics.ts";
+import type { TwinMetrics } from "./link-metrics.ts";
 import { TwinSession } from "./session.ts";
 import type { AuditLog } from "../store/audit-log.ts";
 import { hasRoom } from "../store/disk.ts";
@@ -36,8 +36,6 @@ export interface SessionFactoryDeps {
   audit?: AuditLog | null;
   /** The session's lease on a shared cell (claimed here, before the session exists). */
   lease?: CellLease | null;
-  /** Link metrics port (default: the `robotLink` of `metrics`). */
-  linkMetrics?: RobotLinkMetrics | null;
 }
 
 export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinSession> {
@@ -101,6 +99,6 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
     audit: deps.audit ?? null,
     roomId: deps.roomId,
     lease: deps.lease ?? null,
-    linkMetrics: deps.linkMetrics ?? deps.metrics.robotLink ?? null,
+    linkMetrics: deps.metrics.robotLink,
   });
 }

@@ -4,7 +4,9 @@
 //   - JointInterpolator: clock offset, interpolation, extrapolation cap, resets;
 //   - AgentTwinClient.ResolveHttpUrl;
 //   - TwinMessages: prints every message body as "MSG <room> <type> <json>" so the TypeScript
-//     test validates it against the server's zod contracts.
+//     test validates it against the server's zod contracts;
+//   - ArmModel: prints the stand-in Panda's tool point for 20 joint vectors as "FK <q> <xyz>",
+//     which the TypeScript test compares with the server's kinematics.
 // Exit status 0 when every check passed. Not part of the Unity package (folder ends in '~').
 using System;
 using System.Collections;
@@ -211,9 +213,6 @@ public static class BridgeChecks
     }
 
     // ---------------------------------------------------------------------------------------
-    // URLs and messages
-
-    // ---------------------------------------------------------------------------------------
     // ArmModel: tool points of the stand-in arm, compared in the TS test with the server's FK
 
     private static void ArmPoses()
@@ -232,6 +231,9 @@ public static class BridgeChecks
                 tcp.position.y.ToString("R", inv) + "," + tcp.position.z.ToString("R", inv));
         }
     }
+
+    // ---------------------------------------------------------------------------------------
+    // URLs and messages
 
     private static void HttpUrls()
     {

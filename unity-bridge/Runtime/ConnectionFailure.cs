@@ -83,7 +83,6 @@ namespace AgentTwin
             var mm = e as MatchMakeException;
             if (mm != null)
             {
-                if (mm.Code == ErrorCode.SCHEMA_MISMATCH) return FailureKind.ProtocolMismatch;
                 FailureKind k = FromCode(mm.Code, e.Message);
                 if (k != FailureKind.Transport) return k;
                 // The SDK reports a handshake it could not decode through OnError before the
@@ -134,8 +133,14 @@ namespace AgentTwin
             }
         }
 
+        /// <summary>
+        /// The table: what a code (HTTP status, matchmaking code in the body, or the SDK's
+        /// <see cref="MatchMakeException.Code"/>) means. Unknown codes are transport failures.
+        /// </summary>
         private static FailureKind FromCode(int code, string message)
         {
+            // The SDK's own code for a handshake it could not decode (a static, not a constant).
+            if (code == ErrorCode.SCHEMA_MISMATCH) return FailureKind.ProtocolMismatch;
             switch (code)
             {
                 case 401:

@@ -149,6 +149,11 @@ function contentText(content: unknown): string {
     .join("");
 }
 
+/** vLLM/Hermes/Qwen: `<tool_call>{…}</tool_call>`, the last one sometimes left unclosed. */
+const TAGGED_CALL = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
+/** A fenced code block (```json … ```). */
+const FENCED_BLOCK = /```[\w-]*[ \t]*\r?\n?([\s\S]*?)```/g;
+
 /**
  * Tool calls written into the content: `<tool_call>` blocks, else fenced blocks, else bare
  * JSON values; `rest` is the content without them.
@@ -165,20 +170,17 @@ function callsInContent(content: string): { calls: RawToolCall[]; rest: string }
     return found.length > 0;
   };
 
-  // vLLM/Hermes/Qwen: <tool_call>{…}</tool_call>, the last one sometimes left unclosed.
-  const tagged = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
-  if (/<tool_call>/.test(content)) {
+  if (content.includes("<tool_call>")) {
     let rest = content;
-    for (const m of content.matchAll(tagged)) {
+    for (const m of content.matchAll(TAGGED_CALL)) {
       if (take(m[1] ?? "")) rest = rest.replace(m[0], " ");
     }
     if (calls.length > 0) return { calls, rest: rest.trim() };
   }
 
-  const fenced = /```[\w-]*[ \t]*\r?\n?([\s\S]*?)```/g;
   if (content.includes("```")) {
     let rest = content;
-    for (const m of content.matchAll(fenced)) {
+    for (const m of content.matchAll(FENCED_BLOCK)) {
       if (take(m[1] ?? "")) rest = rest.replace(m[0], " ");
     }
     if (calls.length > 0) return { calls, rest: rest.trim() };
@@ -249,6 +251,20 @@ function matchingClose(text: string, start: number): number {
   return -1;
 }
 
+/** Python's literals as JSON (a Map: `constructor` and the like are no literals). */
+const PY_LITERALS: ReadonlyMap<string, string> = new Map([
+  ["True", "true"],
+  ["False", "false"],
+  ["None", "null"],
+]);
+// Sticky: each is matched at a position of the text being repaired (lastIndex), not on a slice.
+/** A comma followed only by a closing bracket (a trailing comma). */
+const CLOSES_AFTER = /\s*[}\]]/y;
+/** An unquoted word (a key, a literal, or a bare value). */
+const WORD = /[A-Za-z_$][\w$]*/y;
+/** A colon ahead: the word before it is a key. */
+const COLON_AHEAD = /\s*:/y;
+
 /**
  * Parses JSON as models write it: strict JSON first; else repaired — single-quoted strings,
  * trailing commas, unquoted keys, Python's `True`/`False`/`None`. Returns undefined when even
@@ -286,18 +302,17 @@ export function repairJson(text: string): Json | undefined {
       continue;
     }
     if (ch === ",") {
-      const after = /^\s*([}\]])/.exec(src.slice(i + 1));
-      if (after) {
+      CLOSES_AFTER.lastIndex = i + 1;
+      if (CLOSES_AFTER.test(src)) {
         i++;
         continue;
       }
     }
-    if (/[A-Za-z_$]/.test(ch)) {
-      const word = /^[A-Za-z_$][\w$]*/.exec(src.slice(i))?.[0] ?? ch;
-      const isKey = /^\s*:/.test(src.slice(i + word.length));
-      const literal: Record<string, string> = { True: "true", False: "false", None: "null" };
-      if (isKey) out += `"${word}"`;
-      else out += literal[word] ?? word;
+    WORD.lastIndex = i;
+    const word = WORD.exec(src)?.[0];
+    if (word !== undefined) {
+      COLON_AHEAD.lastIndex = i + word.length;
+      out += COLON_AHEAD.test(src) ? `"${word}"` : (PY_LITERALS.get(word) ?? word);
       i += word.length;
       continue;
     }

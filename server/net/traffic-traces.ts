@@ -40,6 +40,7 @@ import {
   TwinState,
 } from "../../shared/schema/twin-state.ts";
 import { seededRandom } from "../sim/random.ts";
+import { DEFAULT_LADDER } from "./allocation.ts";
 import type { FlowClass, FlowWindow, TrafficScenario } from "./contracts.ts";
 
 /** Default metering window, s. */
@@ -48,28 +49,22 @@ export const WINDOW_S = 1;
 /** Largest packet payload of a video stream, bytes (fits a 1280-byte QUIC/IPv6 MTU). */
 export const VIDEO_PACKET_BYTES = 1200;
 
-/** One rung of the 360° video ladder. */
+/** One rung of the 360° video ladder, as the traffic generators see it. */
 export interface VideoRung {
   /** Rung name, e.g. `4k`; the flow class is `video_<name>`. */
   readonly name: string;
-  /** Equirectangular frame size, pixels. */
-  readonly width: number;
-  readonly height: number;
   /** Nominal (long-run mean) bitrate, bit/s. */
   readonly nominalBps: number;
 }
 
 /**
- * 360° equirectangular ladder (HEVC, 2:1 frames), nominal mean bitrates; the same names and
- * rates as the controller's ladder (`net/allocation.ts`). Streams run at 30 fps or 60 fps.
+ * The controller's 360° ladder ({@link DEFAULT_LADDER} of `net/allocation.ts`, one table for
+ * both): the same names and nominal mean bitrates. Streams run at 30 fps or 60 fps.
  */
-export const VIDEO_LADDER: readonly VideoRung[] = [
-  { name: "1080p", width: 1920, height: 960, nominalBps: 8e6 },
-  { name: "1440p", width: 2560, height: 1280, nominalBps: 14e6 },
-  { name: "4k", width: 3840, height: 1920, nominalBps: 25e6 },
-  { name: "6k", width: 5760, height: 2880, nominalBps: 45e6 },
-  { name: "8k", width: 7680, height: 3840, nominalBps: 80e6 },
-];
+export const VIDEO_LADDER: readonly VideoRung[] = DEFAULT_LADDER.map((r) => ({
+  name: r.name,
+  nominalBps: r.bitrateBps,
+}));
 
 /** Every flow class the traffic agent models, in model order. */
 export const FLOW_CLASSES: readonly FlowClass[] = [

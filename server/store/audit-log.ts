@@ -2,9 +2,10 @@
  * The audit log: who approved, stopped and was refused what, as JSON lines appended to one
  * file in the data directory (`DATA_DIR/audit.jsonl`). Every record is written with a
  * synchronous `write(2)` the moment it happens, so it survives the process being killed an
- * instant later (the kernel has it); safety records (approvals, stops, aborts, a crash) are
- * also `fsync`ed at once, so they survive a power cut; other records (refusals) are fsynced
- * together within {@link AuditLogOptions.syncDelayMs}. The file is opened append-only and is
+ * instant later (the kernel has it); safety records (approvals, stops, aborts, link loss, a
+ * crash) are also `fsync`ed at once, so they survive a power cut; other records (refusals,
+ * plans, media) are fsynced together {@link AuditLogOptions.syncDelayMs} later, by one
+ * `fsync` off the event loop (one at a time). The file is opened append-only and is
  * never rewritten or truncated by the server.
  */
 import { closeSync, fsync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
@@ -49,7 +50,7 @@ export interface AuditLogOptions {
   /** File to append to (its folder is created). */
   file: string;
   logger: Logger;
-  /** Longest wait before a non-safety record is fsynced, ms (default 200). */
+  /** Wait before non-safety records are fsynced (after any fsync in flight), ms (default 200). */
   syncDelayMs?: number;
 }
 
@@ -62,6 +63,9 @@ export class AuditLog {
   readonly #log: Logger;
   readonly #syncDelayMs: number;
   #syncTimer: NodeJS.Timeout | null = null;
+  /** An async fsync is running; #syncAgain: records were written after it started. */
+  #syncing = false;
+  #syncAgain = false;
   #failed = false;
 
   private constructor(file: string, fd: number, options: AuditLogOptions) {
@@ -116,13 +120,30 @@ export class AuditLog {
     if (fd !== null) closeSync(fd);
   }
 
+  /**
+   * One deferred `fsync` for every record written since the last: a timer, then one fsync
+   * in the thread pool. Never more than one in flight (a slow disk must not fill the pool
+   * with them); records written meanwhile get the next one.
+   */
   #scheduleSync(fd: number): void {
     if (this.#syncTimer) return;
+    if (this.#syncing) {
+      this.#syncAgain = true;
+      return;
+    }
     this.#syncTimer = setTimeout(() => {
       this.#syncTimer = null;
       if (this.#fd !== fd) return;
+      this.#syncing = true;
       fsync(fd, (err) => {
+        this.#syncing = false;
+        // Closed meanwhile: close() fsynced synchronously, this error says nothing.
+        if (this.#fd !== fd) return;
         if (err) this.#log.error({ err }, "audit log fsync failed");
+        if (this.#syncAgain) {
+          this.#syncAgain = false;
+          this.#scheduleSync(fd);
+        }
       });
     }, this.#syncDelayMs);
     this.#syncTimer.unref();

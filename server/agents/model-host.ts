@@ -4,8 +4,10 @@
  * delay the rooms' message handling (STOP) or ticks (the deviation monitor).
  *
  * Bounded: at most `maxQueue` requests wait in the worker (more are refused at once with
- * {@link AgentBusyError}); each request times out. A worker that dies fails its pending
- * requests and is started again on the next request (at most once per `restartBackoffMs`).
+ * {@link AgentBusyError}); each request times out. A request that timed out still counts
+ * until the worker answers it (it is still in the worker's queue); a worker whose queue is
+ * full of such requests is stuck and is stopped. A worker that dies fails its pending
+ * requests and is started again on the next request (at most once a second).
  */
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
@@ -49,6 +51,8 @@ interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  /** The caller was answered with a timeout; the worker still has the request. */
+  timedOut: boolean;
 }
 
 export class ModelWorker {
@@ -73,7 +77,7 @@ export class ModelWorker {
     return host;
   }
 
-  /** Requests waiting for an answer now. */
+  /** Requests in the worker now (those whose callers timed out included). */
   get pending(): number {
     return this.#pending.size;
   }
@@ -130,10 +134,15 @@ export class ModelWorker {
         if (!p) return;
         this.#pending.delete(m.id);
         clearTimeout(p.timer);
+        if (p.timedOut) return;
         if (m.ok) p.resolve(m.value);
         else p.reject(new ModelWorkerError(m.error));
       });
+      let dead = false;
       const died = (why: string, err?: unknown) => {
+        // An 'error' event is followed by 'exit': one report.
+        if (dead) return;
+        dead = true;
         clearTimeout(timer);
         if (this.#worker === worker) {
           this.#worker = null;
@@ -154,6 +163,11 @@ export class ModelWorker {
   async #call(op: Op, timeoutMs = this.#o.timeoutMs ?? 10_000): Promise<unknown> {
     if (this.#closed) throw new ModelWorkerError("model worker closed");
     if (this.#pending.size >= this.#o.maxQueue) {
+      if ([...this.#pending.values()].every((p) => p.timedOut)) {
+        // Nothing it was asked for came back in time: stopped, it restarts on a later call.
+        this.#o.logger.error({ pending: this.#pending.size }, "model worker stuck; stopping it");
+        void this.#worker?.terminate();
+      }
       throw new AgentBusyError(
         `the models are busy (${this.#pending.size} requests waiting); try again shortly`,
         "room",
@@ -171,12 +185,17 @@ export class ModelWorker {
     if (!worker) throw new ModelWorkerError("model worker is not running");
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new ModelWorkerError(`model worker gave no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      this.#pending.set(id, { resolve, reject, timer });
+      const entry: Pending = {
+        resolve,
+        reject,
+        timedOut: false,
+        timer: setTimeout(() => {
+          entry.timedOut = true;
+          reject(new ModelWorkerError(`model worker gave no answer within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      entry.timer.unref();
+      this.#pending.set(id, entry);
       worker.postMessage({ id, ...op } as ModelRequest);
     });
   }

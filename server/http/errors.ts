@@ -10,6 +10,7 @@
  * Room messages and the socket.io streams (live ingest, agent decisions) use the room list
  * (shared/messages/common.ts `ErrorCode`).
  */
+import type { Response } from "express";
 import { ReconstructionErrorCode } from "../media/reconstruction/errors.ts";
 import { VIDEO_ERROR_CODES } from "../media/video/errors.ts";
 
@@ -64,3 +65,12 @@ export const HTTP_ERROR_CODES: readonly string[] = [
     ...Object.values(ReconstructionErrorCode),
   ]),
 ];
+
+/**
+ * Answers `{ error: { code, message } }` with `status`; does nothing when an answer has
+ * already begun (a stream that failed half-way is cut by its caller instead).
+ */
+export function fail(res: Response, status: number, code: string, message: string): void {
+  if (res.headersSent) return;
+  res.status(status).json({ error: { code, message } });
+}

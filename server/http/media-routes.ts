@@ -42,6 +42,7 @@ import { UploadTooLargeError, VideoError } from "../media/video/errors.ts";
 import type { VideoPipeline } from "../media/video/pipeline.ts";
 import { probeVideo } from "../media/video/probe.ts";
 import { STREAM_ID, type VideoJob } from "../media/video/transcode.ts";
+import { fail } from "./errors.ts";
 
 /** A rendition as clients see it. */
 export interface PublicRendition {
@@ -131,11 +132,6 @@ const DIR_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/;
 
 /** After a refused upload, the rest of the body is read and discarded for at most this. */
 const DRAIN_MS = 10_000;
-
-function fail(res: Response, status: number, code: string, message: string): void {
-  if (res.headersSent) return;
-  res.status(status).json({ error: { code, message } });
-}
 
 /** The HTTP status of a pipeline error. */
 export function statusOf(err: VideoError): number {

@@ -5,6 +5,7 @@
  */
 import type { Application, NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
+import { fail } from "./errors.ts";
 
 /** One method on one path, in express syntax (`/api/rooms/:roomId`, `/media/video/*file`). */
 export interface MountedRoute {
@@ -77,10 +78,6 @@ export function allowedMethods(routes: readonly MountedRoute[], path: string): s
   }
   if (methods.size > 0) methods.add("OPTIONS");
   return [...methods].sort();
-}
-
-function fail(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
 }
 
 /**

@@ -9,6 +9,7 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Role } from "../auth/roles.ts";
 import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
+import { fail } from "./errors.ts";
 
 /**
  * The bearer token of a request, or undefined: the `Authorization` header, or (with
@@ -27,16 +28,13 @@ export function unauthorized(res: Response, message: string, invalid: boolean): 
   const challenge = invalid
     ? `Bearer realm="agenttwin", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`
     : 'Bearer realm="agenttwin"';
-  res
-    .status(401)
-    .set("WWW-Authenticate", challenge)
-    .set("Cache-Control", "no-store")
-    .json({ error: { code: "unauthorized", message } });
+  res.set("WWW-Authenticate", challenge).set("Cache-Control", "no-store");
+  fail(res, 401, "unauthorized", message);
 }
 
 /** Answers 403: the token is valid, the role is not enough. */
 export function forbidden(res: Response, message: string): void {
-  res.status(403).json({ error: { code: "forbidden", message } });
+  fail(res, 403, "forbidden", message);
 }
 
 /** The verified identity of a request, or the reason (and whether a token was sent) it has none. */

@@ -40,6 +40,7 @@ import {
 } from "../media/reconstruction/upload-format.ts";
 import type { ReconstructionLimits } from "../media/reconstruction/reconstructor.ts";
 import { hasRoom } from "../store/disk.ts";
+import { fail } from "./errors.ts";
 
 /** What the routes need. */
 export interface ReconstructionRouteDeps {
@@ -79,11 +80,6 @@ export interface ReconstructionRouteDeps {
 const JOB_POLL_MS = 500;
 
 const PNG_CONTENT_TYPE = "image/png";
-
-function fail(res: Response, status: number, code: string, message: string): void {
-  if (res.headersSent) return;
-  res.status(status).json({ error: { code, message } });
-}
 
 /**
  * Mounts the routes on `router` and returns the job queue (close it on shutdown; add more

@@ -12,10 +12,7 @@ import type express from "express";
 import type { Response } from "express";
 import type { Logger } from "pino";
 import type { RecordingStore } from "../store/recording-store.ts";
-
-function fail(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
-}
+import { fail } from "./errors.ts";
 
 function notFound(res: Response): void {
   fail(res, 404, "not_found", "no such recording");

@@ -27,7 +27,7 @@
  * Errors are JSON `{ error: { code, message } }` with a fitting status and one code
  * vocabulary (errors.ts); a known path with another method is 405 with `Allow`.
  */
-import express, { type Response } from "express";
+import express from "express";
 import { readFile } from "node:fs/promises";
 import { matchMaker } from "@colyseus/core";
 import type { Logger } from "pino";
@@ -43,6 +43,7 @@ import { mountRecordingRoutes } from "./recordings.ts";
 import type { RecordingStore } from "../store/recording-store.ts";
 import { DevTokenRequest, LoginRequest } from "./api-schemas.ts";
 import { openApiDocument } from "./openapi.ts";
+import { fail } from "./errors.ts";
 
 export interface HttpDeps {
   config: Config;
@@ -77,10 +78,6 @@ function originAllowed(req: express.Request, allowed: readonly string[]): boolea
 
 /** Routes that take no token: they are where a local user gets one. */
 const TOKENLESS = new Set(["POST /api/dev/token", "POST /api/login", "GET /api/openapi.json"]);
-
-function fail(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
-}
 
 /** Mounts the routes on `app` (the express app sharing the Colyseus http server). */
 export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void {

@@ -138,8 +138,11 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     quirks,
     ...(options.authSecret !== undefined && { authSecret: options.authSecret }),
   });
-  /** Handshakes held while frozen (a stopped process accepts TCP but never answers). */
-  const heldHandshakes: (() => void)[] = [];
+  /**
+   * Handshakes held while frozen (a stopped process accepts TCP but never answers): `true`
+   * completes one, `false` refuses it (on close, so the listener can close).
+   */
+  const heldHandshakes: ((ok: boolean) => void)[] = [];
   // Frames up to twice the limit reach the server, which refuses them with a status error;
   // larger ones are cut by ws (close 1009) before they are buffered whole.
   const wss = new WebSocketServer({
@@ -148,7 +151,7 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     maxPayload: 2 * maxMessageBytes + 64 * 1024,
     perMessageDeflate: false,
     verifyClient: (_info, accept) => {
-      if (faults.frozen && heldHandshakes.length < 64) heldHandshakes.push(() => accept(true));
+      if (faults.frozen && heldHandshakes.length < 64) heldHandshakes.push(accept);
       else accept(true);
     },
   });
@@ -200,12 +203,14 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     freeze: () => server.setFrozen(true),
     thaw: () => {
       server.setFrozen(false);
-      for (const accept of heldHandshakes.splice(0)) accept();
+      for (const accept of heldHandshakes.splice(0)) accept(true);
     },
     close: () => {
       closing ??= (async () => {
         cell.close();
         await server.close();
+        // A held handshake keeps its HTTP request open, which would hold wss.close() back.
+        for (const accept of heldHandshakes.splice(0)) accept(false);
         await new Promise<void>((resolve) => wss.close(() => resolve()));
         world.free();
         logger.info("sim cell closed");

@@ -8,15 +8,15 @@ import type { StoreConfig } from "../config.ts";
 import { AuditLog } from "./audit-log.ts";
 import { recoverRecordings, type RecoveredRecording } from "./recording-recovery.ts";
 import { type RetentionRule, runRetention } from "./retention.ts";
-import { type PidRecord, setPidDir, sweepOrphans } from "../media/video/process-group.ts";
+import { type Orphan, setPidDir, sweepOrphans } from "../media/video/process-group.ts";
 import { join } from "node:path";
 
 export interface DataDir {
   readonly audit: AuditLog;
   /** What the start found and recovered (also logged and in the audit log). */
   readonly recovered: readonly RecoveredRecording[];
-  /** ffmpeg/ffprobe children a previous server process left running, now killed. */
-  readonly orphans: readonly PidRecord[];
+  /** ffmpeg/ffprobe children of a previous server process (pid files): killed now or ended. */
+  readonly orphans: readonly Orphan[];
   /** Writes the audit log to stable storage now (fatal errors). */
   flushSync(): void;
   close(): void;
@@ -41,12 +41,11 @@ export async function openDataDir(o: DataDirOptions): Promise<DataDir> {
   setPidDir(pidDir);
   for (const orphan of orphans) {
     const lost = orphan.tags?.stream ? `; video stream ${orphan.tags.stream} was lost` : "";
-    log.warn({ orphan }, `killed ${orphan.file} (pid ${orphan.pid}) left by a crash${lost}`);
-    audit.append({
-      kind: "media",
-      message: `killed ${orphan.file} (pid ${orphan.pid}) left by a crash${lost}`,
-      data: { ...orphan },
-    });
+    const message = orphan.killed
+      ? `killed ${orphan.file} (pid ${orphan.pid}) left by a crash${lost}`
+      : `${orphan.file} (pid ${orphan.pid}) ended with the previous server, unfinished${lost}`;
+    log.warn({ orphan }, message);
+    audit.append({ kind: "media", message, data: { ...orphan } });
   }
   const recovered = await recoverRecordings(o.recordingsDir, log).catch((err: unknown) => {
     log.error({ err }, "recovering recordings failed");

@@ -23,6 +23,11 @@ export interface PidRecord {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** A pid file found at start: whether its process was still running and is now killed. */
+export interface Orphan extends PidRecord {
+  readonly killed: boolean;
+}
+
 const live = new Map<number, ChildProcess>();
 let pidDir: string | null = null;
 let hooked = false;
@@ -96,16 +101,17 @@ export function liveChildren(): number {
 /**
  * Kills the groups of children a previous server process left (pid files in `dir`) and
  * removes their pid files. A pid that now belongs to another program is left alone.
- * @returns the records of the orphans found (killed or already gone)
+ * @returns the records of the orphans found, each saying whether it was still running and
+ *   killed now or had already ended (e.g. killed by the exit hook of a server that died)
  */
-export function sweepOrphans(dir: string): PidRecord[] {
+export function sweepOrphans(dir: string): Orphan[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => /^\d+\.json$/.test(n));
   } catch {
     return [];
   }
-  const found: PidRecord[] = [];
+  const found: Orphan[] = [];
   for (const name of names) {
     const path = join(dir, name);
     let record: PidRecord | null = null;
@@ -116,14 +122,16 @@ export function sweepOrphans(dir: string): PidRecord[] {
     }
     if (record && live.has(record.pid)) continue; // ours, running now
     if (record) {
+      let killed = false;
       if (runs(record)) {
         try {
           process.kill(-record.pid, "SIGKILL");
+          killed = true;
         } catch {
           // Exited meanwhile.
         }
       }
-      found.push(record);
+      found.push({ ...record, killed });
     }
     rmSync(path, { force: true });
   }

@@ -11,17 +11,12 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import type {
-  ChannelPrediction,
-  DemandPrediction,
-  FlowWindow,
-  RadioEnvironment,
-  TrafficScenario,
-} from "../net/contracts.ts";
+import type { FlowWindow, RadioEnvironment, TrafficScenario } from "../net/contracts.ts";
 import type {
   LoadOutcome,
   ModelReply,
   ModelRequest,
+  ModelResults,
   ModelWorkerData,
 } from "./model-worker-protocol.ts";
 import { AgentBusyError } from "./work-limiter.ts";
@@ -44,8 +39,8 @@ export interface ModelWorkerOptions extends ModelWorkerData {
   logger: Logger;
 }
 
-/** Distributes a request to the op it names (without its id). */
-type Op = ModelRequest extends infer R ? (R extends ModelRequest ? Omit<R, "id"> : never) : never;
+/** The request for op `K`, without its id. */
+type Op<K extends ModelRequest["op"]> = Omit<Extract<ModelRequest, { op: K }>, "id">;
 
 interface Pending {
   resolve(v: unknown): void;
@@ -82,16 +77,16 @@ export class ModelWorker {
     return this.#pending.size;
   }
 
-  predict(env: RadioEnvironment): Promise<ChannelPrediction> {
-    return this.#call({ op: "predict", env }) as Promise<ChannelPrediction>;
+  predict(env: RadioEnvironment): Promise<ModelResults["predict"]> {
+    return this.#call<"predict">({ op: "predict", env });
   }
 
-  predictDemand(scenario: TrafficScenario): Promise<DemandPrediction> {
-    return this.#call({ op: "predictDemand", scenario }) as Promise<DemandPrediction>;
+  predictDemand(scenario: TrafficScenario): Promise<ModelResults["predictDemand"]> {
+    return this.#call<"predictDemand">({ op: "predictDemand", scenario });
   }
 
   observe(windows: readonly FlowWindow[], scenario: TrafficScenario): Promise<unknown> {
-    return this.#call({ op: "observe", windows, scenario }, 600_000);
+    return this.#call<"observe">({ op: "observe", windows, scenario }, 600_000);
   }
 
   /** Fails what is pending and stops the worker. */
@@ -160,7 +155,10 @@ export class ModelWorker {
     return ready;
   }
 
-  async #call(op: Op, timeoutMs = this.#o.timeoutMs ?? 10_000): Promise<unknown> {
+  async #call<K extends ModelRequest["op"]>(
+    op: Op<K>,
+    timeoutMs = this.#o.timeoutMs ?? 10_000,
+  ): Promise<ModelResults[K]> {
     if (this.#closed) throw new ModelWorkerError("model worker closed");
     if (this.#pending.size >= this.#o.maxQueue) {
       if ([...this.#pending.values()].every((p) => p.timedOut)) {
@@ -196,7 +194,7 @@ export class ModelWorker {
       };
       entry.timer.unref();
       this.#pending.set(id, entry);
-      worker.postMessage({ id, ...op } as ModelRequest);
+      worker.postMessage({ id, ...op });
     });
   }
 

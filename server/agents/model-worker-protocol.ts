@@ -28,6 +28,14 @@ export type ModelRequest =
       readonly scenario: TrafficScenario;
     };
 
+/** What each request's op answers with. */
+export interface ModelResults {
+  readonly predict: ChannelPrediction;
+  readonly predictDemand: DemandPrediction;
+  /** The traffic agent's adaptation report. */
+  readonly observe: unknown;
+}
+
 /** A model the worker loaded (`ok`) or could not load (`error`: why). */
 export type LoadOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -43,6 +51,7 @@ export type ModelReply =
       readonly kind: "result";
       readonly id: number;
       readonly ok: true;
-      readonly value: ChannelPrediction | DemandPrediction | unknown;
+      /** `ModelResults[op]` of the request. */
+      readonly value: unknown;
     }
   | { readonly kind: "result"; readonly id: number; readonly ok: false; readonly error: string };

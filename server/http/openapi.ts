@@ -104,7 +104,10 @@ type Schema = z.ZodType;
 
 interface Op {
   summary: string;
-  /** Who may call it: `public` (no token), `token` (any valid one), `operator`. */
+  /**
+   * Who may call it: `public` (no token), `token` (any valid one), `operator`, or
+   * `loopback-or-token` (clients on this machine need none).
+   */
   auth: "public" | "token" | "operator" | "loopback-or-token";
   body?: { schema: Schema; contentType?: string } | { raw: string[]; description: string };
   ok: { status: number; schema?: Schema; contentType?: string; description: string };
@@ -129,14 +132,14 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "Prometheus text exposition (loopback clients, or any valid token)",
       auth: "loopback-or-token",
-      ok: { status: 200, contentType: "text/plain", description: "Prometheus text format 0.0.4" },
+      ok: file("Prometheus text format 0.0.4", "text/plain"),
     },
   },
   "/api/openapi.json": {
     get: {
       summary: "This document",
       auth: "public",
-      ok: { status: 200, contentType: "application/json", description: "OpenAPI 3.1" },
+      ok: file("OpenAPI 3.1", "application/json"),
     },
   },
   "/api/robot": {
@@ -150,7 +153,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "The URDF the server uses (for viewers)",
       auth: "token",
-      ok: { status: 200, contentType: "application/xml", description: "URDF" },
+      ok: file("URDF", "application/xml"),
     },
   },
   "/api/rooms": {
@@ -164,7 +167,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "Robot snapshot of a twin room",
       auth: "token",
-      ok: { status: 200, schema: z.looseObject({}), description: "joints, tool pose, link" },
+      ok: ok(z.looseObject({}), "joints, tool pose, link"),
       errors: [404],
     },
   },
@@ -172,7 +175,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "Plans of a twin room (summaries)",
       auth: "token",
-      ok: { status: 200, schema: z.array(z.looseObject({})), description: "plan summaries" },
+      ok: ok(z.array(z.looseObject({})), "plan summaries"),
       errors: [404],
     },
   },
@@ -180,7 +183,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "One plan with its full trajectory",
       auth: "token",
-      ok: { status: 200, schema: z.looseObject({}), description: "plan" },
+      ok: ok(z.looseObject({}), "plan"),
       errors: [404],
     },
   },
@@ -195,7 +198,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "Download one recording (Range requests answer 206)",
       auth: "token",
-      ok: { status: 200, contentType: "application/octet-stream", description: "MCAP file" },
+      ok: file("MCAP file"),
       errors: [404, 416],
     },
   },
@@ -238,30 +241,16 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
       errors: [404, 409],
     },
   },
-  "/media/video/{streamId}": {
-    get: { summary: "(no listing: 404)", auth: "token", ok: file("nothing"), errors: [404] },
-  },
-  "/media/video/{streamId}/{file}": {
-    get: {
-      summary: "Finished stream files: master.m3u8, <rung>/index.m3u8, segments (Range)",
-      auth: "token",
-      query: { access_token: "the token, for players that cannot set headers" },
-      ok: file("HLS playlist, init or media segment, MP4"),
-      errors: [404, 416],
-    },
-  },
-  "/media/live/{streamId}": {
-    get: { summary: "(no listing: 404)", auth: "token", ok: file("nothing"), errors: [404] },
-  },
-  "/media/live/{streamId}/{file}": {
-    get: {
-      summary: "Live stream files (playlists not cached)",
-      auth: "token",
-      query: { access_token: "the token, for players that cannot set headers" },
-      ok: file("HLS playlist or segment"),
-      errors: [404, 416],
-    },
-  },
+  ...streamPaths(
+    "/media/video/{streamId}",
+    "Finished stream files: master.m3u8, <rung>/index.m3u8, segments (Range)",
+    "HLS playlist, init or media segment, MP4",
+  ),
+  ...streamPaths(
+    "/media/live/{streamId}",
+    "Live stream files (playlists not cached)",
+    "HLS playlist or segment",
+  ),
   "/media/scenes": {
     post: {
       summary: "RGB-D capture (or a PNG with SF3D_URL) to reconstruct a scene as GLB",
@@ -287,7 +276,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "The scene's versions (newest last)",
       auth: "token",
-      ok: { status: 200, schema: z.looseObject({}), description: "versions" },
+      ok: ok(z.looseObject({}), "versions"),
       errors: [404],
     },
   },
@@ -295,7 +284,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "One version's GLB (Range)",
       auth: "token",
-      ok: { status: 200, contentType: "model/gltf-binary", description: "GLB" },
+      ok: file("GLB", "model/gltf-binary"),
       errors: [404, 416],
     },
   },
@@ -303,14 +292,14 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "The web viewer (`/#token=<jwt>`, `/#login=<code>`); 503 when not built",
       auth: "public",
-      ok: { status: 200, contentType: "text/html", description: "page" },
+      ok: file("page", "text/html"),
     },
   },
   "/index.html": {
     get: {
       summary: "The web viewer",
       auth: "public",
-      ok: { status: 200, contentType: "text/html", description: "page" },
+      ok: file("page", "text/html"),
     },
   },
   "/viewer/{file}": {
@@ -335,17 +324,37 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     get: {
       summary: "Colyseus's own liveness route",
       auth: "public",
-      ok: { status: 200, contentType: "text/plain", description: "OK" },
+      ok: file("OK", "text/plain"),
     },
   },
 });
 
-function ok(schema: Schema): Op["ok"] {
-  return { status: 200, schema, description: "OK" };
+/** 200 with a JSON body. */
+function ok(schema: Schema, description = "OK"): Op["ok"] {
+  return { status: 200, schema, description };
 }
 
-function file(description: string): Op["ok"] {
-  return { status: 200, contentType: "application/octet-stream", description };
+/** 200 with a body that is not JSON. */
+function file(description: string, contentType = "application/octet-stream"): Op["ok"] {
+  return { status: 200, contentType, description };
+}
+
+/** A stream folder (no listing: 404) and its files, which players may fetch with `?access_token=`. */
+function streamPaths(folder: string, summary: string, files: string): Record<string, { get: Op }> {
+  return {
+    [folder]: {
+      get: { summary: "(no listing: 404)", auth: "token", ok: file("nothing"), errors: [404] },
+    },
+    [`${folder}/{file}`]: {
+      get: {
+        summary,
+        auth: "token",
+        query: { access_token: "the token, for players that cannot set headers" },
+        ok: file(files),
+        errors: [404, 416],
+      },
+    },
+  };
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -20,7 +20,7 @@ import { RedisPresence } from "@colyseus/redis-presence";
 import type { Logger } from "pino";
 import { Redis, type RedisOptions } from "ioredis";
 import type { Config } from "./config.ts";
-import { ScaleOutHealth } from "./scaleout-health.ts";
+import { ScaleOutHealth, withTimeout } from "./scaleout-health.ts";
 
 /** How long the first answer from Redis may take before the start fails, ms. */
 export const REDIS_CONNECT_TIMEOUT_MS = 5000;
@@ -113,12 +113,4 @@ function maskPassword(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = "***";
   return u.toString();
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -112,6 +112,7 @@ export class ScaleOutHealth {
     return this.#sweeping;
   }
 
+  /** Stops sweeping and reporting (call before the Redis connections are closed). */
   stop(): void {
     this.#closed = true;
     clearInterval(this.#timer);
@@ -189,6 +190,8 @@ export class ScaleOutHealth {
   }
 
   #recompute(): void {
+    // After stop() the connections close on purpose (shutdown): that is no outage to report.
+    if (this.#closed) return;
     const up = this.#allReady();
     if (up === this.#up) return;
     this.#up = up;

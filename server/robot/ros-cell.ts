@@ -267,9 +267,7 @@ export class RosCell implements RobotCell {
     this.#requireUp();
     if (this.#running) throw new CellError("a trajectory is already executing");
     const jt = this.#toMsg(trajectory);
-    const controller = this.#link.execute === "controller";
-    const name = controller ? this.#link.controllerAction : this.#link.executeAction;
-    const type = controller ? this.#names.followJointTrajectory : this.#names.executeTrajectory;
+    const { controller, name, type } = this.#executeAction();
     const goal: GoalMsg = controller
       ? { trajectory: jt }
       : { trajectory: { joint_trajectory: jt } };
@@ -368,19 +366,13 @@ export class RosCell implements RobotCell {
     // owner's jog on the same arm.
     const jogged = this.#jogUntilMs > 0 && this.#now() < this.#jogUntilMs + 1000;
     this.#jogUntilMs = 0;
-    const running = this.#running;
-    if (running) {
-      this.#running = null;
-      running.settle({ status: "aborted", reason });
-      this.#cancelOnCell(running, reason);
-    }
+    this.#abortRunning(reason);
     if (jogged) this.#zeroJog();
   }
 
   /** A zero JointJog: halts a servo jog at once (the cell otherwise stops at its deadline). */
   #zeroJog(): void {
     if (this.connection.isUp) {
-      // A zero jog halts a servo jog at once (the cell otherwise stops at its deadline).
       try {
         this.connection.publish<JointJogMsg>(this.#link.jogTopic, this.#names.jointJog, {
           header: header(this.#now() / 1000, this.#version),
@@ -398,9 +390,7 @@ export class RosCell implements RobotCell {
   cancelAll(reason: string): void {
     this.stop(reason);
     this.#zeroJog();
-    const controller = this.#link.execute === "controller";
-    const name = controller ? this.#link.controllerAction : this.#link.executeAction;
-    const type = controller ? this.#names.followJointTrajectory : this.#names.executeTrajectory;
+    const { name, type } = this.#executeAction();
     this.#pendingCancel ??= {
       action: name,
       type,
@@ -433,6 +423,14 @@ export class RosCell implements RobotCell {
     }
   }
 
+  /** The action trajectories go to: the controller's or MoveIt's (`ROS_EXECUTE`). */
+  #executeAction(): { controller: boolean; name: string; type: string } {
+    const controller = this.#link.execute === "controller";
+    return controller
+      ? { controller, name: this.#link.controllerAction, type: this.#names.followJointTrajectory }
+      : { controller, name: this.#link.executeAction, type: this.#names.executeTrajectory };
+  }
+
   /** The action client of this connection for `name` (created once, disposed on reconnect). */
   #channel(name: string, type: string): Channel {
     let c = this.#channels.get(name);
@@ -452,6 +450,15 @@ export class RosCell implements RobotCell {
       }
     }
     this.#channels.clear();
+  }
+
+  /** Ends the running execution (if any) `aborted` and cancels its goal on the cell. */
+  #abortRunning(reason: string): void {
+    const running = this.#running;
+    if (!running) return;
+    this.#running = null;
+    running.settle({ status: "aborted", reason });
+    this.#cancelOnCell(running, reason);
   }
 
   /** Cancels an aborted execution's goal on the cell, until the cell confirms it. */
@@ -613,13 +620,8 @@ export class RosCell implements RobotCell {
     this.#jogUntilMs = 0;
     const reason = `link stale: no joint states for ${Math.round(ageMs)} ms`;
     this.#log.warn({ ageMs }, "robot cell link stale");
-    const running = this.#running;
     this.#emitStatus();
-    if (running) {
-      this.#running = null;
-      running.settle({ status: "aborted", reason });
-      this.#cancelOnCell(running, reason);
-    }
+    this.#abortRunning(reason);
   }
 
   #onPeerError(s: PeerStatus): void {
@@ -698,22 +700,8 @@ export class RosCell implements RobotCell {
     this.#upSinceMs = 0;
     this.#jogUntilMs = 0;
     this.#disposeChannels();
-    const running = this.#running;
-    this.#running = null;
-    const why = `link to the robot cell lost (${reason})`;
     this.#emitStatus();
-    if (running) {
-      running.settle({ status: "aborted", reason: why });
-      this.#pendingCancel = {
-        action: running.action,
-        type: running.type,
-        goalId: running.goalId,
-        reason: why,
-        reported: false,
-        attempt: 0,
-      };
-      this.#deliverCancel();
-    }
+    this.#abortRunning(`link to the robot cell lost (${reason})`);
   }
 
   #emitStatus(): void {

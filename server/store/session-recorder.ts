@@ -196,7 +196,6 @@ export class SessionRecorder {
   #durableSeq = -1;
   /** `#durableSeq` when the journal file was last rewritten. */
   #journalBase = -1;
-  #sinkBytes = 0n;
   #flushing: Promise<void> | null = null;
   readonly #flushTimer: NodeJS.Timeout;
 
@@ -239,7 +238,6 @@ export class SessionRecorder {
     this.#capacity = init.options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
     this.#summaryRecordBytes = [...init.channels.values()].reduce((s, c) => s + c.recordBytes, 0);
     this.#dataBytes = Number(init.sink.position());
-    this.#sinkBytes = init.sink.position();
     this.#journal = journalPath(this.#part);
     this.#loop = this.#run().catch((err: unknown) => {
       this.#fail(RecordingErrorCode.WriteFailed, "the recording loop failed", err);
@@ -606,6 +604,7 @@ export class SessionRecorder {
       );
       return;
     }
+    const before = this.#sink.position();
     try {
       await this.#writer.addMessage({
         channelId: channel.id,
@@ -623,11 +622,7 @@ export class SessionRecorder {
     channel.used = true;
     this.#messages += 1;
     // The sink grew: a chunk with every message up to this one is in the file.
-    const at = this.#sink.position();
-    if (at > this.#sinkBytes) {
-      this.#sinkBytes = at;
-      this.#durableSeq = entry.seq;
-    }
+    if (this.#sink.position() > before) this.#durableSeq = entry.seq;
     this.#dataBytes += cost;
   }
 

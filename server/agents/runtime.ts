@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import type { AgentsConfig } from "../config.ts";
 import { initTf } from "../ml/backend.ts";
-import { DEFAULT_LADDER } from "../net/allocation.ts";
+import { nominalDemand as nominalDemandBps } from "../net/allocation.ts";
 import { DEFAULT_BANDS } from "../net/bands.ts";
 import { computeChannel } from "../net/channel-model.ts";
 import type { DemandPrediction, FlowWindow, TrafficScenario } from "../net/contracts.ts";
@@ -19,12 +19,11 @@ import {
   type ChannelEstimator,
   type DemandEstimator,
 } from "./agent.ts";
-import { ChannelAgent } from "./channel-agent.ts";
 import type { IntentBackendMetrics } from "./intent/backend-health.ts";
 import { createIntentModel } from "./intent/create.ts";
 import type { IntentModel } from "./intent/intent-model.ts";
+import { loadLearnedModels } from "./learned-models.ts";
 import { ModelWorker } from "./model-host.ts";
-import { TrafficAgent } from "./traffic-agent.ts";
 
 export interface AgentRuntime {
   readonly registry: AgentRegistry;
@@ -76,6 +75,11 @@ export async function loadAgents(
   const backend = worker?.loaded
     ? { name: `${worker.loaded.backend} (worker thread)`, skipped: [] }
     : await initTf(config.tfBackend);
+  // The models answer from the worker when it loaded them, else from this thread.
+  const local = worker ? null : await loadLearnedModels(config.pgfDir, config.ngfDir);
+  const noWorkerLoad = { ok: false, error: "the model worker did not start" } as const;
+  const channelModel = local?.channel ?? worker?.loaded?.channel ?? noWorkerLoad;
+  const trafficModel = local?.traffic ?? worker?.loaded?.traffic ?? noWorkerLoad;
   logger.info({ backend: backend.name, skipped: backend.skipped.length }, "TensorFlow.js backend");
   const registry = new AgentRegistry();
   const intents = createIntentModel(
@@ -97,13 +101,8 @@ export async function loadAgents(
   });
 
   let channel: ChannelEstimator;
-  try {
-    if (worker) {
-      const load = worker.loaded?.channel;
-      if (!load?.ok) throw new Error(load?.error ?? "model worker did not load the channel model");
-    }
-    // The denoiser's mean network ranks bands better than the mean of samples (server/ml/README.md).
-    const agent = worker ?? (await ChannelAgent.load(config.pgfDir, { estimator: "mean" }));
+  if (channelModel.ok) {
+    const agent = worker ?? (channelModel as { agent: ChannelEstimator }).agent;
     channel = {
       info: {
         id: "pgf",
@@ -184,13 +183,9 @@ export async function loadAgents(
   };
 }
 
-/** Demand from nominal figures: ~6 kB/s of state per arm and headset, 20 kB/s control, the rung's bitrate. */
+/** Demand from nominal figures ({@link nominalDemandBps}: state, control, the rung's bitrate). */
 function nominalDemand(s: TrafficScenario): DemandPrediction {
-  const state = 48e3 * s.arms * s.headsets;
-  const control = 160e3 * s.headsets;
-  const video = s.videoRung
-    ? (DEFAULT_LADDER.find((r) => r.name === s.videoRung)?.bitrateBps ?? 0) * s.headsets
-    : 0;
+  const { twin_state: state, control, video } = nominalDemandBps(s);
   const mean = state + control + video;
   return {
     meanBps: mean,

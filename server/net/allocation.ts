@@ -12,7 +12,7 @@
  *  - a stall = a window in which the demand exceeds what the link delivers (the capacity
  *    of its bands, or its bandwidth share, whichever is smaller).
  */
-import type { BandChannel } from "./contracts.ts";
+import type { BandChannel, TrafficScenario } from "./contracts.ts";
 
 /** One rung of the video ladder. */
 export interface Rung {
@@ -29,6 +29,29 @@ export const DEFAULT_LADDER: readonly Rung[] = [
   { name: "6k", bitrateBps: 45e6 },
   { name: "8k", bitrateBps: 80e6 },
 ];
+
+/** Nominal bitrate of `rung` in `ladder`, bit/s (0 for an unknown rung). */
+export function rungBitrate(rung: string, ladder: readonly Rung[] = DEFAULT_LADDER): number {
+  return ladder.find((r) => r.name === rung)?.bitrateBps ?? 0;
+}
+
+/**
+ * Nominal mean demand of a scenario per class group when no learned traffic model answers,
+ * bit/s: 48 kbit/s of state patches per arm and headset, 160 kbit/s of control per headset,
+ * the rung's nominal bitrate per headset. The runtime's fallback and the evaluation's
+ * `nominal` baseline both use it.
+ */
+export function nominalDemand(s: TrafficScenario): {
+  readonly twin_state: number;
+  readonly control: number;
+  readonly video: number;
+} {
+  return {
+    twin_state: 48e3 * s.arms * s.headsets,
+    control: 160e3 * s.headsets,
+    video: s.videoRung ? rungBitrate(s.videoRung) * s.headsets : 0,
+  };
+}
 
 /** What the orchestrator decides for a link. */
 export interface Allocation {

@@ -21,7 +21,7 @@
  * Strategies (see {@link coordinatedStrategy}, {@link uncoordinatedStrategy}).
  */
 import type { Vec3 } from "../../../shared/geometry.ts";
-import { allocateCoordinated, DEFAULT_LADDER } from "../../net/allocation.ts";
+import { allocateCoordinated, DEFAULT_LADDER, rungBitrate } from "../../net/allocation.ts";
 import { DEFAULT_BANDS } from "../../net/bands.ts";
 import { capacityFromSnr, computeChannel } from "../../net/channel-model.ts";
 import type { ArmGeometry, BandChannel, RadioEnvironment } from "../../net/contracts.ts";
@@ -217,9 +217,6 @@ export interface RunResult {
   readonly decisionMs: readonly number[];
 }
 
-const bitrate = (rung: string): number =>
-  DEFAULT_LADDER.find((r) => r.name === rung)?.bitrateBps ?? 0;
-
 /** Plays `scenario` with `strategy`. */
 export function runPlayer(scenario: ReliabilityScenario, strategy: Strategy): RunResult {
   const steps = Math.round(DURATION_S / PLAYER_DT_S);
@@ -266,7 +263,7 @@ export function runPlayer(scenario: ReliabilityScenario, strategy: Strategy): Ru
         scenario,
       });
       decisionMs.push(performance.now() - t0);
-      const bits = scenario.segmentBits[d.rung]?.[segment] ?? bitrate(d.rung);
+      const bits = scenario.segmentBits[d.rung]?.[segment] ?? rungBitrate(d.rung);
       if (current !== null && d.rung !== current) switches++;
       current = d.rung;
       dl = { rung: d.rung, left: bits, bits, t0: t, d };
@@ -296,7 +293,7 @@ export function runPlayer(scenario: ReliabilityScenario, strategy: Strategy): Ru
     }
     if (playing) {
       buffer -= PLAYER_DT_S;
-      played += bitrate(queue[0] ?? current ?? "1080p") * PLAYER_DT_S;
+      played += rungBitrate(queue[0] ?? current ?? "1080p") * PLAYER_DT_S;
       playedS += PLAYER_DT_S;
       if (buffer <= 1e-9) {
         buffer = 0;
@@ -367,10 +364,10 @@ export function uncoordinatedStrategy(): Strategy {
         rung = RUNGS[0] as string;
         for (const r of DEFAULT_LADDER) if (r.bitrateBps + BASE_DEMAND_BPS <= est) rung = r.name;
       } else {
-        const s1 = bitrate(RUNGS[0] as string);
+        const s1 = rungBitrate(RUNGS[0] as string);
         const gp = 1;
         const qMax = BUFFER_MAX_S / SEGMENT_S;
-        const uMax = Math.log(bitrate(RUNGS[RUNGS.length - 1] as string) / s1);
+        const uMax = Math.log(rungBitrate(RUNGS[RUNGS.length - 1] as string) / s1);
         const v = (qMax - 1) / (uMax + gp);
         let best = -Infinity;
         rung = RUNGS[0] as string;
@@ -383,11 +380,11 @@ export function uncoordinatedStrategy(): Strategy {
       rung = capAt(rung, tk.wanted);
       const measured = ctx.recentDemandBps.length
         ? Math.max(...ctx.recentDemandBps)
-        : bitrate(rung);
+        : rungBitrate(rung);
       return {
         rung,
         bands: DOWNLINK.map((d) => d.i),
-        reservedBps: (Math.max(measured, bitrate(rung)) + BASE_DEMAND_BPS) * 2,
+        reservedBps: (Math.max(measured, rungBitrate(rung)) + BASE_DEMAND_BPS) * 2,
       };
     },
   };

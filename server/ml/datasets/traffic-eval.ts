@@ -4,11 +4,12 @@
  *
  * **Demand** (per class group, next H s): at every second t ≥ 5 the mean throughput of the
  * group over windows [t, t + H) is forecast. Methods: `nominal` (the runtime's nominal
- * figures for the scenario in force — known ahead), `last` (the last window), `ewma` (α
- * tuned on the fit sessions), `last × nominal ratio` (the last window scaled by how the
- * nominal figures change with the scenario), `nGF` (the GAN's mean for the scenario in
- * force), `last × nGF ratio` (the last window scaled by the GAN's ratio of the scenario to
- * come to the one just measured). NMAE and skill as in channel-eval.ts.
+ * figures, `nominalDemand` of net/allocation.ts, for the scenario in force — known ahead),
+ * `last` (the last window), `ewma` (α tuned on the fit sessions), `last × nominal ratio`
+ * (the last window scaled by how the nominal figures change with the scenario), `nGF` (the
+ * GAN's mean for the scenario in force), `last × nGF ratio` (the last window scaled by the
+ * GAN's ratio of the scenario to come to the one just measured). NMAE and skill as in
+ * channel-eval.ts.
  *
  * **Reservation** (aggregate and per group): every H s a reservation is made for the next H
  * windows; a window overflows when its throughput exceeds it. Each method reserves `k ×` its
@@ -18,6 +19,7 @@
  * reserved / carried), and, for a comparison at exactly equal overflow, `k` bisected on the
  * held-out sessions themselves to 1 % (reported: reserved / carried).
  */
+import { nominalDemand } from "../../net/allocation.ts";
 import type { FlowClass, FlowWindow, TrafficScenario } from "../../net/contracts.ts";
 import {
   controlWindows,
@@ -30,13 +32,7 @@ import {
   videoWindows,
 } from "../../net/traffic-traces.ts";
 import { ksStatistic } from "../ngf-eval.ts";
-import {
-  CLASS_GROUPS,
-  type ClassGroup,
-  groupOf,
-  nominalDemand,
-  type TrafficSession,
-} from "./traffic-tasks.ts";
+import { CLASS_GROUPS, type ClassGroup, groupOf, type TrafficSession } from "./traffic-tasks.ts";
 
 /** What the evaluation needs of the traffic model. */
 export interface DemandSampler {

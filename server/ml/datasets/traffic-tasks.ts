@@ -13,7 +13,6 @@
  * 3, 5, 7 headsets), never in the training grid. Seeds: {@link TRAFFIC_TASK_SEEDS}.
  */
 import type { FlowClass, TrafficScenario } from "../../net/contracts.ts";
-import { DEFAULT_LADDER } from "../../net/allocation.ts";
 import { measureScenario, mixSeed } from "../../net/traffic-traces.ts";
 
 /** Seeds of the session sets (fit: baselines' headroom and parameters; heldOut: reported). */
@@ -90,16 +89,4 @@ export function trafficSessions(count: number, seed: number, segmentS = 30): Tra
     out.push({ kind, scenarios, perGroup, aggregate });
   }
   return out;
-}
-
-/**
- * The runtime's nominal demand per class group (server/agents/runtime.ts' fallback:
- * 48 kbit/s of state per arm and headset, 160 kbit/s of control per headset, the rung's
- * nominal bitrate per headset), bit/s.
- */
-export function nominalDemand(s: TrafficScenario): Record<ClassGroup, number> {
-  const video = s.videoRung
-    ? (DEFAULT_LADDER.find((r) => r.name === s.videoRung)?.bitrateBps ?? 0) * s.headsets
-    : 0;
-  return { twin_state: 48e3 * s.arms * s.headsets, control: 160e3 * s.headsets, video };
 }

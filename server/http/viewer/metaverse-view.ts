@@ -33,7 +33,7 @@ import { idleSnapshot } from "./debug-hooks.ts";
 import { $, el, mbps } from "./dom.ts";
 import { sceneToWorld } from "./frames.ts";
 import { Chat, EventLog, renderAgentPanel, showJob, showSpace } from "./panels.ts";
-import { rejoin, shouldRejoin } from "./rejoin.ts";
+import { onRoomLost } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
 
@@ -249,41 +249,26 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     r.onMessage("notice", (n: ErrorMessage) => events.push("notice", `${n.code}: ${n.message}`));
     r.onDrop((code) => status.set("reconnecting", `connection lost (${code}); reconnecting…`));
     r.onReconnect(() => status.set("connected", `reconnected as ${ctx.role}`));
-    r.onLeave((code, reason) => {
-      const why = `${code}${reason ? `: ${reason}` : ""}`;
-      if (leaving || !shouldRejoin(code)) {
-        clearInterval(qoe);
-        status.set("disconnected", `left the room (${why})`);
-        return;
-      }
-      status.set("reconnecting", `room ${r.roomId} is gone (${why}); joining metaverse again…`);
-      events.push("notice", status.text);
-      void rejoin(
-        () => client.joinOrCreate("metaverse", {}, MetaverseState),
-        (attempt, waitMs, err) =>
-          status.set(
-            "reconnecting",
-            `join attempt ${attempt} failed (${describeError(err)}); retrying in ${waitMs / 1000} s…`,
-          ),
-      ).then(
-        (next) => {
+    r.onLeave(
+      onRoomLost(r, {
+        roomName: "metaverse",
+        join: () => client.joinOrCreate("metaverse", {}, MetaverseState),
+        status,
+        events,
+        role: ctx.role,
+        leaving: () => leaving,
+        adopt: (next) => {
           room = next;
           me = next.sessionId;
           snapshot.sessionId = me;
           snapshot.roomId = next.roomId;
           showSpace("metaverse", next.roomId, true);
           wire(next);
-          status.set("connected", `rejoined as ${ctx.role} in room ${next.roomId}`);
-          events.push("notice", `the previous room was gone: rejoined in room ${next.roomId}`);
           panelTimer ??= setTimeout(update, PANEL_MS);
         },
-        (err: unknown) => {
-          clearInterval(qoe);
-          status.set("error", `could not join metaverse again: ${describeError(err)}`);
-          events.push("error", status.text);
-        },
-      );
-    });
+        ended: () => clearInterval(qoe),
+      }),
+    );
     r.onStateChange(() => {
       panelTimer ??= setTimeout(update, PANEL_MS);
     });

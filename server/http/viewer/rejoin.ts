@@ -4,7 +4,10 @@
  * crashed, `onLeave` fires. Then the viewer joins again through matchmaking — same room name
  * and options, so a surviving room is found or a new one is created on a live process — with
  * capped backoff, and says so. A consented leave and a refusal of the token are final.
+ * Both views hand their room's `onLeave` to {@link onRoomLost}.
  */
+import type { EventLog, StatusLine } from "./panels.ts";
+import { describeError } from "./view-context.ts";
 
 /** Close codes after which joining again cannot help: the user left, or was refused. */
 const FINAL_CLOSE_CODES = new Set([4000]);
@@ -47,4 +50,65 @@ export async function rejoin<R>(
       wait = Math.min(wait * 2, REJOIN_MAX_DELAY_MS);
     }
   }
+}
+
+/** What {@link onRoomLost} needs of a view. */
+export interface RoomLossHandling<R extends { readonly roomId: string }> {
+  /** The room name joined again (`metaverse`, `digital_twin`), for the status line. */
+  readonly roomName: string;
+  /** Joins a room of that name through matchmaking. */
+  join(): Promise<R>;
+  readonly status: Pick<StatusLine, "set" | "text">;
+  readonly events: Pick<EventLog, "push">;
+  /** The role shown in the status line. */
+  readonly role: string;
+  /** True once the user is leaving (the tab closes): a leave then is final. */
+  leaving(): boolean;
+  /** Takes the new room: wires its handlers and resets per-room state (status and log follow). */
+  adopt(next: R): void;
+  /** The view has no room any more: left for good, or joining again was refused. */
+  ended?(): void;
+}
+
+/**
+ * The `onLeave` handler of `room`: a final leave (the user left, or a close code that
+ * {@link shouldRejoin} refuses) ends the connection; any other joins again with
+ * {@link rejoin}, telling the status line and the event log how it goes.
+ */
+export function onRoomLost<R extends { readonly roomId: string }>(
+  room: { readonly roomId: string },
+  h: RoomLossHandling<R>,
+): (code: number, reason?: string) => void {
+  return (code, reason) => {
+    const why = `${code}${reason ? `: ${reason}` : ""}`;
+    if (h.leaving() || !shouldRejoin(code)) {
+      h.ended?.();
+      h.status.set("disconnected", `left the room (${why})`);
+      return;
+    }
+    h.status.set(
+      "reconnecting",
+      `room ${room.roomId} is gone (${why}); joining ${h.roomName} again…`,
+    );
+    h.events.push("notice", h.status.text);
+    void rejoin(
+      () => h.join(),
+      (attempt, waitMs, err) =>
+        h.status.set(
+          "reconnecting",
+          `join attempt ${attempt} failed (${describeError(err)}); retrying in ${waitMs / 1000} s…`,
+        ),
+    ).then(
+      (next) => {
+        h.adopt(next);
+        h.status.set("connected", `rejoined as ${h.role} in room ${next.roomId}`);
+        h.events.push("notice", `the previous room was gone: rejoined in room ${next.roomId}`);
+      },
+      (err: unknown) => {
+        h.ended?.();
+        h.status.set("error", `could not join ${h.roomName} again: ${describeError(err)}`);
+        h.events.push("error", h.status.text);
+      },
+    );
+  };
 }

@@ -17,7 +17,7 @@ import { $, el, setText } from "./dom.ts";
 import { JointInterpolator } from "./interpolation.ts";
 import { GoalGizmo } from "./goal-gizmo.ts";
 import { Chat, EventLog, renderAgentPanel, showSpace } from "./panels.ts";
-import { rejoin, shouldRejoin } from "./rejoin.ts";
+import { onRoomLost } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { TwinScene } from "./twin-scene.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
@@ -241,39 +241,26 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
       status.set("connected", `reconnected as ${ctx.role}`);
       setConnected(true);
     });
+    const lost = onRoomLost(r, {
+      roomName: "digital_twin",
+      join: () => client.joinOrCreate("digital_twin", {}, TwinState),
+      status,
+      events,
+      role: ctx.role,
+      leaving: () => leaving,
+      adopt: (next) => {
+        room = next;
+        me = next.sessionId;
+        lastStamp = Number.NaN;
+        showSpace("twin", next.roomId, false);
+        wire(next);
+        setConnected(true);
+        panelTimer ??= setTimeout(updatePanels, PANEL_MS);
+      },
+    });
     r.onLeave((code, reason) => {
       setConnected(false);
-      const why = `${code}${reason ? `: ${reason}` : ""}`;
-      if (leaving || !shouldRejoin(code)) {
-        status.set("disconnected", `left the room (${why})`);
-        return;
-      }
-      status.set("reconnecting", `room ${r.roomId} is gone (${why}); joining digital_twin again…`);
-      events.push("notice", status.text);
-      void rejoin(
-        () => client.joinOrCreate("digital_twin", {}, TwinState),
-        (attempt, waitMs, err) =>
-          status.set(
-            "reconnecting",
-            `join attempt ${attempt} failed (${describeError(err)}); retrying in ${waitMs / 1000} s…`,
-          ),
-      ).then(
-        (next) => {
-          room = next;
-          me = next.sessionId;
-          lastStamp = Number.NaN;
-          showSpace("twin", next.roomId, false);
-          wire(next);
-          setConnected(true);
-          status.set("connected", `rejoined as ${ctx.role} in room ${next.roomId}`);
-          events.push("notice", `the previous room was gone: rejoined in room ${next.roomId}`);
-          panelTimer ??= setTimeout(updatePanels, PANEL_MS);
-        },
-        (err: unknown) => {
-          status.set("error", `could not join digital_twin again: ${describeError(err)}`);
-          events.push("error", status.text);
-        },
-      );
+      lost(code, reason);
     });
     r.onError((code, message) => events.push("error", `room error ${code}: ${message ?? ""}`));
     r.onStateChange((s) => {

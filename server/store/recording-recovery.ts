@@ -133,9 +133,11 @@ async function readPart(path: string): Promise<{ messages: Msg[]; damage?: strin
   } catch (err) {
     return { messages, damage: err instanceof Error ? err.message : String(err) };
   }
-  return reader.done()
+  // A `.part` normally ends after its last chunk (no summary, no footer): that is not damage.
+  const rest = reader.done() ? 0 : reader.bytesRemaining();
+  return rest === 0
     ? { messages }
-    : { messages, damage: `${reader.bytesRemaining()} bytes at the end are not a whole record` };
+    : { messages, damage: `${rest} bytes at the end are not a whole record` };
 }
 
 /** Journal lines; a torn last line (killed mid-write) is skipped. */

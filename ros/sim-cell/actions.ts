@@ -30,8 +30,11 @@ import {
   type MoveItErrorCodesMsg,
   type RosVersion,
 } from "../../shared/ros-msgs.ts";
-import type { TrajectoryOutcome } from "../../server/sim/index.ts";
-import { newSample, type TrajectorySample } from "../../server/sim/index.ts";
+import {
+  newSample,
+  type TrajectoryOutcome,
+  type TrajectorySample,
+} from "../../server/sim/index.ts";
 import { type ActionSpec, sameType } from "./catalog.ts";
 import type { CellExecution, SimCellCore } from "./cell.ts";
 import type { ClientSession } from "./client.ts";

@@ -15,22 +15,22 @@
 import type { Pose } from "../../shared/geometry.ts";
 import {
   type ArmCollisionChecker,
+  type ArmKinematics,
   type CollisionHit,
   describeHit,
-} from "../../server/sim/index.ts";
-import type { ArmKinematics } from "../../server/sim/index.ts";
-import {
+  type JointTrajectory,
+  maxAbsDiff,
   MotionPlanner,
   type PlanOptions,
   type PlanRequest,
   type PlanResult,
+  type RobotDescription,
+  sampleTrajectory,
+  seededRandom,
+  SimulatedArm,
+  type TrajectoryOutcome,
+  type TrajectorySample,
 } from "../../server/sim/index.ts";
-import { maxAbsDiff } from "../../server/sim/index.ts";
-import { seededRandom } from "../../server/sim/index.ts";
-import { SimulatedArm, type TrajectoryOutcome } from "../../server/sim/index.ts";
-import type { JointTrajectory } from "../../server/sim/index.ts";
-import { sampleTrajectory, type TrajectorySample } from "../../server/sim/index.ts";
-import type { RobotDescription } from "../../server/sim/index.ts";
 import { GoalRejectedError, RequestRefusedError } from "./errors.ts";
 
 export interface SimCellCoreOptions {

@@ -17,10 +17,13 @@ import {
   type RosVersion,
   toRosTime,
 } from "../../shared/ros-msgs.ts";
-import type { ArmLimits } from "../../server/sim/index.ts";
-import { composePoses } from "../../server/sim/index.ts";
-import { maxAbsDiff } from "../../server/sim/index.ts";
-import type { JointTrajectory, TrajectoryPoint } from "../../server/sim/index.ts";
+import {
+  type ArmLimits,
+  composePoses,
+  type JointTrajectory,
+  maxAbsDiff,
+  type TrajectoryPoint,
+} from "../../server/sim/index.ts";
 import { GoalRejectedError } from "./errors.ts";
 import type { JointStateIn, JointTrajectoryIn } from "./ros-schemas.ts";
 

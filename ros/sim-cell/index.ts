@@ -14,9 +14,11 @@ import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { RosVersion } from "../../shared/ros-msgs.ts";
-import type { SimulatedArm } from "../../server/sim/index.ts";
-import { createTwinWorld } from "../../server/sim/index.ts";
-import type { RobotDescription } from "../../server/sim/index.ts";
+import {
+  createTwinWorld,
+  type RobotDescription,
+  type SimulatedArm,
+} from "../../server/sim/index.ts";
 import { SimCellCore } from "./cell.ts";
 import { SimCellStartError } from "./errors.ts";
 import { noFaults, type SimCellFaults, type SimCellQuirks } from "./faults.ts";

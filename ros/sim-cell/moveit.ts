@@ -25,9 +25,12 @@ import {
   type RobotTrajectoryMsg,
   type RosVersion,
 } from "../../shared/ros-msgs.ts";
-import { describeHit } from "../../server/sim/index.ts";
-import { PlanFailure, type PlannerGoal } from "../../server/sim/index.ts";
-import { PlannerInputError } from "../../server/sim/index.ts";
+import {
+  describeHit,
+  PlanFailure,
+  type PlannerGoal,
+  PlannerInputError,
+} from "../../server/sim/index.ts";
 import type { SimCellCore } from "./cell.ts";
 import {
   type JointNames,

@@ -6,14 +6,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { initTf } from "../ml/backend.ts";
-import { ChannelAgent } from "./channel-agent.ts";
-import type {
-  LoadOutcome,
-  ModelReply,
-  ModelRequest,
-  ModelWorkerData,
-} from "./model-worker-protocol.ts";
-import { TrafficAgent } from "./traffic-agent.ts";
+import { loadLearnedModels } from "./learned-models.ts";
+import type { ModelReply, ModelRequest, ModelWorkerData } from "./model-worker-protocol.ts";
 
 const port = parentPort;
 if (!port) throw new Error("model-worker.ts runs only as a worker thread");
@@ -22,23 +16,9 @@ const post = (m: ModelReply) => port.postMessage(m);
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 const backend = await initTf(data.tfBackend);
-let channel: ChannelAgent | null = null;
-let traffic: TrafficAgent | null = null;
-let channelLoad: LoadOutcome;
-let trafficLoad: LoadOutcome;
-try {
-  // The denoiser's mean network ranks bands better than the mean of samples (server/ml/README.md).
-  channel = await ChannelAgent.load(data.pgfDir, { estimator: "mean" });
-  channelLoad = { ok: true };
-} catch (err) {
-  channelLoad = { ok: false, error: message(err) };
-}
-try {
-  traffic = await TrafficAgent.load(data.ngfDir);
-  trafficLoad = { ok: true };
-} catch (err) {
-  trafficLoad = { ok: false, error: message(err) };
-}
+const models = await loadLearnedModels(data.pgfDir, data.ngfDir);
+const channel = models.channel.ok ? models.channel.agent : null;
+const traffic = models.traffic.ok ? models.traffic.agent : null;
 
 port.on("message", (req: ModelRequest) => {
   void answer(req).then(
@@ -65,6 +45,6 @@ post({
   kind: "ready",
   backend: backend.name,
   skipped: backend.skipped,
-  channel: channelLoad,
-  traffic: trafficLoad,
+  channel: models.channel.ok ? { ok: true } : models.channel,
+  traffic: models.traffic.ok ? { ok: true } : models.traffic,
 });

@@ -22,8 +22,9 @@ import {
 import type { IntentBackendMetrics } from "./intent/backend-health.ts";
 import { createIntentModel } from "./intent/create.ts";
 import type { IntentModel } from "./intent/intent-model.ts";
-import { loadLearnedModels } from "./learned-models.ts";
+import { type Loaded, loadLearnedModels } from "./learned-models.ts";
 import { ModelWorker } from "./model-host.ts";
+import type { LoadOutcome } from "./model-worker-protocol.ts";
 
 export interface AgentRuntime {
   readonly registry: AgentRegistry;
@@ -75,11 +76,10 @@ export async function loadAgents(
   const backend = worker?.loaded
     ? { name: `${worker.loaded.backend} (worker thread)`, skipped: [] }
     : await initTf(config.tfBackend);
-  // The models answer from the worker when it loaded them, else from this thread.
+  // Without a worker the models load in this thread.
   const local = worker ? null : await loadLearnedModels(config.pgfDir, config.ngfDir);
-  const noWorkerLoad = { ok: false, error: "the model worker did not start" } as const;
-  const channelModel = local?.channel ?? worker?.loaded?.channel ?? noWorkerLoad;
-  const trafficModel = local?.traffic ?? worker?.loaded?.traffic ?? noWorkerLoad;
+  const channelModel = answerer(worker, worker?.loaded?.channel, local?.channel);
+  const trafficModel = answerer(worker, worker?.loaded?.traffic, local?.traffic);
   logger.info({ backend: backend.name, skipped: backend.skipped.length }, "TensorFlow.js backend");
   const registry = new AgentRegistry();
   const intents = createIntentModel(
@@ -102,7 +102,7 @@ export async function loadAgents(
 
   let channel: ChannelEstimator;
   if (channelModel.ok) {
-    const agent = worker ?? (channelModel as { agent: ChannelEstimator }).agent;
+    const agent = channelModel.agent;
     channel = {
       info: {
         id: "pgf",
@@ -113,9 +113,9 @@ export async function loadAgents(
       },
       predict: (env) => agent.predict(env),
     };
-  } catch (err) {
+  } else {
     logger.warn(
-      { err, dir: config.pgfDir },
+      { reason: channelModel.error, dir: config.pgfDir },
       "channel agent model not loaded; the channel model answers instead",
     );
     channel = {
@@ -140,12 +140,8 @@ export async function loadAgents(
 
   let traffic: DemandEstimator;
   let observeTraffic: AgentRuntime["observeTraffic"];
-  try {
-    if (worker) {
-      const load = worker.loaded?.traffic;
-      if (!load?.ok) throw new Error(load?.error ?? "model worker did not load the traffic model");
-    }
-    const agent = worker ?? (await TrafficAgent.load(config.ngfDir));
+  if (trafficModel.ok) {
+    const agent = trafficModel.agent;
     observeTraffic = (windows, scenario) => agent.observe(windows, scenario);
     traffic = {
       info: {
@@ -156,9 +152,9 @@ export async function loadAgents(
       },
       predictDemand: (s) => agent.predictDemand(s),
     };
-  } catch (err) {
+  } else {
     logger.warn(
-      { err, dir: config.ngfDir },
+      { reason: trafficModel.error, dir: config.ngfDir },
       "traffic agent model not loaded; nominal bitrates answer instead",
     );
     traffic = {
@@ -181,6 +177,20 @@ export async function loadAgents(
       await worker?.close();
     },
   };
+}
+
+/**
+ * What answers for a learned model: the worker when there is one and it loaded the model,
+ * else the agent loaded in this thread; or why neither can.
+ */
+function answerer<T>(
+  worker: ModelWorker | null,
+  inWorker: LoadOutcome | undefined,
+  here: Loaded<T> | undefined,
+): Loaded<T | ModelWorker> {
+  if (!worker) return here ?? { ok: false, error: "not loaded" };
+  if (inWorker?.ok) return { ok: true, agent: worker };
+  return { ok: false, error: inWorker?.error ?? "the model worker did not start" };
 }
 
 /** Demand from nominal figures ({@link nominalDemandBps}: state, control, the rung's bitrate). */

@@ -4,17 +4,24 @@
  * truth, float16/uint8 weights, adaptation to a refitted room) and the traffic agent
  * (bandwidth demand against measured held-out traces, quantised weights, adaptation to
  * shifted traffic). Definitions: server/ml/README.md and README.md.
+ *
+ * The pGF table carries its no-ML baselines in the same rows: a per-band constant (the mean
+ * ergodic capacity and SNR of each band over training-set environments) and the physics
+ * fallback (the channel model without fading); an accuracy figure means little without them.
  */
 import { ChannelAgent } from "../../server/agents/channel-agent.ts";
 import { DEFAULT_BANDS } from "../../server/net/bands.ts";
-import { measureChannel } from "../../server/net/channel-model.ts";
+import { computeChannel, measureChannel } from "../../server/net/channel-model.ts";
+import type { BandChannel, ChannelPrediction } from "../../server/net/contracts.ts";
 import {
   generateEnvironments,
   HELD_OUT_SEED,
   SHIFTED_ROOM,
   SHIFTED_SEED,
+  TRAIN_SEED,
 } from "../../server/net/environments.ts";
 import {
+  accuracyOf,
   adaptationEval,
   ergodicTruth,
   evaluatePgf,
@@ -25,15 +32,38 @@ import { runNgfAccuracy } from "./agentnet-ngf-accuracy.ts";
 
 const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
 
-function summary(a: PgfAccuracy) {
+/** A row of the pGF table; no-ML baselines have no inference time. */
+function summary(a: Omit<PgfAccuracy, "inferenceMs"> & Partial<Pick<PgfAccuracy, "inferenceMs">>) {
   return {
+    learned: a.inferenceMs !== undefined,
     accuracy: round(a.accuracy),
     nmse: Number(a.nmse.toExponential(3)),
     utilisationAccuracy: round(a.utilisationAccuracy),
     bestBandAgreement: round(a.bestBandAgreement, 3),
     snrMaeDb: round(a.snrMaeDb, 2),
-    inferenceMs: { p50: round(a.inferenceMs.p50, 2), p95: round(a.inferenceMs.p95, 2) },
+    ...(a.inferenceMs && {
+      inferenceMs: { p50: round(a.inferenceMs.p50, 2), p95: round(a.inferenceMs.p95, 2) },
+    }),
   };
+}
+
+const prediction = (bands: readonly BandChannel[], source: string): ChannelPrediction => ({
+  bands,
+  inferenceMs: 0,
+  source,
+});
+
+/** Each band's mean capacity and SNR over the truths of `fit` (one prediction for every environment). */
+function perBandConstant(fit: readonly (readonly BandChannel[])[]): BandChannel[] {
+  return DEFAULT_BANDS.map((b) => {
+    const xs = fit.flatMap((t) => t.filter((c) => c.bandId === b.id));
+    const n = Math.max(1, xs.length);
+    return {
+      bandId: b.id,
+      capacityBps: xs.reduce((a, c) => a + c.capacityBps, 0) / n,
+      snrDb: xs.reduce((a, c) => a + c.snrDb, 0) / n,
+    };
+  });
 }
 
 export async function runAccuracyBench(options: {
@@ -49,6 +79,24 @@ export async function runAccuracyBench(options: {
   const cache = heldOut.map((e, i) => truth(e, i));
   const cached = (_: unknown, i: number) => cache[i] ?? [];
   const pgf: Record<string, unknown> = { environments: n };
+  // No-ML baselines on the same held-out environments and truth.
+  const fitEnvs = generateEnvironments(kin, options.quick ? 60 : 150, { seed: TRAIN_SEED });
+  const fitTruth = ergodicTruth(undefined, 16, DEFAULT_BANDS, 0x0c0575);
+  const constant = perBandConstant(fitEnvs.map((e, i) => fitTruth(e, i)));
+  pgf["per-band constant (training envs, no ML)"] = summary(
+    accuracyOf(
+      heldOut.map(() => prediction(constant, "per-band-constant")),
+      cache,
+    ),
+  );
+  pgf["physics fallback (no fading, no ML)"] = summary(
+    accuracyOf(
+      heldOut.map((e) =>
+        prediction(computeChannel(e, DEFAULT_BANDS, { seed: 1, fading: false }), "channel-model"),
+      ),
+      cache,
+    ),
+  );
   for (const [name, dir, estimator] of [
     ["float32 (mean estimator, as deployed)", "assets/models/pgf", "mean"],
     ["float32 (mean of samples)", "assets/models/pgf", "samples"],

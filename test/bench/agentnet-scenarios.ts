@@ -13,8 +13,10 @@
  *    channel agent's per-band prediction and the traffic agent's demand prediction, at the
  *    start, on every change (arm added, resolution asked for, headset moved) and every
  *    `monitorS` seconds, keeping a 20 % margin;
- *  - uncoordinated (each layer alone, the honest baseline): the application picks the rung
- *    by throughput (highest nominal bitrate ≤ 0.85 × the harmonic mean of the last three
+ *  - uncoordinated (each layer alone; a WEAK baseline: the strongest uncoordinated stack,
+ *    BOLA/throughput ABR with proportional-fair bands and a measured reservation, is in
+ *    agentnet-reliability.ts, and README reports only that comparison): the application
+ *    picks the rung by throughput (highest nominal bitrate ≤ 0.85 × the harmonic mean of the last three
  *    windows' per-headset download throughput — what a segment download measures, i.e. the
  *    deliverable rate — one rung up at a time, capped by the user's request); the
  *    physical layer allocates bands statically (the two lowest downlink carriers — or, in

@@ -3,6 +3,11 @@
  * two scenarios, coordinated vs uncoordinated (see agentnet-scenarios.ts for the rules).
  * Prints tables and writes `results/agentnet-<time>.json` and `results/agentnet-latest.json`.
  *
+ * Results with the strongest simple baselines are `tasks` and `reliability`. `accuracy`
+ * prints its no-ML rows beside pGF; `scenarios` and `streaming` keep their original, weak
+ * "uncoordinated" baselines (fixed share, one-rung ABR, static bands) and say so in their
+ * output: their differences are not results (README, "Does AgentNet earn its place?").
+ *
  *   npm run bench:agentnet               everything
  *   npm run bench:agentnet -- --quick    fewer held-out environments and shorter runs
  *   npm run bench:agentnet -- --only accuracy   (or: tasks, reliability, scenarios, streaming;
@@ -62,7 +67,7 @@ if (part("accuracy")) {
       Object.entries(pgf)
         .filter(([, v]) => typeof v === "object" && v !== null && "accuracy" in v && "nmse" in v)
         .map(([k, v]) => {
-          const inf = v.inferenceMs as { p50: number; p95: number };
+          const inf = v.inferenceMs as { p50: number; p95: number } | undefined;
           return [
             k,
             {
@@ -70,7 +75,8 @@ if (part("accuracy")) {
               NMSE: v.nmse,
               "util. acc.": v.utilisationAccuracy,
               "best band": v.bestBandAgreement,
-              "infer p50/p95 ms": `${inf.p50} / ${inf.p95}`,
+              learned: v.learned ? "yes" : "no",
+              "infer p50/p95 ms": inf ? `${inf.p50} / ${inf.p95}` : "-",
             },
           ];
         }),
@@ -117,6 +123,9 @@ if (part("reliability")) {
   results.reliability = await runReliabilityBench({ quick, kinematics: robot.kinematics });
 }
 
+const WEAK =
+  "  (weak baselines: a fixed share, one-rung ABR, static bands — differences are not results;" +
+  " see --only reliability for the strongest uncoordinated stack)";
 const scenarios = [];
 for (const scenario of part("scenarios") ? [digitalTwinScenario, metaverseScenario] : []) {
   console.error(`${scenario.name} …`);
@@ -126,7 +135,7 @@ for (const scenario of part("scenarios") ? [digitalTwinScenario, metaverseScenar
     seed: 11,
   });
   scenarios.push(r);
-  console.log(`\n${r.scenario}`);
+  console.log(`\n${r.scenario}\n${WEAK}`);
   console.table(
     r.results.map((x) => ({
       strategy: x.strategy,
@@ -143,7 +152,7 @@ for (const scenario of part("scenarios") ? [digitalTwinScenario, metaverseScenar
   const [coord, ...base] = r.results as [StrategyResult, ...StrategyResult[]];
   for (const b of base) {
     console.log(
-      `  vs ${b.strategy}: spectrum ${pct(coord.spectrumUtilisation / b.spectrumUtilisation - 1)}, ` +
+      `  vs ${b.strategy} (weak baseline): spectrum ${pct(coord.spectrumUtilisation / b.spectrumUtilisation - 1)}, ` +
         `bandwidth ${pct(coord.bandwidthUtilisation / b.bandwidthUtilisation - 1)}, ` +
         `stalls ${b.stallRatio} → ${coord.stallRatio}`,
     );
@@ -168,7 +177,7 @@ if (part("streaming")) {
     console.log(
       `\n360° streaming (${name}), one walking headset sharing the downlink with 11 others` +
         (crowd ? ", 12 more joining for the middle third" : "") +
-        " (trace-driven)",
+        ` (trace-driven)\n${WEAK}`,
     );
     console.table(
       runs.map((x) => ({

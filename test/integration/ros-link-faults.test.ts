@@ -13,8 +13,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startSimCell, type SimCell, type SimCellOptions } from "../../ros/sim-cell/index.ts";
-import { loadRobotDescription } from "../../server/sim/robot-description.ts";
+import type { SimCellOptions } from "../../ros/sim-cell/index.ts";
+import { rosLinkEnv, startTestCell, type TestCell } from "../support/cell.ts";
 import {
   type Reply,
   request,
@@ -24,20 +24,10 @@ import {
   waitForState,
 } from "../support/server.ts";
 
-const ROBOT = { robot: { dir: "assets/robots/panda", sceneFile: "assets/scenes/cell.json" } };
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function sim(options: Partial<SimCellOptions> = {}): Promise<SimCell> {
-  return startSimCell({ robot: await loadRobotDescription(ROBOT), rosVersion: 2, ...options });
-}
-
 /** Server linked to `cell` with fast reconnects and a short stale limit. */
-function server(cell: SimCell, env: Record<string, string> = {}): Promise<TestServer> {
+function server(cell: TestCell, env: Record<string, string> = {}): Promise<TestServer> {
   return startTestServer({
-    ROBOT_LINK: "ros",
-    ROSBRIDGE_URL: cell.url,
-    ROS_RECONNECT_MIN_MS: "50",
-    ROS_RECONNECT_MAX_MS: "200",
+    ...rosLinkEnv(cell.url),
     // Generous: the simulated MoveIt plans in this process, which a loaded machine slows.
     ROS_CALL_TIMEOUT_MS: "5000",
     PLAN_TIMEOUT_MS: "15000",
@@ -46,6 +36,26 @@ function server(cell: SimCell, env: Record<string, string> = {}): Promise<TestSe
     AGENTS: "false",
     ...env,
   });
+}
+
+/** A cell, a server linked to it, and an operator in a twin room once the link is up. */
+async function linked(
+  name: string,
+  options: Partial<SimCellOptions> = {},
+  env: Record<string, string> = {},
+): Promise<{ cell: TestCell; s: TestServer; op: TwinClient }> {
+  const cell = await startTestCell(options);
+  let s: TestServer | undefined;
+  try {
+    s = await server(cell, env);
+    const op = await s.join("operator", name);
+    await waitForState(op.room, (st) => st.robot.link === "connected", 10_000);
+    return { cell, s, op };
+  } catch (err) {
+    await s?.close();
+    await cell.close();
+    throw err;
+  }
 }
 
 /** The next notice whose message matches `re`. */
@@ -75,15 +85,12 @@ async function metric(s: TestServer, name: string, roomId: string): Promise<numb
 }
 
 describe("a frozen rosbridge (socket open, nothing moves on it)", { timeout: 120_000 }, () => {
-  let cell: SimCell;
+  let cell: TestCell;
   let s: TestServer;
   let op: TwinClient;
 
   before(async () => {
-    cell = await sim();
-    s = await server(cell);
-    op = await s.join("operator", "freeze-op");
-    await waitForState(op.room, (st) => st.robot.link === "connected", 10_000);
+    ({ cell, s, op } = await linked("freeze-op"));
   });
   after(async () => {
     cell.thaw();
@@ -126,27 +133,24 @@ describe("a frozen rosbridge (socket open, nothing moves on it)", { timeout: 120
     await waitForState(op.room, (st) => st.robot.link === "disconnected", 15_000);
     assert.equal(cell.arm.mode, "trajectory", "still running its trajectory while frozen");
 
+    const stopsBefore = cell.stops.length;
     cell.thaw();
     await notice(op, /confirmed the cancel/, 20_000);
     await waitForState(op.room, (st) => st.robot.link === "connected", 15_000);
-    // The cancel sent again on reconnect stopped the arm long before its trajectory's end.
-    const until = Date.now() + 5000;
-    while (cell.arm.mode === "trajectory" && Date.now() < until) await sleep(20);
+    // The cancel sent again on reconnect stopped the arm (not its trajectory's end).
+    await cell.stopped("canceled", stopsBefore);
     assert.equal(cell.arm.mode, "hold");
     assert.equal(op.room.state.plans.get(id)?.status, "aborted", "never resumed");
   });
 });
 
 describe("joint states that stop while rosbridge answers", { timeout: 60_000 }, () => {
-  let cell: SimCell;
+  let cell: TestCell;
   let s: TestServer;
   let op: TwinClient;
 
   before(async () => {
-    cell = await sim();
-    s = await server(cell);
-    op = await s.join("operator", "drop-op");
-    await waitForState(op.room, (st) => st.robot.link === "connected", 10_000);
+    ({ cell, s, op } = await linked("drop-op"));
   });
   after(async () => {
     await s.close();
@@ -156,13 +160,13 @@ describe("joint states that stop while rosbridge answers", { timeout: 60_000 }, 
   it("stale: plan aborted and the cancel confirmed; fresh data → connected", async () => {
     const id = await planAndApprove(op, { kind: "named", name: "right" }, 0.1);
     await waitForState(op.room, (st) => st.robot.mode === "executing" && st.robot.progress > 0.05);
+    const stopsBefore = cell.stops.length;
     cell.faults.dropJointStates = true;
     await waitForState(op.room, (st) => st.robot.link === "stale", 10_000);
     const aborted = await waitForState(op.room, (st) => st.plans.get(id)?.status === "aborted");
     assert.match(aborted.plans.get(id)!.reason, /link stale/);
     // The cancel reached the cell (rosbridge still answers): the arm stops.
-    const until = Date.now() + 5000;
-    while (cell.arm.mode === "trajectory" && Date.now() < until) await sleep(20);
+    await cell.stopped("canceled", stopsBefore);
     assert.equal(cell.arm.mode, "hold");
     const jog = await request(op, "jog", { mode: "joint", joint: 0, velocity: 0.1 });
     assert.equal(jog.body.code, "link_stale");
@@ -171,18 +175,20 @@ describe("joint states that stop while rosbridge answers", { timeout: 60_000 }, 
     cell.faults.dropJointStates = false;
     await waitForState(op.room, (st) => st.robot.link === "connected", 10_000);
     assert.equal(await metric(s, "agenttwin_robot_link_up", op.room.roomId), 1);
-    await sleep(300);
-    assert.equal(
-      (await request(op, "jog", { mode: "joint", joint: 0, velocity: 0.1, deadmanMs: 100 })).kind,
-      "ack",
-    );
+    const jogged = await request(op, "jog", {
+      mode: "joint",
+      joint: 0,
+      velocity: 0.1,
+      deadmanMs: 100,
+    });
+    assert.equal(jogged.kind, "ack", JSON.stringify(jogged.body));
   });
 });
 
 describe("a ROS 1 rosbridge 0.11 behind the link", { timeout: 90_000 }, () => {
-  let cell: SimCell;
+  let cell: TestCell;
   before(async () => {
-    cell = await sim({ rosVersion: 1, quirks: "rosbridge-0.11" });
+    cell = await startTestCell({ rosVersion: 1, quirks: "rosbridge-0.11" });
   });
   after(async () => {
     await cell.close();
@@ -227,11 +233,12 @@ describe("a ROS 1 rosbridge 0.11 behind the link", { timeout: 90_000 }, () => {
 describe("goal acceptance", { timeout: 90_000 }, () => {
   for (const rosVersion of [2, 1] as const) {
     it(`ROS ${rosVersion}: a goal accepted 0.6 s late runs to the end (timed from activation)`, async () => {
-      const cell = await sim({ rosVersion, faults: { goalAcceptDelayMs: 600 } });
-      const s = await server(cell, { ROS_VERSION: String(rosVersion) });
+      const { cell, s, op } = await linked(
+        `slow-${rosVersion}`,
+        { rosVersion, faults: { goalAcceptDelayMs: 600 } },
+        { ROS_VERSION: String(rosVersion) },
+      );
       try {
-        const op = await s.join("operator", `slow-${rosVersion}`);
-        await waitForState(op.room, (st) => st.robot.link === "connected", 10_000);
         const id = await planAndApprove(op, { kind: "named", name: "left" });
         const done = await waitForState(
           op.room,
@@ -247,16 +254,17 @@ describe("goal acceptance", { timeout: 90_000 }, () => {
   }
 
   it("a goal no action server accepts ends with 'no action server at <name>'", async () => {
-    const cell = await sim({ rosVersion: 1 });
-    const s = await server(cell, {
-      ROS_VERSION: "1",
-      ROS_EXECUTE: "controller",
-      ROS_CONTROLLER_ACTION: "/wrong_controller/follow_joint_trajectory",
-      ROS_ACTION_ACCEPT_TIMEOUT_MS: "1000",
-    });
+    const { cell, s, op } = await linked(
+      "wrong-action",
+      { rosVersion: 1 },
+      {
+        ROS_VERSION: "1",
+        ROS_EXECUTE: "controller",
+        ROS_CONTROLLER_ACTION: "/wrong_controller/follow_joint_trajectory",
+        ROS_ACTION_ACCEPT_TIMEOUT_MS: "1000",
+      },
+    );
     try {
-      const op = await s.join("operator", "wrong-action");
-      await waitForState(op.room, (st) => st.robot.link === "connected", 10_000);
       const id = await planAndApprove(op, { kind: "named", name: "left" });
       const done = await waitForState(
         op.room,
@@ -277,9 +285,9 @@ describe("goal acceptance", { timeout: 90_000 }, () => {
 
 describe("rosbridge authentication (rosauth MAC)", { timeout: 60_000 }, () => {
   const secret = "0123456789abcdef";
-  let cell: SimCell;
+  let cell: TestCell;
   before(async () => {
-    cell = await sim({ authSecret: secret });
+    cell = await startTestCell({ authSecret: secret });
   });
   after(async () => {
     await cell.close();

@@ -7,9 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { pino } from "pino";
-import { type SimCell, startSimCell } from "../../ros/sim-cell/index.ts";
-import { loadRobotDescription } from "../../server/sim/robot-description.ts";
+import { rosLinkEnv, startTestCell, type TestCell } from "../support/cell.ts";
 import {
   request,
   startTestServer,
@@ -21,23 +19,13 @@ import {
 const WHAT_IF = "what if we add a second arm";
 
 describe("STOP under an utterance flood", () => {
-  let cell: SimCell;
+  let cell: TestCell;
   let server: TestServer;
-  const cancels: string[] = [];
 
   before(async () => {
-    const robot = await loadRobotDescription({
-      robot: { dir: "assets/robots/panda", sceneFile: "assets/scenes/cell.json" },
-    });
-    cell = await startSimCell({ robot, rosVersion: 2, logger: pino({ level: "silent" }) });
-    const stop = cell.arm.stop.bind(cell.arm);
-    cell.arm.stop = (reason: string) => {
-      cancels.push(reason);
-      stop(reason);
-    };
+    cell = await startTestCell();
     server = await startTestServer({
-      ROBOT_LINK: "ros",
-      ROSBRIDGE_URL: cell.url,
+      ...rosLinkEnv(cell.url),
       PLANNER: "twin",
       AUTH_SECRET: "stop-priority-test-secret-0123456789abcdef",
       UTTERANCE_RATE_PER_S: "1",
@@ -71,6 +59,8 @@ describe("STOP under an utterance flood", () => {
       ["busy", "busy", "rate_limited", "rate_limited"],
     );
     for (const r of replies.slice(1)) assert.equal(r.body.type, "utterance");
+    // One answer per request, nothing else (notices about the link are not answers).
+    viewer.replies.expectDrained((r) => r.kind === "notice");
     // Another user is not held up by bob's bound (their own bucket and task).
     const other = await server.join("observer", "cy", op.room.roomId);
     const mine = await request(other, "utterance", { text: WHAT_IF }, 30_000);
@@ -90,7 +80,7 @@ describe("STOP under an utterance flood", () => {
     // The flood: 100 what-ifs at once (under the per-client message bucket), then STOP.
     const flooded = flood(viewer, 100, "flood");
     flooded.catch(() => undefined);
-    cancels.length = 0;
+    const stopsBefore = cell.stops.length;
     const stop = await request(op, "stop", {}, 30_000);
     assert.equal(stop.kind, "ack", JSON.stringify(stop));
     await waitForState(op.room, (s) => s.robot.mode === "stopped", 10_000);
@@ -101,10 +91,7 @@ describe("STOP under an utterance flood", () => {
     );
     assert.match(p.plans.get(plan.body.id!)!.reason, /stopped by dee/);
     // The cell got the cancel (its arm stopped for the canceled goal).
-    const deadline = Date.now() + 10_000;
-    while (!cancels.includes("canceled") && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    assert.ok(cancels.includes("canceled"), `cell stops seen: ${cancels.join(", ")}`);
+    await cell.stopped("canceled", stopsBefore);
 
     const codes = (await flooded).map((r) => r.body.code ?? r.kind);
     assert.ok(codes.includes("rate_limited"), codes.join(","));
@@ -112,6 +99,7 @@ describe("STOP under an utterance flood", () => {
       codes.every((c) => c === "ack" || c === "busy" || c === "rate_limited"),
       codes.join(","),
     );
+    viewer.replies.expectDrained((r) => r.kind === "notice");
     await Promise.all([op.room.leave(), viewer.room.leave()]);
   });
 });

@@ -67,11 +67,21 @@ export function pathPattern(path: string): RegExp {
   return new RegExp(`^${body}/?$`, "i");
 }
 
+/** A route with its path compiled (see {@link pathPattern}). */
+export interface RoutePattern extends MountedRoute {
+  readonly pattern: RegExp;
+}
+
+/** `routes` with their paths compiled, for {@link allowedMethods}. */
+export function routePatterns(routes: readonly MountedRoute[]): RoutePattern[] {
+  return routes.map((r) => ({ ...r, pattern: pathPattern(r.path) }));
+}
+
 /** The methods `routes` answer on `path` (with HEAD wherever GET is), sorted; [] if none. */
-export function allowedMethods(routes: readonly MountedRoute[], path: string): string[] {
+export function allowedMethods(routes: readonly RoutePattern[], path: string): string[] {
   const methods = new Set<string>();
   for (const r of routes) {
-    if (!pathPattern(r.path).test(path)) continue;
+    if (!r.pattern.test(path)) continue;
     if (r.method === "ALL") return ["ALL"];
     methods.add(r.method);
     if (r.method === "GET") methods.add("HEAD");
@@ -89,9 +99,10 @@ export function mountFallbacks(
   logger: Logger,
   extra: () => readonly MountedRoute[] = () => [],
 ): void {
-  let known: MountedRoute[] | undefined;
+  // Read and compiled at the first unmatched request, when every route is mounted.
+  let known: RoutePattern[] | undefined;
   app.use((req: Request, res: Response) => {
-    known ??= [...mountedRoutes(app), ...extra()];
+    known ??= routePatterns([...mountedRoutes(app), ...extra()]);
     const allow = allowedMethods(known, req.path);
     if (allow.length > 0 && !allow.includes("ALL")) {
       res.set("Allow", allow.join(", "));

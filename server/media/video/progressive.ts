@@ -125,6 +125,7 @@ export async function addProgressive(
     const out = join(streamDir, rel);
     // Written under a name the media routes do not serve, renamed when complete.
     const part = `${out}.part`;
+    // ffmpeg that cannot even start (EAGAIN, ENOMEM) is a failed remux like any other.
     const result = await runProcess(
       options.ffmpegPath,
       remuxArgs(join(streamDir, r.playlist), part),
@@ -133,18 +134,21 @@ export async function addProgressive(
         tags: { stream: manifest.streamId },
         ...(options.signal && { signal: options.signal }),
       },
-    );
-    let ok = result.exitCode === 0;
+    ).catch((err: unknown) => err as Error);
+    const ran = !(result instanceof Error);
+    let ok = ran && result.exitCode === 0;
     if (ok) ok = await isFaststart(part).catch(() => false);
     if (!ok) {
       await rm(part, { force: true });
       options.logger?.warn(
-        {
-          rendition: r.name,
-          exitCode: result.exitCode,
-          timedOut: result.timedOut,
-          stderrTail: result.stderrTail,
-        },
+        ran
+          ? {
+              rendition: r.name,
+              exitCode: result.exitCode,
+              timedOut: result.timedOut,
+              stderrTail: result.stderrTail,
+            }
+          : { rendition: r.name, err: result },
         "progressive MP4 not written; the rendition stays HLS only",
       );
       renditions.push(r);

@@ -68,7 +68,17 @@ export function createMetaverseRoom(deps: MetaverseRoomDeps) {
     log!: Logger;
 
     override onCreate(options?: unknown): void {
+      // Counted before anything is built, as in the twin room; given back if building fails.
       admitCreation(admission, METAVERSE_ROOM, this.roomId, options);
+      try {
+        this.build();
+      } catch (err) {
+        deps.quota.release(this.roomId);
+        throw err;
+      }
+    }
+
+    build(): void {
       this.log = deps.logger.child({ room: METAVERSE_ROOM, roomId: this.roomId });
       this.session = deps.createSession(this.roomId);
       this.sync = new MetaverseStateSync(this.session, this.state);

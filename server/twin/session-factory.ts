@@ -11,7 +11,7 @@ import type { Config } from "../config.ts";
 import type { RobotCell } from "../robot/robot-cell.ts";
 import { SimulatedCell } from "../robot/simulated-cell.ts";
 import { MotionPlanner } from "../sim/motion-planner.ts";
-import { createTwinWorld } from "../sim/world.ts";
+import { createTwinWorld, type TwinWorld } from "../sim/world.ts";
 import type { RobotDescription } from "../sim/robot-description.ts";
 import { type PlannerBackend, twinPlanner } from "../robot/planning.ts";
 import type { CellLease } from "../robot/cell-ownership.ts";
@@ -38,11 +38,12 @@ export interface SessionFactoryDeps {
   lease?: CellLease | null;
 }
 
+/**
+ * Builds a session that owns `deps.cell` and `deps.lease` from then on; when building fails,
+ * closes them (and whatever it had opened) before rethrowing.
+ */
 export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinSession> {
   const { config, robot } = deps;
-  const world = await createTwinWorld(robot.kinematics, robot.scene, {
-    timestep: 1 / config.room.simRateHz,
-  });
   const cell =
     deps.cell ??
     new SimulatedCell({
@@ -52,53 +53,68 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
       rateHz: config.room.simRateHz,
       startTolerance: config.motion.planStartToleranceRad,
     });
-  // No recording on a full disk: the session runs, the log and the audit log say why.
-  const room = config.recording.enabled
-    ? await hasRoom(config.recording.dir, config.store.minFreeDiskBytes)
-    : true;
-  if (!room) {
-    deps.logger.warn(
-      { roomId: deps.roomId },
-      "not recording this session: the disk is nearly full",
-    );
-    deps.audit?.append({
-      kind: "media",
-      room: deps.roomId,
-      message: "session not recorded: less than MIN_FREE_DISK_BYTES free",
+  let world: TwinWorld | null = null;
+  let recorder: SessionRecorder | null = null;
+  try {
+    world = await createTwinWorld(robot.kinematics, robot.scene, {
+      timestep: 1 / config.room.simRateHz,
     });
+    // No recording on a full disk: the session runs, the log and the audit log say why.
+    const room = config.recording.enabled
+      ? await hasRoom(config.recording.dir, config.store.minFreeDiskBytes)
+      : true;
+    if (!room) {
+      deps.logger.warn(
+        { roomId: deps.roomId },
+        "not recording this session: the disk is nearly full",
+      );
+      deps.audit?.append({
+        kind: "media",
+        room: deps.roomId,
+        message: "session not recorded: less than MIN_FREE_DISK_BYTES free",
+      });
+    }
+    recorder =
+      config.recording.enabled && room
+        ? await SessionRecorder.open({
+            dir: config.recording.dir,
+            sessionName: `twin-${deps.roomId}`,
+            maxBytes: config.recording.maxBytes,
+            jointHz: config.recording.jointHz,
+            flushMs: config.store.recordingFlushMs,
+            logger: deps.logger.child({ roomId: deps.roomId, component: "recorder" }),
+            robotDescription: await readFile(robot.urdfPath, "utf8"),
+          })
+        : null;
+    // Know who owns the arm before the first command can arrive.
+    await deps.lease?.start();
+    const m = cell.measurement();
+    world.setArmJoints(m.positions, m.gripper);
+    world.step(1);
+    return new TwinSession({
+      config,
+      logger: deps.logger.child({ roomId: deps.roomId }),
+      metrics: deps.metrics,
+      robot,
+      kinematics: robot.kinematics,
+      cell,
+      planner: deps.planner ?? twinPlanner(new MotionPlanner(robot.kinematics, world)),
+      ...(deps.cellLabel !== undefined && { cellLabel: deps.cellLabel }),
+      world,
+      initialWorld: world.takeSnapshot(),
+      recorder,
+      audit: deps.audit ?? null,
+      roomId: deps.roomId,
+      lease: deps.lease ?? null,
+      linkMetrics: deps.metrics.robotLink,
+    });
+  } catch (err) {
+    // The session would have closed these; without it nobody does (a RosCell would keep its
+    // rosbridge connection and reconnect loop, a started lease would keep the arm).
+    await deps.lease?.close().catch(() => undefined);
+    await cell.close().catch(() => undefined);
+    await recorder?.close().catch(() => undefined);
+    world?.free();
+    throw err;
   }
-  const recorder =
-    config.recording.enabled && room
-      ? await SessionRecorder.open({
-          dir: config.recording.dir,
-          sessionName: `twin-${deps.roomId}`,
-          maxBytes: config.recording.maxBytes,
-          jointHz: config.recording.jointHz,
-          flushMs: config.store.recordingFlushMs,
-          logger: deps.logger.child({ roomId: deps.roomId, component: "recorder" }),
-          robotDescription: await readFile(robot.urdfPath, "utf8"),
-        })
-      : null;
-  // Know who owns the arm before the first command can arrive.
-  await deps.lease?.start();
-  const m = cell.measurement();
-  world.setArmJoints(m.positions, m.gripper);
-  world.step(1);
-  return new TwinSession({
-    config,
-    logger: deps.logger.child({ roomId: deps.roomId }),
-    metrics: deps.metrics,
-    robot,
-    kinematics: robot.kinematics,
-    cell,
-    planner: deps.planner ?? twinPlanner(new MotionPlanner(robot.kinematics, world)),
-    ...(deps.cellLabel !== undefined && { cellLabel: deps.cellLabel }),
-    world,
-    initialWorld: world.takeSnapshot(),
-    recorder,
-    audit: deps.audit ?? null,
-    roomId: deps.roomId,
-    lease: deps.lease ?? null,
-    linkMetrics: deps.metrics.robotLink,
-  });
 }

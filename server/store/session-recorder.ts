@@ -510,7 +510,8 @@ export class SessionRecorder {
   /**
    * Writes what is queued, the summary and index, closes the file and renames it from
    * `.mcap.part` to `.mcap`. Idempotent (every call returns the same promise); never
-   * rejects: a failure is logged and leaves the `.part` file behind.
+   * rejects: a failure is logged and leaves the `.part` file and its journal behind (for
+   * recovery at the next start).
    */
   close(): Promise<void> {
     this.#closed ??= this.#close();
@@ -655,6 +656,9 @@ export class SessionRecorder {
       this.#fail(RecordingErrorCode.CloseFailed, "closing the recording failed", err);
     }
     if (this.#state === "failed") {
+      // Left for recovery at the next start: the journal gets what it does not have yet.
+      await this.#flushing;
+      await this.flush();
       this.#log.error({ file: this.#part }, "recording left unfinished");
       return;
     }
@@ -666,6 +670,7 @@ export class SessionRecorder {
     }
     await this.#flushing;
     await rm(this.#journal, { force: true }).catch(() => undefined);
+    await rm(`${this.#journal}.tmp`, { force: true }).catch(() => undefined);
     this.#log.info(
       {
         file: this.file,

@@ -372,7 +372,7 @@ describe("OpenAIIntentModel: bounds and cancellation", () => {
     stub.next({ kind: "hang" });
     const controller = new AbortController();
     const pending = model(10_000).parse("go home", ctx, controller.signal);
-    await waitFor(() => stub.received.length === 1);
+    await stub.whenReceived(1);
     controller.abort(new Error("user left"));
     await assert.rejects(pending, (err: unknown) => {
       assert.ok(err instanceof IntentError);
@@ -711,12 +711,15 @@ describe("OpenAIIntentModel: a good citizen of a shared server", () => {
     clock.t += 1000;
     stub.next({ kind: "hang" });
     stub.next(completion([{ name: "move_arm", args: { target: "ready" } }]));
-    // The half-open probe hangs; a second utterance meanwhile is not sent.
-    const probe = m.parse("go home", ctx, AbortSignal.timeout(200)).catch((e: unknown) => e);
-    await waitFor(() => stub.received.length === 4);
+    // The half-open probe hangs; a second utterance meanwhile is not sent. Its caller gives
+    // up once that is seen (an abort, not a timer that a loaded machine could outrun).
+    const caller = new AbortController();
+    const probe = m.parse("go home", ctx, caller.signal).catch((e: unknown) => e);
+    await stub.whenReceived(4);
     const during = await m.parse("go home", ctx);
     assertFallback(during, "go home", "circuit_open");
     assert.match(during.fallback ?? "", /probe/);
+    caller.abort(new Error("caller gave up"));
     assert.ok((await probe) instanceof IntentError, "the caller's abort rejects the probe");
     assert.equal(stub.received.length, 4);
 
@@ -728,12 +731,3 @@ describe("OpenAIIntentModel: a good citizen of a shared server", () => {
     assert.equal(m.health().label, "openai:test-model");
   });
 });
-
-/** Poll `ready` until true (the stub's request arrives asynchronously). */
-async function waitFor(ready: () => boolean, limitMs = 5000): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!ready()) {
-    if (Date.now() > until) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

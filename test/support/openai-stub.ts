@@ -96,6 +96,7 @@ export class StubEndpoint {
   readonly received: Received[] = [];
   readonly #replies: Reply[] = [];
   readonly #hanging = new Set<ServerResponse>();
+  #waiters: { count: number; resolve: () => void }[] = [];
   #server: Server | null = null;
   url = "";
 
@@ -115,6 +116,8 @@ export class StubEndpoint {
           headers: req.headers,
           body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as ChatRequest,
         });
+        const n = this.received.length;
+        for (const w of this.#waiters.filter((x) => x.count <= n)) w.resolve();
         const reply = this.#replies.shift() ?? {
           kind: "json",
           status: 500,
@@ -137,6 +140,26 @@ export class StubEndpoint {
   /** Script the next answer. */
   next(reply: Reply): void {
     this.#replies.push(reply);
+  }
+
+  /**
+   * Resolves once `count` requests have been received (counting since the last `reset`),
+   * or rejects after `timeoutMs`; a request reaches the stub asynchronously.
+   */
+  whenReceived(count: number, timeoutMs = 5000): Promise<void> {
+    if (this.received.length >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`${this.received.length} of ${count} requests within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
+        resolve();
+      };
+      this.#waiters.push({ count, resolve: done });
+    });
   }
 
   /** Requests held open by a `hang` reply and not yet answered or closed. */

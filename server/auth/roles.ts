@@ -39,3 +39,16 @@ const GRANTS: Record<Role, ReadonlySet<Capability>> = {
 export function can(role: Role, capability: Capability): boolean {
   return GRANTS[role].has(capability);
 }
+
+/**
+ * Why `role` may not do `what` (it needs one of `allowed`), for the refusal's message, or
+ * undefined when it may: `"creating a metaverse room needs the operator role (you are observer)"`.
+ */
+export function roleRefusal(
+  role: Role,
+  allowed: readonly Role[],
+  what: string,
+): string | undefined {
+  if (allowed.includes(role)) return undefined;
+  return `${what} needs the ${allowed.join(" or ")} role (you are ${role})`;
+}

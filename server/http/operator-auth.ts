@@ -7,7 +7,7 @@
  * - {@link identify}: the verified identity of a request, or why it has none.
  */
 import type { NextFunction, Request, Response } from "express";
-import type { Role } from "../auth/roles.ts";
+import { type Role, roleRefusal } from "../auth/roles.ts";
 import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
 import { fail } from "./errors.ts";
 
@@ -70,9 +70,10 @@ export function requireBearer(
       closeAfter(req, res);
       return unauthorized(res, who.reason, who.invalid);
     }
-    if (roles && !roles.includes(who.role)) {
+    const refusal = roles && roleRefusal(who.role, roles, "this");
+    if (refusal) {
       closeAfter(req, res);
-      return forbidden(res, `this needs the ${roles.join(" or ")} role (you are ${who.role})`);
+      return forbidden(res, refusal);
     }
     res.locals.identity = who;
     next();

@@ -9,7 +9,7 @@ import type { Server as HttpServer } from "node:http";
 import { type Namespace, Server as IoServer } from "socket.io";
 import { z } from "zod";
 import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
-import type { Role } from "../auth/roles.ts";
+import { type Role, roleRefusal } from "../auth/roles.ts";
 
 /** A room id in a socket.io payload (Colyseus ids: letters, digits, `_`, `-`). */
 export const RoomId = z
@@ -60,9 +60,8 @@ export function requireToken(ns: Namespace, tokens: TokenService, roles?: readon
     const token: unknown = socket.handshake.auth?.token;
     tokens.verify(token).then(
       (identity: Identity) => {
-        if (roles && !roles.includes(identity.role)) {
-          return next(new Error(`role ${identity.role} may not use ${ns.name}`));
-        }
+        const refusal = roles && roleRefusal(identity.role, roles, ns.name);
+        if (refusal) return next(new Error(refusal));
         socket.data.identity = identity;
         next();
       },

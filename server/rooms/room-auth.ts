@@ -11,7 +11,7 @@
  * enforced again, atomically, at the top of `onCreate` (concurrent requests cannot overshoot).
  */
 import { matchMaker, ServerError } from "@colyseus/core";
-import type { Role } from "../auth/roles.ts";
+import { type Role, roleRefusal } from "../auth/roles.ts";
 import { AuthError, type Identity, type TokenService } from "../auth/tokens.ts";
 
 /**
@@ -127,14 +127,10 @@ export async function admitAtMatchmaking(
     mayCreate = open.length === 0;
   }
   if (mayCreate) {
-    if (!deps.createRoles.includes(identity.role)) {
-      throw new ServerError(
-        403,
-        `creating a ${roomName} room needs the ${deps.createRoles.join(" or ")} role (you are ${identity.role})`,
-      );
-    }
-    const refusal = deps.quota.refusal(identity.userId);
-    if (refusal) throw refusal;
+    const forbidden = roleRefusal(identity.role, deps.createRoles, `creating a ${roomName} room`);
+    if (forbidden) throw new ServerError(403, forbidden);
+    const overCap = deps.quota.refusal(identity.userId);
+    if (overCap) throw overCap;
   }
   if (options !== null && typeof options === "object") {
     const creator: Creator = { userId: identity.userId, role: identity.role };

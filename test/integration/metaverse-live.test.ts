@@ -94,7 +94,10 @@ describe(
     });
 
     it("admits only operators", async () => {
-      await assert.rejects(connect(await server.token("observer", "cam")), /role observer/);
+      await assert.rejects(
+        connect(await server.token("observer", "cam")),
+        /operator role \(you are observer\)/,
+      );
       await assert.rejects(connect("not-a-token"), /invalid token|unauthorized/);
     });
 

@@ -8,10 +8,10 @@
 import type { Logger } from "pino";
 import type { AgentsConfig } from "../config.ts";
 import { initTf } from "../ml/backend.ts";
-import { nominalDemand as nominalDemandBps } from "../net/allocation.ts";
+import { nominalDemandPrediction } from "../net/allocation.ts";
 import { DEFAULT_BANDS } from "../net/bands.ts";
 import { computeChannel } from "../net/channel-model.ts";
-import type { DemandPrediction, FlowWindow, TrafficScenario } from "../net/contracts.ts";
+import type { FlowWindow, TrafficScenario } from "../net/contracts.ts";
 import {
   AgentLayer,
   AgentRegistry,
@@ -164,7 +164,7 @@ export async function loadAgents(
         capabilities: [Capability.TrafficPrediction],
         model: "nominal bitrates (no learned model)",
       },
-      predictDemand: (s) => Promise.resolve(nominalDemand(s)),
+      predictDemand: (s) => Promise.resolve(nominalDemandPrediction(s)),
     };
   }
   registry.register(traffic);
@@ -191,20 +191,4 @@ function answerer<T>(
   if (!worker) return here ?? { ok: false, error: "not loaded" };
   if (inWorker?.ok) return { ok: true, agent: worker };
   return { ok: false, error: inWorker?.error ?? "the model worker did not start" };
-}
-
-/** Demand from nominal figures ({@link nominalDemandBps}: state, control, the rung's bitrate). */
-function nominalDemand(s: TrafficScenario): DemandPrediction {
-  const { twin_state: state, control, video } = nominalDemandBps(s);
-  const mean = state + control + video;
-  return {
-    meanBps: mean,
-    p95Bps: mean * 1.3,
-    perClass: [
-      { flowClass: "twin_state", meanBps: state, p95Bps: state * 1.3 },
-      { flowClass: "control", meanBps: control, p95Bps: control * 1.3 },
-    ],
-    inferenceMs: 0,
-    source: "nominal",
-  };
 }

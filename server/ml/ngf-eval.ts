@@ -12,6 +12,7 @@
  *
  * The "measured" side is {@link measureScenario}: traces generated with held-out seeds.
  */
+import { nominalDemandPrediction } from "../net/allocation.ts";
 import type { DemandPrediction, FlowClass, FlowWindow, TrafficScenario } from "../net/contracts.ts";
 import {
   FLOW_CLASSES,
@@ -362,6 +363,11 @@ export interface NgfEvaluation {
     readonly f16: AccuracySummary;
     readonly u8: AccuracySummary;
   };
+  /**
+   * The same figures of the runtime's no-ML fallback (nominal bitrates, p95 = 1.3 × mean,
+   * `nominalDemandPrediction` of net/allocation.ts) on the same measurements.
+   */
+  readonly baseline: { readonly nominal: AccuracySummary };
   /** Largest |f16 − f32| and |u8 − f32| relative difference of predicted mean demand. */
   readonly quantisedDeviation: { readonly f16: number; readonly u8: number };
   readonly perClass: readonly ClassAccuracy[];
@@ -499,6 +505,14 @@ export async function evaluateNgf(opts: {
     heldOutScenarios: scenarios.length,
     heldOutWindows: opts.heldOutWindows,
     accuracy: { f32: summarise(f32), f16: summarise(f16), u8: summarise(u8) },
+    baseline: {
+      nominal: summarise(
+        demandAccuracy(
+          measured.map((m) => nominalDemandPrediction(m.scenario)),
+          measured,
+        ),
+      ),
+    },
     quantisedDeviation: { f16: round(deviation(f16), 6), u8: round(deviation(u8), 6) },
     perClass,
     fidelity: fid,

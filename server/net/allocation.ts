@@ -12,7 +12,7 @@
  *  - a stall = a window in which the demand exceeds what the link delivers (the capacity
  *    of its bands, or its bandwidth share, whichever is smaller).
  */
-import type { BandChannel, TrafficScenario } from "./contracts.ts";
+import type { BandChannel, DemandPrediction, TrafficScenario } from "./contracts.ts";
 
 /** One rung of the video ladder. */
 export interface Rung {
@@ -50,6 +50,29 @@ export function nominalDemand(s: TrafficScenario): {
     twin_state: 48e3 * s.arms * s.headsets,
     control: 160e3 * s.headsets,
     video: s.videoRung ? rungBitrate(s.videoRung) * s.headsets : 0,
+  };
+}
+
+/** p95 over mean of the nominal figures (no model of their variation). */
+export const NOMINAL_P95_FACTOR = 1.3;
+
+/**
+ * {@link nominalDemand} as a prediction (p95 = {@link NOMINAL_P95_FACTOR} × mean, per class
+ * for state and control): what the runtime answers when no learned traffic model loads, and
+ * the no-ML row of the traffic agent's accuracy figures.
+ */
+export function nominalDemandPrediction(s: TrafficScenario): DemandPrediction {
+  const { twin_state: state, control, video } = nominalDemand(s);
+  const mean = state + control + video;
+  return {
+    meanBps: mean,
+    p95Bps: mean * NOMINAL_P95_FACTOR,
+    perClass: [
+      { flowClass: "twin_state", meanBps: state, p95Bps: state * NOMINAL_P95_FACTOR },
+      { flowClass: "control", meanBps: control, p95Bps: control * NOMINAL_P95_FACTOR },
+    ],
+    inferenceMs: 0,
+    source: "nominal",
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * The traffic agent's figures for `npm run bench:agentnet`: demand accuracy on the held-out
  * scenarios (new seeds, headset counts and patch rates), the same with float16/uint8
- * weights, per-class accuracy and distribution fidelity, and accuracy before/after
- * adaptation to shifted traffic (see server/ml/README-ngf.md).
+ * weights, the runtime's no-ML nominal fallback on the same measurements, per-class
+ * accuracy and distribution fidelity, and accuracy before/after adaptation to shifted
+ * traffic (see server/ml/README-ngf.md).
  */
 import { TrafficAgent } from "../../server/agents/traffic-agent.ts";
 import { evaluateNgf } from "../../server/ml/ngf-eval.ts";
@@ -19,6 +20,7 @@ export async function runNgfAccuracy(options: {
   return {
     heldOutScenarios: e.heldOutScenarios,
     accuracy: e.accuracy,
+    baseline: e.baseline,
     quantisedDeviation: e.quantisedDeviation,
     perClass: e.perClass,
     fidelity: e.fidelity,

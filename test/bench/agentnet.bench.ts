@@ -89,6 +89,7 @@ if (part("accuracy")) {
   const ngf = accuracy.ngf as {
     heldOutScenarios: number;
     accuracy: Record<string, { accuracyMean: number; accuracyP95: number; nmseMean: number }>;
+    baseline: Record<string, { accuracyMean: number; accuracyP95: number; nmseMean: number }>;
     predictMs: number;
     adaptation: Record<
       string,
@@ -98,7 +99,10 @@ if (part("accuracy")) {
   console.log(`\nTraffic agent (nGF), ${ngf.heldOutScenarios} held-out scenarios, measured traces`);
   console.table(
     Object.fromEntries(
-      Object.entries(ngf.accuracy).map(([k, v]) => [
+      [
+        ...Object.entries(ngf.accuracy),
+        ...Object.entries(ngf.baseline).map(([k, v]) => [`${k} (no ML)`, v] as const),
+      ].map(([k, v]) => [
         k,
         {
           "accuracy (mean)": round(v.accuracyMean),

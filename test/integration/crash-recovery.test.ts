@@ -11,7 +11,6 @@
  */
 import { leaveWithin } from "../support/server.ts";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,66 +20,31 @@ import { McapIndexedReader } from "@mcap/core";
 import { pino } from "pino";
 import { type SimCell, startSimCell } from "../../ros/sim-cell/index.ts";
 import { TokenService } from "../../server/auth/tokens.ts";
-import { REPO_ROOT } from "../../server/config.ts";
 import { FileHandleReadable } from "../../server/store/file-io.ts";
 import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
+import { type ServerHandle, startScriptProcess } from "../support/processes.ts";
 
 const SECRET = "crash-recovery-test-secret-0123456789abcdef";
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-function startServer(dataDir: string, cellUrl: string): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--import", "./test/support/fault-injection.ts", "server/main.ts"],
+function startServer(dataDir: string, cellUrl: string): Promise<ServerHandle> {
+  return startScriptProcess(
+    "server/main.ts",
     {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        AUTH_SECRET: SECRET,
-        ROBOT_LINK: "ros",
-        ROSBRIDGE_URL: cellUrl,
-        PLANNER: "twin",
-        DATA_DIR: dataDir,
-        AGENTS: "false",
-        VIDEO: "false",
-        RECORDING_FLUSH_MS: "200",
-        // rosbridge drops what exceeds the subscription's queue; the simulated cell sends
-        // in bursts on a loaded machine, so give the queue room to deliver every sample.
-        JOINT_STATES_QUEUE_LENGTH: "100",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+      AUTH_SECRET: SECRET,
+      ROBOT_LINK: "ros",
+      ROSBRIDGE_URL: cellUrl,
+      PLANNER: "twin",
+      DATA_DIR: dataDir,
+      AGENTS: "false",
+      VIDEO: "false",
+      RECORDING_FLUSH_MS: "200",
+      // rosbridge drops what exceeds the subscription's queue; the simulated cell sends
+      // in bursts on a loaded machine, so give the queue room to deliver every sample.
+      JOINT_STATES_QUEUE_LENGTH: "100",
     },
+    { execArgv: ["--import", "./test/support/fault-injection.ts"], timeoutMs: 180_000 },
   );
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const output: string[] = [];
-  child.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start: ${output.join("")}`)),
-      180_000,
-    );
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buf += chunk.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.includes('"msg":"listening"')) continue;
-        clearTimeout(timer);
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port, exited });
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}): ${output.join("")}`)));
-  });
 }
 
 async function joinOperator(port: number): Promise<Room<unknown, TwinState>> {
@@ -163,7 +127,7 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
   let cell: SimCell;
   let dataDir: string;
   const cellStops: string[] = [];
-  const children: ChildProcess[] = [];
+  const servers: ServerHandle[] = [];
 
   before(async () => {
     const robot = await loadRobotDescription({
@@ -179,19 +143,14 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
   });
 
   after(async () => {
-    for (const c of children) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      const gone = new Promise((r) => c.once("exit", r));
-      c.kill("SIGKILL");
-      await gone;
-    }
+    await Promise.allSettled(servers.map((s) => s.stop("SIGKILL")));
     await cell?.close();
     await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
   });
 
   it("keeps the approval and the joint samples through SIGKILL; the next start recovers the .part", async () => {
     const first = await startServer(dataDir, cell.url);
-    children.push(first.child);
+    servers.push(first);
     const room = await joinOperator(first.port);
     const planId = await executePlan(room, "left");
     await new Promise((r) => setTimeout(r, 1500));
@@ -200,8 +159,7 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
     const mark = Date.now();
     const recDir = join(dataDir, "recordings");
     await until(async () => (await journalNewest(recDir)) >= mark, 30_000, "journal flushed");
-    first.child.kill("SIGKILL");
-    await first.exited;
+    await first.stop("SIGKILL");
 
     const audit = await auditLines(dataDir);
     assert.ok(
@@ -215,7 +173,7 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
     );
 
     const second = await startServer(dataDir, cell.url);
-    children.push(second.child);
+    servers.push(second);
     const names = await readdir(recDir);
     assert.ok(!names.some((n) => n.endsWith(".part") || n.endsWith(".journal")), names.join(","));
     const recovered = names.filter((n) => n.endsWith(".mcap"));
@@ -256,8 +214,8 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
     const room2 = await joinOperator(second.port);
     await executePlan(room2, "right");
     cellStops.length = 0;
-    second.child.kill("SIGUSR2");
-    const code = await second.exited;
+    // The fatal handler exits on its own; SIGKILL (exit code null) only if it hangs.
+    const code = await second.stop("SIGUSR2", 60_000);
     assert.equal(code, 1);
     assert.ok(cellStops.includes("canceled"), `cell stops: ${cellStops.join(",")}`);
     const final = await auditLines(dataDir);

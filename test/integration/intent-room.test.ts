@@ -43,9 +43,16 @@ describe("intent model in the digital_twin room", () => {
   });
   beforeEach(() => stub.reset());
 
-  /** Plans to the named pose `left`, approves it and waits until it is well under way. */
+  /**
+   * Plans to the named pose `left`, approves it and waits until it is well under way. Slowly
+   * (a fifth of full speed), so that it is still running when a loaded machine gets the stop
+   * to it.
+   */
   async function executing(): Promise<string> {
-    const planned = await request(op, "plan", { goal: { kind: "named", name: "left" } });
+    const planned = await request(op, "plan", {
+      goal: { kind: "named", name: "left" },
+      velocityScale: 0.2,
+    });
     assert.equal(planned.kind, "ack", JSON.stringify(planned.body));
     const planId = planned.body.id!;
     assert.equal((await request(op, "approve", { planId })).kind, "ack");
@@ -64,7 +71,7 @@ describe("intent model in the digital_twin room", () => {
       events.push("slow utterance answered");
       return r;
     });
-    while (stub.hanging === 0) await new Promise((r) => setTimeout(r, 5));
+    await stub.whenReceived(1, 15_000);
 
     const stopped = await request(op, "utterance", { text: "emergency stop the arm now" });
     events.push("stop acknowledged");

@@ -13,19 +13,15 @@ import { TokenService } from "../../server/auth/tokens.ts";
 import { loadConfig } from "../../server/config.ts";
 import {
   freePort,
-  hasRedisServer,
   type RedisHandle,
   type ServerHandle,
   startRedis,
   startServerProcess,
 } from "../support/processes.ts";
-import { skipUnlessTool } from "../support/tools.ts";
+import { skipWithoutRedis } from "../support/tools.ts";
 import { leaveWithin } from "../support/server.ts";
 
-const skip = skipUnlessTool(
-  hasRedisServer(),
-  "redis-server is not installed (apt-get install redis-server)",
-);
+const skip = skipWithoutRedis();
 
 const SECRET = "faults-test-secret-0123456789abcdef-0123456789";
 

@@ -13,13 +13,12 @@ import { TwinState } from "../../shared/schema/twin-state.ts";
 import {
   devToken,
   freePort,
-  hasRedisServer,
   type RedisHandle,
   type ServerHandle,
   startRedis,
   startServerProcess,
 } from "../support/processes.ts";
-import { skipUnlessTool } from "../support/tools.ts";
+import { skipWithoutRedis } from "../support/tools.ts";
 import { leaveWithin, waitForState } from "../support/server.ts";
 
 type TwinRoom = Room<unknown, TwinState>;
@@ -30,10 +29,7 @@ interface Listing {
   clients: number;
 }
 
-const skip = skipUnlessTool(
-  hasRedisServer(),
-  "redis-server is not installed (apt-get install redis-server)",
-);
+const skip = skipWithoutRedis();
 
 describe("scale-out over Redis (two server processes)", { skip, timeout: 60_000 }, () => {
   let redis: RedisHandle;

@@ -1,11 +1,12 @@
 /**
- * Real processes for scale-out tests and load benchmarks: Debian's `redis-server` on a
- * loopback port and the server as `npm start` runs it (`node --import tsx server/main.ts`),
- * each in its own child process. Colyseus's matchmaker is a module singleton, so two
- * servers sharing Redis must be two processes.
+ * Real processes for scale-out and crash tests and the benchmarks: Debian's `redis-server` on
+ * a loopback port, the server as `npm start` runs it (`node --import tsx server/main.ts`) and
+ * other scripts of this repository (the bench's bare server, the simulated cell), each in its
+ * own child process. Colyseus's matchmaker is a module singleton, so two servers sharing
+ * Redis must be two processes.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,12 +54,20 @@ export interface ServerHandle extends ChildHandle {
 
 const OUTPUT_LINES = 200;
 
-function handle(child: ChildProcess, onLine: (line: string) => void): ChildHandle {
+/** `afterExit` runs once the process has exited; `stop` resolves after it. */
+function handle(
+  child: ChildProcess,
+  onLine: (line: string) => void,
+  afterExit?: () => Promise<unknown>,
+): ChildHandle {
   const output: string[] = [];
   let exited: Promise<number | null> | undefined;
   const exit = new Promise<number | null>((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
     child.once("exit", (code) => resolve(code));
+  }).then(async (code) => {
+    await afterExit?.().catch(() => undefined);
+    return code;
   });
   for (const stream of [child.stdout, child.stderr]) {
     let buf = "";
@@ -135,34 +144,15 @@ export async function startRedis(port?: number): Promise<RedisHandle> {
 }
 
 /**
- * Starts the server in its own process with `env` over quiet defaults (loopback, a fresh
- * DATA_DIR, JSON logs at info so the "listening" line gives the port). `PORT` should be a
- * real port when REDIS_URL is set (the address other processes send clients to).
+ * Starts the server (`server/main.ts`) in its own process: {@link startScriptProcess} with its
+ * quiet defaults. `PORT` should be a real port when REDIS_URL is set (the address other
+ * processes send clients to).
  */
-export async function startServerProcess(
+export function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<ServerHandle> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      DATA_DIR: await mkdtemp(join(tmpdir(), "agenttwin-proc-")),
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let ready: ((port: number) => void) | undefined;
-  const h = handle(child, (line) => {
-    if (!line.includes('"msg":"listening"')) return;
-    const { port } = JSON.parse(line) as { port: number };
-    ready?.(port);
-  });
-  const port = await waitFor<number>(child, h.output, "server", timeoutMs, (r) => (ready = r));
-  return { ...h, port, url: `http://127.0.0.1:${port}` };
+  return startScriptProcess("server/main.ts", env, { timeoutMs });
 }
 
 /** A development token from `POST /api/dev/token` of the server at `base`. */
@@ -177,35 +167,46 @@ export async function devToken(base: string, name: string, role: string): Promis
 }
 
 /**
- * Starts any Node script of this repository that prints a JSON line whose `msg` starts with
- * `listening` and that carries its `port` (server/main.ts, test/bench/bare-server.ts) as
- * `node [execArgv] --import tsx <script>`, with `env` over quiet defaults (loopback, port 0,
- * a fresh DATA_DIR, info logs). `execArgv` carries flags such as `--cpu-prof`.
+ * Starts a Node script of this repository as `node --import tsx [execArgv] <script>`, with
+ * `env` over quiet defaults (loopback, port 0, info logs, and a fresh DATA_DIR, removed once
+ * the process has exited, unless `env` names one), and waits for its JSON start-up line: `msg`
+ * starting with `ready` (default `listening`: server/main.ts, test/bench/bare-server.ts; the
+ * simulated cell's is `sim cell listening`) and carrying its `port` or a `url` with one.
+ * `execArgv` comes after tsx, so it may carry flags such as `--cpu-prof` and preloads written
+ * in TypeScript (`--import ./test/support/fault-injection.ts`).
  */
 export async function startScriptProcess(
   script: string,
   env: Record<string, string>,
-  options: { execArgv?: string[]; timeoutMs?: number } = {},
+  options: { execArgv?: string[]; timeoutMs?: number; ready?: string } = {},
 ): Promise<ServerHandle> {
-  const child = spawn(process.execPath, [...(options.execArgv ?? []), "--import", "tsx", script], {
+  const ownDataDir =
+    env.DATA_DIR === undefined ? await mkdtemp(join(tmpdir(), "agenttwin-proc-")) : undefined;
+  const child = spawn(process.execPath, ["--import", "tsx", ...(options.execArgv ?? []), script], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       PORT: "0",
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
-      DATA_DIR: await mkdtemp(join(tmpdir(), "agenttwin-proc-")),
+      ...(ownDataDir && { DATA_DIR: ownDataDir }),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // `"msg":"listening"` or a longer message starting so (e.g. "listening: viewer …").
+  const readyMark = `"msg":"${options.ready ?? "listening"}`;
   let ready: ((port: number) => void) | undefined;
-  const h = handle(child, (line) => {
-    // `"msg":"listening"` or a longer message starting so (e.g. "listening: viewer …").
-    if (!line.includes('"msg":"listening')) return;
-    const { port } = JSON.parse(line) as { port: number };
-    ready?.(port);
-  });
+  const h = handle(
+    child,
+    (line) => {
+      if (!line.includes(readyMark)) return;
+      const o = JSON.parse(line) as { port?: number; url?: string };
+      const port = o.port ?? (o.url ? Number(new URL(o.url).port) : undefined);
+      if (port !== undefined) ready?.(port);
+    },
+    ownDataDir ? () => rm(ownDataDir, { recursive: true, force: true }) : undefined,
+  );
   const port = await waitFor<number>(
     child,
     h.output,

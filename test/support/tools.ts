@@ -4,6 +4,7 @@
  * `CI=true` — where `.ci/run` installs every one of them — a missing tool is a failure, so
  * a broken install can never turn into a green run that tested nothing.
  */
+import { hasRedisServer } from "./processes.ts";
 
 /**
  * `skip` option for a suite that needs a tool: false when `available`, else the reason —
@@ -14,6 +15,14 @@ export function skipUnlessTool(available: boolean, reason: string): false | stri
   if (available) return false;
   if (isCi()) throw new Error(`${reason} — .ci/run installs it, so under CI this is a failure`);
   return reason;
+}
+
+/** `skip` for suites that need Debian's redis-server (a failure under CI, which installs it). */
+export function skipWithoutRedis(): false | string {
+  return skipUnlessTool(
+    hasRedisServer(),
+    "redis-server is not installed (apt-get install redis-server)",
+  );
 }
 
 /** True under CI (CI=true or 1), where `.ci/run` has installed the test tools. */

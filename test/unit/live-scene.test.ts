@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { pino } from "pino";
 import { liveSceneHooks } from "../../server/metaverse/live-scene.ts";
-import { MetaverseSession, renditionPlaylist } from "../../server/metaverse/metaverse-session.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
+import { agentFreeMetaverse } from "./metaverse-support.ts";
 import { loadPanda } from "./support.ts";
 
 const LIVE = {
@@ -30,17 +29,7 @@ describe("live scene hooks", () => {
   before(async () => {
     robot = await loadPanda();
   });
-  const room = () =>
-    new MetaverseSession({
-      agents: null,
-      robot,
-      gnb: { x: 0, y: 0, z: 3 },
-      margin: 0.2,
-      patchRateHz: 60,
-      intentTimeoutMs: 1000,
-      logger: pino({ level: "silent" }),
-      playlistFor: renditionPlaylist,
-    });
+  const room = () => agentFreeMetaverse(robot);
 
   it("plays the live stream, then puts the room's clip back", () => {
     const session = room();

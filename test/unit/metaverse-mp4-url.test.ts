@@ -6,11 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { pino } from "pino";
-import { MetaverseSession, renditionPlaylist } from "../../server/metaverse/metaverse-session.ts";
 import { MetaverseStateSync } from "../../server/rooms/metaverse-state-sync.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
+import { agentFreeMetaverse } from "./metaverse-support.ts";
 import { loadPanda } from "./support.ts";
 
 const VOD = {
@@ -46,16 +45,7 @@ describe("stream.mp4Url", () => {
   });
 
   const setup = () => {
-    const session = new MetaverseSession({
-      agents: null,
-      robot,
-      gnb: { x: 0, y: 0, z: 3 },
-      margin: 0.2,
-      patchRateHz: 60,
-      intentTimeoutMs: 1000,
-      logger: pino({ level: "silent" }),
-      playlistFor: renditionPlaylist,
-    });
+    const session = agentFreeMetaverse(robot);
     const state = new MetaverseState();
     const sync = new MetaverseStateSync(session, state);
     session.join({ sessionId: "a", userId: "u-a", name: "ann", role: "operator" });

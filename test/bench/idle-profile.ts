@@ -15,7 +15,6 @@
  * results/idle-twin.cpuprofile (open it in Chrome DevTools → Performance).
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -26,6 +25,9 @@ import type { TokenService } from "../../server/auth/tokens.ts";
 import { benchTokens } from "./bench-tokens.ts";
 import { startScriptProcess } from "../support/processes.ts";
 import { thinJoin, type ThinClient } from "./thin-client.ts";
+import { sleep } from "./load-common.ts";
+import { procCpuS, threadCpuS } from "./proc-stats.ts";
+import { round } from "./stats.ts";
 
 interface CpuProfileNode {
   id: number;
@@ -135,33 +137,8 @@ export function summarizeProfile(
   };
 }
 
-const round = (v: number) => Math.round(v * 100) / 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const monoUs = () => Number(process.hrtime.bigint() / 1000n);
-
-function cpuOfStat(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function procCpuS(pid: number): number {
-  return cpuOfStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
-}
-
-/** CPU seconds per thread name (`comm`: node's main thread is "node", V8 GC "V8Worker" …). */
-function threadCpuS(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      out.set(comm, (out.get(comm) ?? 0) + cpuOfStat(stat));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
+/** CLOCK_MONOTONIC now, µs: the clock of a profile's sample times (cut windows with it). */
+export const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 
 interface Phase {
   fromUs: number;

@@ -28,8 +28,7 @@
  *    on a small or shared machine they compete with the server for cores.
  * The twin/bare ratio is given for CPU, bytes, p50, p99, updates/s, lag and RSS.
  */
-import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -39,14 +38,20 @@ import type { TokenService } from "../../server/auth/tokens.ts";
 import { benchTokens } from "./bench-tokens.ts";
 import { Role } from "../../server/auth/roles.ts";
 import { startScriptProcess, type ServerHandle } from "../support/processes.ts";
-import { summarize } from "./stats.ts";
+import { latencyFigures, round, type LatencyFigures } from "./stats.ts";
 import { BARE_ROOM } from "./bare-room.ts";
-import { summarizeProfile, type CpuProfile, type ProfileSummary } from "./idle-profile.ts";
+import {
+  ChildPool,
+  countErrorLines,
+  ROOM_SIZE,
+  roomSizes,
+  scrapeMetrics,
+  sleep,
+} from "./load-common.ts";
+import { CLK_TCK, machineCpu, memoryOf, procCpuS } from "./proc-stats.ts";
+import { monoUs, summarizeProfile, type CpuProfile, type ProfileSummary } from "./idle-profile.ts";
 import { thinJoin, type ThinClient } from "./thin-client.ts";
 import type { FromGenerator, GenHeadset, ToGenerator } from "./thin-generator.ts";
-
-/** Headsets per room. */
-export const ROOM_SIZE = 25;
 
 export type Target = "bare" | "twin";
 
@@ -78,13 +83,6 @@ export interface ThinBenchOptions {
   profile?: boolean;
 }
 
-interface Latency {
-  p50: number;
-  p99: number;
-  max: number;
-  samples: number;
-}
-
 /** What one server measured at one headset count. */
 export interface ThinRun {
   target: Target;
@@ -96,7 +94,7 @@ export interface ThinRun {
   serverMilliCoresPerHeadset: number;
   bytesPerHeadsetPerS: number;
   patchesPerHeadsetPerS: number;
-  latencyMs: Latency;
+  latencyMs: LatencyFigures;
   updatesPerS: number;
   eventLoopLagP99Ms: number;
   rssMiB: number;
@@ -135,7 +133,6 @@ export interface ThinBenchResult {
   rows: ThinRow[];
 }
 
-const CLK_TCK = 100;
 const GENERATOR = fileURLToPath(new URL("./thin-generator.ts", import.meta.url));
 const JOIN_CONCURRENCY = 8;
 
@@ -244,11 +241,10 @@ async function measure(
   secret: string,
 ): Promise<ThinRun> {
   let server: ServerHandle | undefined;
-  let pool: GeneratorPool | undefined;
+  let pool: ChildPool<ToGenerator, FromGenerator> | undefined;
   let dataDir: string | undefined;
   const operators: ThinClient[] = [];
   const timers: NodeJS.Timeout[] = [];
-  const serverErrors = { lines: 0 };
   let recording = false;
   const mint = (name: string, role: string) =>
     tokens.issue({ userId: name, name, role: role as typeof Role.Observer }, 3600);
@@ -273,12 +269,7 @@ async function measure(
       );
     }
     thinChildren.add(server.child);
-    server.child.stdout?.on("data", (d: Buffer) => {
-      if (recording) serverErrors.lines += d.toString().match(/"level":(50|60)/g)?.length ?? 0;
-    });
-    server.child.stderr?.on("data", (d: Buffer) => {
-      if (recording) serverErrors.lines += d.toString().match(/^\S.*Error/gm)?.length ?? 0;
-    });
+    const serverErrors = countErrorLines(server.child, () => recording);
     const base = server.url;
 
     // Rooms: an operator creates each one and jogs joint 1 back and forth.
@@ -319,7 +310,12 @@ async function measure(
     }
     const samplers = headsets.filter((h) => h.sampler);
     const thin = headsets.filter((h) => !h.sampler);
-    pool = new GeneratorPool(o.genProcs + 1);
+    pool = new ChildPool(o.genProcs + 1, {
+      script: GENERATOR,
+      env: { AGENTTWIN_THIN_GENERATOR: "1" },
+      label: "generator process",
+      registry: thinChildren,
+    });
     const joins = await pool.ask(
       "joined",
       (i) => ({
@@ -359,7 +355,6 @@ async function measure(
     const thinReports = reports.slice(0, o.genProcs);
     const sampler = reports[o.genProcs]!;
     const thinCount = thinReports.reduce((a, r) => a + r.thin, 0);
-    const lat = summarize(sampler.latencyMs);
     const errors: Record<string, number> = {};
     for (const r of reports) {
       for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
@@ -395,12 +390,7 @@ async function measure(
       patchesPerHeadsetPerS: round(
         sum(thinReports, (r) => r.patches) / Math.max(1, thinCount) / elapsedS,
       ),
-      latencyMs: {
-        p50: round(lat.median),
-        p99: round(lat.p99),
-        max: round(lat.max),
-        samples: lat.n,
-      },
+      latencyMs: latencyFigures(sampler.latencyMs),
       updatesPerS: round(sampler.updates / Math.max(1, sampler.samplers) / elapsedS),
       eventLoopLagP99Ms: round(after.lagP99Ms),
       rssMiB: round(memory.rssMiB),
@@ -473,114 +463,14 @@ async function serverSample(target: Target, base: string): Promise<ServerSample>
         rejected: s.messagesRejected,
       };
     }
-    const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) });
-    const out = { lagP99Ms: Number.NaN, poses: 0, rejected: 0 };
-    for (const line of (await res.text()).split("\n")) {
-      const value = Number(line.split(" ").pop());
-      if (line.startsWith("nodejs_eventloop_lag_p99_seconds ")) out.lagP99Ms = value * 1000;
-      else if (/^agenttwin_messages_received_total\{.*type="pose"/.test(line)) out.poses += value;
-      else if (line.startsWith("agenttwin_messages_rejected_total{")) out.rejected += value;
-    }
-    return out;
+    const m = await scrapeMetrics(base);
+    return m ? { lagP99Ms: m.eventLoopLagP99Ms, poses: m.poses, rejected: m.rejected } : nan;
   } catch {
     return nan;
   }
 }
 
-/** Rooms for `n` headsets: ⌈n / ROOM_SIZE⌉ rooms, headsets dealt evenly. */
-function roomSizes(n: number): number[] {
-  const rooms = Math.ceil(n / ROOM_SIZE);
-  return Array.from({ length: rooms }, (_, r) => Math.floor((n + r) / rooms));
-}
-
-/** The generator processes, with a queue of each one's replies. */
-class GeneratorPool {
-  readonly procs: ChildProcess[] = [];
-  #waiting = new Map<ChildProcess, ((m: FromGenerator) => void)[]>();
-
-  constructor(n: number) {
-    for (let i = 0; i < n; i++) {
-      const child = fork(GENERATOR, [], {
-        execArgv: ["--import", "tsx"],
-        env: { ...process.env, AGENTTWIN_THIN_GENERATOR: "1" },
-        serialization: "advanced",
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-      });
-      thinChildren.add(child);
-      child.once("exit", () => thinChildren.delete(child));
-      this.#waiting.set(child, []);
-      child.on("message", (m: FromGenerator) => this.#waiting.get(child)?.shift()?.(m));
-      this.procs.push(child);
-    }
-  }
-
-  ask<K extends FromGenerator["kind"]>(
-    kind: K,
-    message: (i: number) => ToGenerator,
-    timeoutMs: number,
-  ): Promise<Extract<FromGenerator, { kind: K }>[]> {
-    return Promise.all(
-      this.procs.map(
-        (child, i) =>
-          new Promise<Extract<FromGenerator, { kind: K }>>((resolve, reject) => {
-            const timer = setTimeout(
-              () => reject(new Error(`generator process: no ${kind} in ${timeoutMs} ms`)),
-              timeoutMs,
-            );
-            this.#waiting.get(child)!.push((m) => {
-              clearTimeout(timer);
-              if (m.kind === kind) resolve(m as Extract<FromGenerator, { kind: K }>);
-              else reject(new Error(`generator process answered ${m.kind}, not ${kind}`));
-            });
-            child.send(message(i));
-          }),
-      ),
-    );
-  }
-
-  tell(message: ToGenerator): void {
-    for (const child of this.procs) child.send(message);
-  }
-
-  #closed = false;
-
-  /** Asks every process to leave and exit; once (a closed channel cannot be sent to). */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.ask("left", () => ({ cmd: "leave" }), 20_000).catch(() => undefined);
-    for (const child of this.procs) if (child.exitCode === null) child.kill("SIGKILL");
-  }
-}
-
-/** utime + stime of a process, s (fields 14 and 15 of /proc/<pid>/stat). */
-function procCpuS(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** Resident and peak resident memory of a process, MiB (VmRSS, VmHWM). */
-function memoryOf(pid: number): { rssMiB: number; peakRssMiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1]);
-  return { rssMiB: kib("VmRSS") / 1024, peakRssMiB: kib("VmHWM") / 1024 };
-}
-
-/** Busy ticks of the whole machine (all cores) from /proc/stat, and the core count. */
-function machineCpu(): { busyTicks: number; cores: number } {
-  const text = readFileSync("/proc/stat", "utf8");
-  const [, ...v] = text.split("\n")[0]!.trim().split(/\s+/);
-  const x = v.map(Number);
-  const busy = x[0]! + x[1]! + x[2]! + x[5]! + x[6]! + x[7]!;
-  const cores = text.split("\n").filter((l) => /^cpu\d+ /.test(l)).length;
-  return { busyTicks: busy, cores };
-}
-
-const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (v: number) => Math.round(v * 100) / 100;
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 const pct = (cpuS: number, windowS: number) => round((100 * cpuS) / windowS);
 

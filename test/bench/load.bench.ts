@@ -62,7 +62,7 @@
  * benchmark never fails a build: it exits 0 unless it could not run at all.
  */
 import { randomBytes } from "node:crypto";
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -90,7 +90,25 @@ import {
   type Target,
   type ThinBenchResult,
 } from "./load-thin.ts";
-import { summarize } from "./stats.ts";
+import {
+  ChildPool,
+  countErrorLines,
+  joinEach,
+  type MetricsSample,
+  placeOf,
+  type Poser,
+  quietSdk,
+  ROOM_SIZE,
+  roomSizes,
+  scrapeMetrics,
+  sleep,
+  startPoseStream,
+  swayingPose,
+  wallMs,
+  withinMs,
+} from "./load-common.ts";
+import { CLK_TCK, machineCpu, memoryOf, procCpuS } from "./proc-stats.ts";
+import { latencyFigures, type LatencyFigures, round } from "./stats.ts";
 
 /** One measured configuration. */
 export interface LoadScenario {
@@ -117,22 +135,17 @@ export interface LoadBenchOptions {
   patchRateHz?: number;
 }
 
-/** Headsets per room. */
-export const ROOM_SIZE = 25;
-
 /** Secret shared by the bench's server processes when they scale out over Redis. */
 const LOAD_SECRET = randomBytes(32).toString("hex");
 
 /** The issue's target: headsets per process at 60 Hz patches with p99 < 30 ms. */
 export const TARGET = { headsetsPerProcess: 500, patchRateHz: 60, p99Ms: 30 };
 
-const CLK_TCK = 100; // Linux USER_HZ for /proc/<pid>/stat and /proc/stat
 const THIS_FILE = fileURLToPath(import.meta.url);
 /** Metaverse latency is carried in the mover's head yaw: one turn per this many ms. */
 const STAMP_PERIOD_MS = 10_000;
 /** Joins in flight per client process: each is an HTTP request plus a websocket. */
 const JOIN_CONCURRENCY = 8;
-const JOIN_ATTEMPTS = 3;
 const JOIN_TIMEOUT_MS = 15_000;
 const MOVER_HZ = 60;
 
@@ -156,12 +169,6 @@ function defaultScenarios(quick: boolean, only: "one" | "two" | undefined): Load
       ];
   if (only === undefined) return all;
   return all.filter((s) => s.processes === (only === "one" ? 1 : 2));
-}
-
-/** Rooms of one kind for `n` headsets: ⌈n / ROOM_SIZE⌉ rooms, headsets dealt evenly. */
-function roomSizes(n: number): number[] {
-  const rooms = Math.ceil(n / ROOM_SIZE);
-  return Array.from({ length: rooms }, (_, r) => Math.floor((n + r) / rooms));
 }
 
 // --- messages between the bench and its client processes ---------------------------------
@@ -202,21 +209,6 @@ type FromClients =
 
 // --- client process -----------------------------------------------------------------------
 
-/** Wall-clock time with sub-millisecond resolution, ms since the Unix epoch. */
-const wallMs = () => performance.timeOrigin + performance.now();
-
-/** A head pose swaying a few centimetres and degrees around `base`, `world` frame. */
-function swayingPose(base: { x: number; y: number }, tS: number, phase: number) {
-  const s = Math.sin(2 * Math.PI * 0.5 * tS + phase);
-  const yaw = 0.15 * Math.sin(2 * Math.PI * 0.2 * tS + phase);
-  return {
-    head: {
-      position: { x: base.x + 0.03 * s, y: base.y + 0.02 * s, z: 1.6 + 0.01 * s },
-      orientation: { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) },
-    },
-  };
-}
-
 /** A head pose whose yaw carries the send time (see the file header), for the mover. */
 function stampedPose() {
   const yaw = (2 * Math.PI * (wallMs() % STAMP_PERIOD_MS)) / STAMP_PERIOD_MS;
@@ -235,32 +227,7 @@ function stampOf(q: { z: number; w: number }): number {
   return turn * STAMP_PERIOD_MS;
 }
 
-/**
- * Silences the SDK's per-connection chatter (a closed connection during a join, each
- * reconnection attempt): the bench counts those as errors and prints the counts.
- */
-function quietSdk(): void {
-  for (const method of ["warn", "info"] as const) {
-    const original = console[method].bind(console);
-    console[method] = (...args: unknown[]) => {
-      const text = String(args[0]);
-      if (
-        text.startsWith("Room connection was closed") ||
-        text.startsWith("[Colyseus reconnection]")
-      )
-        return;
-      original(...args);
-    };
-  }
-}
-
 async function clientProcess(): Promise<void> {
-  interface Poser {
-    room: Room;
-    base: { x: number; y: number };
-    phase: number;
-    next: number;
-  }
   const rooms: Room[] = [];
   const posers: Poser[] = [];
   const twinLatency: number[] = [];
@@ -318,70 +285,28 @@ async function clientProcess(): Promise<void> {
       });
     }
     // Headsets stand around the cell; their pose phases are spread over one period.
-    const angle = (i * 2.399) % (2 * Math.PI);
-    posers.push({
-      room,
-      base: { x: 1.5 * Math.cos(angle), y: 1.5 * Math.sin(angle) },
-      phase: angle,
-      next: 0,
-    });
-  };
-
-  /** One timer for all headsets: each sends when its own period comes round (not in step). */
-  const startPoses = (poseHz: number) => {
-    if (poseHz <= 0 || poseTimer) return;
-    const period = 1000 / poseHz;
-    const t0 = performance.now();
-    posers.forEach((p, i) => (p.next = t0 + (period * i) / posers.length));
-    poseTimer = setInterval(() => {
-      const now = performance.now();
-      const tS = now / 1000;
-      for (const p of posers) {
-        if (now < p.next) continue;
-        p.next += period;
-        if (p.next < now) p.next = now + period; // fell behind: skip, as a headset would
-        p.room.send("pose", swayingPose(p.base, tS, p.phase));
-        if (recording) posesSent += 1;
-      }
-    }, 2);
+    posers.push({ send: (type, payload) => room.send(type, payload), ...placeOf(i) });
   };
 
   process.on("message", (m: ToClients) => {
     void (async () => {
       if (m.cmd === "join") {
-        let joined = 0;
-        let failed = 0;
-        let firstError: string | undefined;
-        const queue = m.headsets.map((h, i) => ({ h, i }));
-        const worker = async () => {
-          for (let item = queue.shift(); item; item = queue.shift()) {
-            for (let attempt = 1; ; attempt++) {
-              try {
-                const room = await withTimeout(join(item.h), JOIN_TIMEOUT_MS, "join");
-                track(item.h, room, item.i);
-                joined += 1;
-                break;
-              } catch (err) {
-                if (attempt < JOIN_ATTEMPTS) {
-                  count("join retries");
-                  await sleep(500 * attempt);
-                  continue;
-                }
-                failed += 1;
-                count("failed joins");
-                firstError ??= err instanceof Error ? err.message : String(err);
-                break;
-              }
-            }
-          }
-        };
-        await Promise.all(Array.from({ length: JOIN_CONCURRENCY }, worker));
+        const joins = await joinEach(
+          m.headsets.map((h, i) => ({ h, i })),
+          { concurrency: JOIN_CONCURRENCY, attemptTimeoutMs: JOIN_TIMEOUT_MS },
+          async ({ h, i }) => track(h, await join(h), i),
+          count,
+        );
         // Headset put on: one pose where the user stands (the stream starts on "poses").
         const tS = performance.now() / 1000;
-        for (const p of posers) p.room.send("pose", swayingPose(p.base, tS, p.phase));
-        send({ kind: "joined", joined, failed, ...(firstError && { firstError }) });
+        for (const p of posers) p.send("pose", swayingPose(p.base, tS, p.phase));
+        send({ kind: "joined", ...joins });
       } else if (m.cmd === "poses") {
-        startPoses(m.hz);
+        if (m.hz > 0 && !poseTimer) {
+          poseTimer = startPoseStream(posers, m.hz, () => {
+            if (recording) posesSent += 1;
+          });
+        }
       } else if (m.cmd === "record") {
         recording = m.on;
         if (m.on) {
@@ -415,62 +340,6 @@ async function clientProcess(): Promise<void> {
 /** Child processes of this bench, killed if the bench exits early. */
 const children = new Set<ChildProcess>();
 
-/** The client processes, with a queue of each one's replies. */
-class ClientPool {
-  readonly procs: ChildProcess[] = [];
-  #waiting = new Map<ChildProcess, ((m: FromClients) => void)[]>();
-
-  constructor(n: number) {
-    for (let i = 0; i < n; i++) {
-      const child = fork(THIS_FILE, [], {
-        execArgv: ["--import", "tsx"],
-        env: { ...process.env, AGENTTWIN_LOAD_CLIENT: "1" },
-        serialization: "advanced",
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-      });
-      children.add(child);
-      child.once("exit", () => children.delete(child));
-      this.#waiting.set(child, []);
-      child.on("message", (m: FromClients) => this.#waiting.get(child)?.shift()?.(m));
-      this.procs.push(child);
-    }
-  }
-
-  /** Sends one command to every process and waits for each one's reply. */
-  ask<K extends FromClients["kind"]>(
-    kind: K,
-    message: (i: number) => ToClients,
-    timeoutMs: number,
-  ): Promise<Extract<FromClients, { kind: K }>[]> {
-    return Promise.all(
-      this.procs.map(
-        (child, i) =>
-          new Promise<Extract<FromClients, { kind: K }>>((resolve, reject) => {
-            const timer = setTimeout(
-              () => reject(new Error(`client process: no ${kind} in ${timeoutMs} ms`)),
-              timeoutMs,
-            );
-            this.#waiting.get(child)!.push((m) => {
-              clearTimeout(timer);
-              if (m.kind === kind) resolve(m as Extract<FromClients, { kind: K }>);
-              else reject(new Error(`client process answered ${m.kind}, not ${kind}`));
-            });
-            child.send(message(i));
-          }),
-      ),
-    );
-  }
-
-  tell(message: ToClients): void {
-    for (const child of this.procs) child.send(message);
-  }
-
-  async close(): Promise<void> {
-    await this.ask("left", () => ({ cmd: "leave" }), 20_000).catch(() => undefined);
-    for (const child of this.procs) if (child.exitCode === null) child.kill("SIGKILL");
-  }
-}
-
 // --- the bench ----------------------------------------------------------------------------
 
 interface ProcessFigures {
@@ -481,14 +350,6 @@ interface ProcessFigures {
   rooms: Record<string, number>;
   /** Clients joined (headsets and control clients). */
   clients: number;
-}
-
-/** Latency figures of one sample, ms. */
-interface LatencyFigures {
-  p50: number;
-  p99: number;
-  max: number;
-  samples: number;
 }
 
 /** What one scenario measured (or why it was skipped). */
@@ -630,8 +491,8 @@ async function measure(
   const dataDirs: string[] = [];
   const controls: Room[] = [];
   const timers: NodeJS.Timeout[] = [];
-  let pool: ClientPool | undefined;
-  const serverErrors = { lines: 0 };
+  let pool: ChildPool<ToClients, FromClients> | undefined;
+  const serverErrors: { lines: number }[] = [];
   const controlErrors: Record<string, number> = {};
   const countControl = (what: string) => (controlErrors[what] = (controlErrors[what] ?? 0) + 1);
   let recording = false;
@@ -665,13 +526,7 @@ async function measure(
         { timeoutMs: 120_000 },
       );
       children.add(server.child);
-      // pino levels: 50 error, 60 fatal; Colyseus prints its own errors on stderr.
-      server.child.stdout?.on("data", (d: Buffer) => {
-        if (recording) serverErrors.lines += d.toString().match(/"level":(50|60)/g)?.length ?? 0;
-      });
-      server.child.stderr?.on("data", (d: Buffer) => {
-        if (recording) serverErrors.lines += d.toString().match(/^\S.*Error/gm)?.length ?? 0;
-      });
+      serverErrors.push(countErrorLines(server.child, () => recording));
       servers.push(server);
     }
     const urls = servers.map((s) => s.url);
@@ -733,7 +588,12 @@ async function measure(
     // Headsets matchmake through every process's URL in turn.
     headsets.forEach((h, i) => (h.url = urls[i % urls.length]!));
 
-    pool = new ClientPool(o.clientProcs);
+    pool = new ChildPool(o.clientProcs, {
+      script: THIS_FILE,
+      env: { AGENTTWIN_LOAD_CLIENT: "1" },
+      label: "client process",
+      registry: children,
+    });
     const tJoin = performance.now();
     const joins = await pool.ask(
       "joined",
@@ -776,11 +636,6 @@ async function measure(
     const metricsS = (performance.now() - tm0) / 1000;
     const reports = await pool.ask("report", () => ({ cmd: "report" }), 60_000);
 
-    const twinLat = summarize(concat(reports.map((r) => r.twinLatencyMs)));
-    const mvLat = summarize(concat(reports.map((r) => r.metaverseLatencyMs)));
-    const allLat = summarize(
-      concat([...reports.map((r) => r.twinLatencyMs), ...reports.map((r) => r.metaverseLatencyMs)]),
-    );
     const errors: Record<string, number> = {};
     for (const r of reports) {
       for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
@@ -790,7 +645,8 @@ async function measure(
     if (rejected) errors["messages refused by servers"] = rejected;
     const unanswered = [...before, ...after].filter((x) => !x.answered).length;
     if (unanswered) errors["/metrics unanswered within 10 s"] = unanswered;
-    if (serverErrors.lines) errors["server error log lines"] = serverErrors.lines;
+    const errorLines = serverErrors.reduce((a, e) => a + e.lines, 0);
+    if (errorLines) errors["server error log lines"] = errorLines;
 
     const cpuS = (i: number) => cpu1[i]! - cpu0[i]!;
     const serverS = servers.reduce((a, _, i) => a + cpuS(i), 0);
@@ -808,10 +664,12 @@ async function measure(
       clients: after[i]!.clients,
     }));
     const headsetCount = Math.max(1, joined);
+    const twin = reports.map((r) => r.twinLatencyMs);
+    const metaverse = reports.map((r) => r.metaverseLatencyMs);
     const latencyMs = {
-      all: figures(allLat),
-      digital_twin: figures(twinLat),
-      metaverse: figures(mvLat),
+      all: latencyFigures(concat([...twin, ...metaverse])),
+      digital_twin: latencyFigures(concat(twin)),
+      metaverse: latencyFigures(concat(metaverse)),
     };
     const updatesPerHeadsetPerS = round(
       reports.reduce((a, r) => a + r.updates, 0) / headsetCount / elapsedS,
@@ -864,47 +722,8 @@ async function measure(
   }
 }
 
-/** Counters and gauges of one server's /metrics. */
-interface ServerMetricsSample {
-  /** False when /metrics did not answer within 10 s (the figures below are then NaN). */
-  answered: boolean;
-  /** prom-client's event-loop lag p99 since the previous scrape, ms. */
-  eventLoopLagP99Ms: number;
-  /** Patch and message bytes sent to clients. */
-  bytes: number;
-  /** Pose messages accepted. */
-  poses: number;
-  /** Messages refused (any code). */
-  rejected: number;
-  rooms: Record<string, number>;
-  clients: number;
-}
-
-/** utime + stime of a process, s (fields 14 and 15 of /proc/<pid>/stat). */
-function procCpuS(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which may hold spaces: utime and stime are 11 and 12.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** Resident and peak resident memory of a process, MiB (VmRSS, VmHWM). */
-function memoryOf(pid: number): { rssMiB: number; peakRssMiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1]);
-  return { rssMiB: kib("VmRSS") / 1024, peakRssMiB: kib("VmHWM") / 1024 };
-}
-
-/** Busy ticks of the whole machine (all cores) from /proc/stat, and the core count. */
-function machineCpu(): { busyTicks: number; cores: number } {
-  const text = readFileSync("/proc/stat", "utf8");
-  const [, ...v] = text.split("\n")[0]!.trim().split(/\s+/);
-  const n = v.map(Number);
-  // user nice system idle iowait irq softirq steal (guest time is already in user)
-  const busy = n[0]! + n[1]! + n[2]! + n[5]! + n[6]! + n[7]!;
-  const cores = text.split("\n").filter((l) => /^cpu\d+ /.test(l)).length;
-  return { busyTicks: busy, cores };
-}
+/** One server's /metrics; `answered` false (and the figures NaN) when it did not answer. */
+type ServerMetricsSample = MetricsSample & { answered: boolean };
 
 /**
  * Waits until the metaverse rooms have decided every headset's stream for the spot where it
@@ -941,42 +760,13 @@ async function settle(movers: Room<unknown, MetaverseState>[]): Promise<number> 
   return (performance.now() - t0) / 1000;
 }
 
-/** Byte and message counters and gauges from a server's /metrics. */
+/** A server's /metrics; a saturated server may not answer: its counters are then NaN, not 0. */
 async function metricsOf(s: ServerHandle): Promise<ServerMetricsSample> {
-  // A saturated server may not answer: its counters are then unknown (NaN), not zero.
-  const text = await withTimeout(
-    fetch(`${s.url}/metrics`).then((r) => r.text()),
-    10_000,
-    "/metrics",
-  ).catch(() => "");
+  const m = await scrapeMetrics(s.url);
+  if (m) return { answered: true, ...m };
   const nan = Number.NaN;
-  const out: ServerMetricsSample = {
-    answered: text !== "",
-    eventLoopLagP99Ms: nan,
-    bytes: text ? 0 : nan,
-    poses: text ? 0 : nan,
-    rejected: text ? 0 : nan,
-    rooms: {},
-    clients: text ? 0 : nan,
-  };
-  for (const line of text.split("\n")) {
-    const value = Number(line.split(" ").pop());
-    if (/^agenttwin_(patch|message)_bytes_total\{/.test(line)) out.bytes += value;
-    else if (/^agenttwin_messages_received_total\{.*type="pose"/.test(line)) out.poses += value;
-    else if (line.startsWith("agenttwin_messages_rejected_total{")) out.rejected += value;
-    else if (line.startsWith("agenttwin_clients{")) out.clients += value;
-    else if (line.startsWith("nodejs_eventloop_lag_p99_seconds"))
-      out.eventLoopLagP99Ms = value * 1000;
-    else if (line.startsWith("agenttwin_rooms{")) {
-      const type = /room_type="([^"]+)"/.exec(line)?.[1] ?? "?";
-      out.rooms[type] = value;
-    }
-  }
-  return out;
-}
-
-function figures(s: ReturnType<typeof summarize>): LatencyFigures {
-  return { p50: round(s.median), p99: round(s.p99), max: round(s.max), samples: s.n };
+  const none = { eventLoopLagP99Ms: nan, bytes: nan, poses: nan, rejected: nan, clients: nan };
+  return { answered: false, ...none, rooms: {} };
 }
 
 function concat(parts: Float64Array[]): Float64Array {
@@ -989,23 +779,6 @@ function concat(parts: Float64Array[]): Float64Array {
   return out;
 }
 
-function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([
-    p,
-    new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref()),
-  ]);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (v: number) => Math.round(v * 100) / 100;
 /** CPU seconds over a window as % of one core. */
 const pct = (cpuS: number, windowS: number) => round((100 * cpuS) / windowS);
 

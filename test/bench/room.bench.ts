@@ -8,13 +8,13 @@
  *  - change→callback latency: client `Date.now()` at onStateChange minus the server's
  *    `robot.stamp` of that change (same machine, same clock), p50/p99.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import { TwinState } from "../../shared/schema/twin-state.ts";
-import { REPO_ROOT } from "../../server/config.ts";
-import { summarize } from "./stats.ts";
+import { devToken, startServerProcess } from "../support/processes.ts";
+import { scrapeMetrics, sleep, withinMs } from "./load-common.ts";
+import { procCpuS } from "./proc-stats.ts";
+import { latencyFigures, round } from "./stats.ts";
 
 export interface RoomBenchOptions {
   clientCounts: number[];
@@ -22,8 +22,6 @@ export interface RoomBenchOptions {
   windowS: number;
   patchRateHz: number;
 }
-
-const CLK_TCK = 100; // Linux USER_HZ for /proc/<pid>/stat
 
 export async function runRoomBench(
   options: RoomBenchOptions = { clientCounts: [10, 50, 200], windowS: 10, patchRateHz: 60 },
@@ -36,10 +34,13 @@ export async function runRoomBench(
 }
 
 async function measure(n: number, options: RoomBenchOptions): Promise<Record<string, unknown>> {
-  const server = await startServer(options.patchRateHz);
+  const server = await startServerProcess({
+    PATCH_RATE_HZ: String(options.patchRateHz),
+    MAX_CLIENTS: "1000",
+  });
   const rooms: Room<unknown, TwinState>[] = [];
   try {
-    const base = `http://127.0.0.1:${server.port}`;
+    const base = server.url;
     const operator = await join(base, "operator", "bench-operator");
     let refused = 0;
     operator.onMessage("ack", () => undefined);
@@ -70,45 +71,32 @@ async function measure(n: number, options: RoomBenchOptions): Promise<Record<str
     await sleep(1000); // warm-up
 
     const bytes0 = await bytesSent(base);
-    const cpu0 = cpuSeconds(server.pid);
+    const cpu0 = procCpuS(server.pid);
     const t0 = performance.now();
     recording = true;
     await sleep(options.windowS * 1000);
     recording = false;
     const elapsedS = (performance.now() - t0) / 1000;
-    const cpu1 = cpuSeconds(server.pid);
+    const cpu1 = procCpuS(server.pid);
     const bytes1 = await bytesSent(base);
     clearInterval(jog);
     clearInterval(flip);
 
-    const lat = summarize(latencies);
     return {
       clients: n,
       serverCpuPercentOfOneCore: round((100 * (cpu1 - cpu0)) / elapsedS),
       bytesPerClientPerS: round((bytes1 - bytes0) / elapsedS / (n + 1)),
-      latencyMs: {
-        p50: round(lat.median),
-        p99: round(lat.p99),
-        max: round(lat.max),
-        samples: lat.n,
-      },
+      latencyMs: latencyFigures(latencies),
     };
   } finally {
-    await Promise.allSettled(rooms.map((r) => r.leave(true)));
-    server.child.kill("SIGTERM");
-    await new Promise((r) => server.child.once("exit", r));
+    await Promise.allSettled(rooms.map((r) => withinMs(r.leave(true), 2000)));
+    await server.stop("SIGTERM");
   }
 }
 
 async function join(base: string, role: string, name: string, roomId?: string) {
-  const res = await fetch(`${base}/api/dev/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, role }),
-  });
-  const { token } = (await res.json()) as { token: string };
   const client = new Client(base);
-  client.auth.token = token;
+  client.auth.token = await devToken(base, name, role);
   return roomId
     ? client.joinById(roomId, {}, TwinState)
     : client.create("digital_twin", {}, TwinState);
@@ -116,57 +104,10 @@ async function join(base: string, role: string, name: string, roomId?: string) {
 
 /** Total bytes the server sent to clients (patches + messages), from /metrics. */
 async function bytesSent(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split("\n")) {
-    if (
-      line.startsWith("agenttwin_patch_bytes_total") ||
-      line.startsWith("agenttwin_message_bytes_total")
-    ) {
-      total += Number(line.split(" ").pop());
-    }
-  }
-  return total;
+  const m = await scrapeMetrics(base);
+  if (!m) throw new Error("/metrics did not answer");
+  return m.bytes;
 }
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  // utime and stime are fields 14 and 15 of stat; index 11 and 12 after the comm field.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-async function startServer(
-  patchRateHz: number,
-): Promise<{ child: ChildProcess; pid: number; port: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      PATCH_RATE_HZ: String(patchRateHz),
-      MAX_CLIENTS: "1000",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buf += chunk.toString();
-      for (const line of buf.split("\n")) {
-        if (line.includes('"msg":"listening"'))
-          resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`server exited early (${code})`)));
-  });
-  child.stdout!.resume();
-  return { child, pid: child.pid!, port };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (v: number) => Math.round(v * 100) / 100;
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(JSON.stringify(await runRoomBench(), null, 2));

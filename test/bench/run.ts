@@ -141,7 +141,7 @@ if (!values.only || values.only === "safety") {
       "max ms": c.max,
       "stop → ack p50 ms": a.p50,
       "ack p99 ms": a.p99,
-      stops: c.n,
+      stops: c.samples,
       "cancels missed": r.cancelsMissed,
     };
   };

@@ -10,18 +10,15 @@
  * 110/s) and the agents answer what they accept. Prints p50/p99/max of both and what the
  * flooder's utterances got (answered, `busy`, `rate_limited`).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { pino } from "pino";
 import { startSimCell } from "../../ros/sim-cell/index.ts";
-import { TokenService } from "../../server/auth/tokens.ts";
-import { REPO_ROOT } from "../../server/config.ts";
 import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
-import { summarize } from "./stats.ts";
+import { type ServerHandle, startServerProcess } from "../support/processes.ts";
+import { benchTokens } from "./bench-tokens.ts";
+import { sleep, withinMs } from "./load-common.ts";
+import { latencyFigures, round } from "./stats.ts";
 
 export interface SafetyBenchOptions {
   /** STOPs measured in each phase. */
@@ -29,10 +26,6 @@ export interface SafetyBenchOptions {
   /** Flood rate of the observer, messages/s. */
   floodPerS: number;
 }
-
-const SECRET = "safety-bench-secret-0123456789-abcdefghijklmnop";
-const round = (v: number) => Math.round(v * 100) / 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Reply {
   type?: string;
@@ -60,21 +53,18 @@ export async function runSafetyBench(
     if (reason === "canceled") onCancel?.(performance.now());
     armStop(reason);
   };
-  const dataDir = await mkdtemp(join(tmpdir(), "agenttwin-safety-"));
-  const server = await startServer({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    AUTH_SECRET: SECRET,
-    ROBOT_LINK: "ros",
-    ROSBRIDGE_URL: cell.url,
-    PLANNER: "twin",
-    RECORD: "false",
-    DATA_DIR: dataDir,
-  });
-  const tokens = new TokenService(SECRET);
-  const base = `http://127.0.0.1:${server.port}`;
+  const { secret, tokens } = benchTokens();
+  let server: ServerHandle | undefined;
   const rooms: Room[] = [];
   try {
+    server = await startServerProcess({
+      AUTH_SECRET: secret,
+      ROBOT_LINK: "ros",
+      ROSBRIDGE_URL: cell.url,
+      PLANNER: "twin",
+      RECORD: "false",
+    });
+    const base = server.url;
     const join = async (role: "operator" | "observer", name: string, roomId?: string) => {
       const client = new Client(base);
       client.auth.token = await tokens.issue({ userId: name, name, role }, 3600);
@@ -88,15 +78,11 @@ export async function runSafetyBench(
     const opReplies = replyWaiter(op);
     await waitFor(() => op.state.robot?.link === "connected", 15_000, "link up");
 
-    const quiet = await measureStops(
-      op,
-      opReplies,
-      options.stops,
-      () => (onCancel = null),
-      (f) => {
+    const stops = () =>
+      measureStops(op, opReplies, options.stops, (f) => {
         onCancel = f;
-      },
-    );
+      });
+    const quiet = await stops();
 
     const viewer = await join("observer", "bench-flooder", op.roomId);
     const counts: Record<string, number> = { ack: 0 };
@@ -120,15 +106,7 @@ export async function runSafetyBench(
     let flooded;
     try {
       await sleep(1000);
-      flooded = await measureStops(
-        op,
-        opReplies,
-        options.stops,
-        () => (onCancel = null),
-        (f) => {
-          onCancel = f;
-        },
-      );
+      flooded = await stops();
     } finally {
       clearInterval(flood);
     }
@@ -146,20 +124,21 @@ export async function runSafetyBench(
       targetP99Ms: 50,
     };
   } finally {
-    await Promise.allSettled(rooms.map((r) => Promise.race([r.leave(true), sleep(2000)])));
-    await stopProcess(server.child);
+    await Promise.allSettled(rooms.map((r) => withinMs(r.leave(true), 2000)));
+    await server?.stop();
     await cell.close();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-/** Plan → approve → stop while moving, `n` times; round-trips to the cell's cancel and to the ack. */
+/**
+ * Plan → approve → stop while moving, `n` times; round-trips to the cell's cancel and to the
+ * ack. `onCancel(f)` sets what the cell's cancel calls (with its time), `null` to clear it.
+ */
 async function measureStops(
   op: Room<unknown, TwinState>,
   replies: ReturnType<typeof replyWaiter>,
   n: number,
-  clear: () => void,
-  arm: (f: (t: number) => void) => void,
+  onCancel: (f: ((t: number) => void) | null) => void,
 ) {
   const toCancel: number[] = [];
   const toAck: number[] = [];
@@ -186,22 +165,20 @@ async function measureStops(
       failed += 1;
       continue;
     }
-    const cancelled = new Promise<number>((resolve) => arm(resolve));
+    const cancelled = new Promise<number>((resolve) => onCancel(resolve));
     const t0 = performance.now();
     const ack = replies.request("stop", {}, 60_000).then(() => performance.now());
     const tCancel = await Promise.race([cancelled, sleep(30_000).then(() => NaN)]);
-    clear();
+    onCancel(null);
     if (Number.isNaN(tCancel)) missed += 1;
     else toCancel.push(tCancel - t0);
     toAck.push((await ack) - t0);
     // Let the arm come to rest so the next plan starts where it is.
     await sleep(400);
   }
-  const c = summarize(toCancel);
-  const a = summarize(toAck);
   return {
-    stopToCancelMs: { p50: round(c.median), p99: round(c.p99), max: round(c.max), n: c.n },
-    stopToAckMs: { p50: round(a.median), p99: round(a.p99), max: round(a.max), n: a.n },
+    stopToCancelMs: latencyFigures(toCancel),
+    stopToAckMs: latencyFigures(toAck),
     cancelsMissed: missed,
     roundsFailed: failed,
   };
@@ -243,40 +220,4 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
-}
-
-async function startServer(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const onData = (chunk: Buffer) => {
-      buf += chunk.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.includes(`"msg":"listening"`)) continue;
-        const o = JSON.parse(line) as { port: number };
-        child.stdout!.off("data", onData);
-        child.stdout!.resume();
-        resolve({ child, port: o.port });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`server exited early (${code})`)));
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(t);
 }

@@ -1,4 +1,4 @@
-/** Small helpers shared by the benchmarks: percentiles and a uniform figure record. */
+/** Small helpers shared by the benchmarks: percentiles, rounding and latency figures. */
 
 /** Summary of a sample of durations or sizes; the unit is the caller's (say it in the key). */
 export interface Summary {
@@ -49,4 +49,21 @@ export function timeCalls(fn: (i: number) => void, iterations: number): Float64A
     out[i] = performance.now() - t0;
   }
   return out;
+}
+
+/** A figure rounded to two decimals, as the benchmarks print and store them. */
+export const round = (v: number): number => Math.round(v * 100) / 100;
+
+/** Latency figures of a sample, ms: p50, p99 and max rounded, and how many samples. */
+export interface LatencyFigures {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+/** {@link LatencyFigures} of a sample (not modified). */
+export function latencyFigures(sample: ArrayLike<number>): LatencyFigures {
+  const s = summarize(sample);
+  return { p50: round(s.median), p99: round(s.p99), max: round(s.max), samples: s.n };
 }

@@ -14,6 +14,15 @@ import { Client, type Room } from "@colyseus/sdk";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 import { BareState } from "./bare-state.ts";
 import { thinJoin, type ThinClient } from "./thin-client.ts";
+import {
+  joinEach,
+  placeOf,
+  type Poser,
+  quietSdk,
+  startPoseStream,
+  wallMs,
+  withinMs,
+} from "./load-common.ts";
 
 /** One headset to play. */
 export interface GenHeadset {
@@ -57,43 +66,8 @@ export type FromGenerator =
   | ({ kind: "report" } & GeneratorReport)
   | { kind: "left" };
 
-/** Wall-clock time with sub-millisecond resolution, ms since the Unix epoch. */
-const wallMs = () => performance.timeOrigin + performance.now();
-
-/** A head pose swaying a few centimetres and degrees around `base`, `world` frame. */
-export function swayingPose(base: { x: number; y: number }, tS: number, phase: number) {
-  const s = Math.sin(2 * Math.PI * 0.5 * tS + phase);
-  const yaw = 0.15 * Math.sin(2 * Math.PI * 0.2 * tS + phase);
-  return {
-    head: {
-      position: { x: base.x + 0.03 * s, y: base.y + 0.02 * s, z: 1.6 + 0.01 * s },
-      orientation: { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) },
-    },
-  };
-}
-
-/** Silences the SDK's per-connection chatter; the generator counts those events itself. */
-function quietSdk(): void {
-  for (const method of ["warn", "info"] as const) {
-    const original = console[method].bind(console);
-    console[method] = (...args: unknown[]) => {
-      const text = String(args[0]);
-      if (
-        text.startsWith("Room connection was closed") ||
-        text.startsWith("[Colyseus reconnection]")
-      )
-        return;
-      original(...args);
-    };
-  }
-}
-
-interface Headset {
-  send(type: string, payload: unknown): void;
+interface Headset extends Poser {
   leave(): Promise<unknown>;
-  base: { x: number; y: number };
-  phase: number;
-  next: number;
 }
 
 async function generator(): Promise<void> {
@@ -127,18 +101,13 @@ async function generator(): Promise<void> {
     return t;
   };
 
-  const place = (h: GenHeadset) => {
-    const angle = (h.index * 2.399) % (2 * Math.PI);
-    return { base: { x: 1.5 * Math.cos(angle), y: 1.5 * Math.sin(angle) }, phase: angle, next: 0 };
-  };
-
   const joinThin = async (h: GenHeadset) => {
     const c = await thinJoin(h.base, "joinById", h.roomId, h.token);
     c.onClose = (code) => {
       if (!leaving) count(`thin closed ${code}`);
     };
     thin.push(c);
-    headsets.push({ send: (t, p) => c.send(t, p), leave: () => c.leave(), ...place(h) });
+    headsets.push({ send: (t, p) => c.send(t, p), leave: () => c.leave(), ...placeOf(h.index) });
   };
 
   const joinSampler = async (h: GenHeadset) => {
@@ -167,61 +136,26 @@ async function generator(): Promise<void> {
     headsets.push({
       send: (t, p) => room.send(t, p),
       leave: () => room.leave(true),
-      ...place(h),
+      ...placeOf(h.index),
     });
-  };
-
-  /** One timer for all headsets: each sends when its own period comes round (not in step). */
-  const startPoses = (hz: number) => {
-    if (hz <= 0 || poseTimer) return;
-    const period = 1000 / hz;
-    const t0 = performance.now();
-    headsets.forEach((p, i) => (p.next = t0 + (period * i) / headsets.length));
-    poseTimer = setInterval(() => {
-      const now = performance.now();
-      const tS = now / 1000;
-      for (const p of headsets) {
-        if (now < p.next) continue;
-        p.next += period;
-        if (p.next < now) p.next = now + period; // fell behind: skip, as a headset would
-        p.send("pose", swayingPose(p.base, tS, p.phase));
-        if (recording) posesSent += 1;
-      }
-    }, 2);
   };
 
   process.on("message", (m: ToGenerator) => {
     void (async () => {
       if (m.cmd === "join") {
-        let joined = 0;
-        let failed = 0;
-        let firstError: string | undefined;
-        const queue = [...m.headsets];
-        const worker = async () => {
-          for (let h = queue.shift(); h; h = queue.shift()) {
-            for (let attempt = 1; ; attempt++) {
-              try {
-                await (h.sampler ? joinSampler(h) : joinThin(h));
-                joined += 1;
-                break;
-              } catch (err) {
-                if (attempt < 3) {
-                  count("join retries");
-                  await new Promise((r) => setTimeout(r, 500 * attempt));
-                  continue;
-                }
-                failed += 1;
-                count("failed joins");
-                firstError ??= err instanceof Error ? err.message : String(err);
-                break;
-              }
-            }
-          }
-        };
-        await Promise.all(Array.from({ length: m.concurrency }, worker));
-        reply({ kind: "joined", joined, failed, ...(firstError && { firstError }) });
+        const joins = await joinEach(
+          m.headsets,
+          { concurrency: m.concurrency },
+          (h) => (h.sampler ? joinSampler(h) : joinThin(h)),
+          count,
+        );
+        reply({ kind: "joined", ...joins });
       } else if (m.cmd === "poses") {
-        startPoses(m.hz);
+        if (m.hz > 0 && !poseTimer) {
+          poseTimer = startPoseStream(headsets, m.hz, () => {
+            if (recording) posesSent += 1;
+          });
+        }
       } else if (m.cmd === "record") {
         recording = m.on;
         if (m.on) {
@@ -259,11 +193,7 @@ async function generator(): Promise<void> {
       } else {
         leaving = true;
         clearInterval(poseTimer);
-        await Promise.allSettled(
-          headsets.map((h) =>
-            Promise.race([h.leave(), new Promise((r) => setTimeout(r, 2000).unref())]),
-          ),
-        );
+        await Promise.allSettled(headsets.map((h) => withinMs(h.leave(), 2000)));
         reply({ kind: "left" });
         process.exit(0);
       }

@@ -105,6 +105,12 @@ export function encodeSnapshot(
   return out;
 }
 
+/**
+ * Largest change of a joint (rad) or of the gripper opening (m) that is not a move of the
+ * arm: below an encoder's resolution, so an arm at rest does not keep the physics awake.
+ */
+export const ARM_REST_EPS = 1e-7;
+
 let rapierReady: Promise<void> | undefined;
 /** Loads Rapier's WebAssembly once per process. */
 export function initPhysics(): Promise<void> {
@@ -150,6 +156,20 @@ export class TwinWorld implements ArmCollisionChecker {
   #world: RAPIER.World;
   #gripper = 0;
   #stale = true;
+  /** Joints (rad) and gripper (m) the arm's bodies were last moved to; NaN before the first move. */
+  readonly #armAt: Float64Array;
+  /**
+   * Something a step must act on happened since the last step: the arm moved, an object was
+   * added, removed, teleported, taken or released, or a snapshot was restored.
+   */
+  #changed = true;
+  /** The last step moved something: the next one runs too (see {@link step}). */
+  #settling = false;
+  /**
+   * Steps {@link step} did not run because nothing could move: the arm at rest and every
+   * free dynamic body asleep (Rapier's island sleeping). A resting world costs no physics.
+   */
+  skippedSteps = 0;
   /** Cached list of proxies; rebuilt after objects are added or removed. */
   #proxyList: ObjectProxy[] | null = null;
   #freed = false;
@@ -165,6 +185,7 @@ export class TwinWorld implements ArmCollisionChecker {
     this.#baseWorld = transformFromPose(layout.robotBase);
     this.#query = new ArmShapes(RAPIER, kin, kin.model, this.#baseWorld);
     this.#links = new Float64Array(kin.linkNames.length * TRANSFORM_SIZE);
+    this.#armAt = new Float64Array(kin.dof + 1).fill(Number.NaN);
     this.#world = new RAPIER.World({ x: 0, y: 0, z: options.gravityZ ?? -9.81 });
     this.#world.timestep = options.timestep;
     this.#createArmBodies();
@@ -176,9 +197,13 @@ export class TwinWorld implements ArmCollisionChecker {
     return transformToPose(this.#baseWorld);
   }
 
-  /** Moves the arm's link bodies to the measured joints (rad) and gripper opening (m). */
+  /**
+   * Moves the arm's link bodies to the measured joints (rad) and gripper opening (m). A change
+   * of at most {@link ARM_REST_EPS} per joint (encoder noise of an arm at rest) is not a move.
+   */
   setArmJoints(q: ArrayLike<number>, gripper: number): void {
     this.#gripper = gripper;
+    if (!this.#armMoved(q, gripper)) return;
     const links = this.#kin.linkPoses(q, gripper, this.#links);
     const t = this.#tmp;
     for (const b of this.#armBodies) {
@@ -194,9 +219,22 @@ export class TwinWorld implements ArmCollisionChecker {
     }
   }
 
-  /** Advances the physics by `steps` fixed steps. */
+  /**
+   * Advances the physics by `steps` fixed steps, or skips them (counting
+   * {@link skippedSteps}) when nothing changed since the last step and every free dynamic
+   * body is asleep: such steps would leave every pose as it is.
+   */
   step(steps = 1): void {
+    if (steps <= 0) return;
+    if (!this.#changed && !this.#settling && !this.#anyBodyAwake()) {
+      this.skippedSteps += steps;
+      return;
+    }
     for (let i = 0; i < steps; i++) this.#world.step();
+    // A kinematic body moved by this step keeps its velocity until a step without a new
+    // target: run one more, or a body released later would start with that velocity.
+    this.#settling = this.#changed;
+    this.#changed = false;
     this.#stale = true;
   }
 
@@ -280,6 +318,7 @@ export class TwinWorld implements ArmCollisionChecker {
       proxy: this.#proxyFor(spec, p),
     });
     this.#proxyList = null;
+    this.#changed = true;
   }
 
   /** Removes an object. @throws ObjectError when there is none with this id */
@@ -288,6 +327,7 @@ export class TwinWorld implements ArmCollisionChecker {
     this.#world.removeRigidBody(this.#world.getRigidBody(e.handle));
     this.#objects.delete(id);
     this.#proxyList = null;
+    this.#changed = true;
   }
 
   /** Held objects are kinematic (they follow {@link setObjectPose}); released ones fall again. */
@@ -301,6 +341,7 @@ export class TwinWorld implements ArmCollisionChecker {
         ? RAPIER.RigidBodyType.Dynamic
         : RAPIER.RigidBodyType.Fixed;
     this.#world.getRigidBody(e.handle).setBodyType(type, true);
+    this.#changed = true;
   }
 
   /** Moves an object: smoothly over the next step when held, at once otherwise. */
@@ -317,6 +358,7 @@ export class TwinWorld implements ArmCollisionChecker {
     }
     e.moved = true;
     this.#stale = true;
+    this.#changed = true;
   }
 
   /** The whole world (physics state and object table) as bytes. */
@@ -376,6 +418,8 @@ export class TwinWorld implements ArmCollisionChecker {
     }
     this.#proxyList = null;
     this.#stale = true;
+    this.#armAt.fill(Number.NaN);
+    this.#changed = true;
   }
 
   /** Releases the WebAssembly memory. The world is unusable afterwards. */
@@ -383,6 +427,30 @@ export class TwinWorld implements ArmCollisionChecker {
     if (this.#freed) return;
     this.#freed = true;
     this.#world.free();
+  }
+
+  /** Whether `q`, `gripper` differ from {@link #armAt} by more than ARM_REST_EPS; records them if so. */
+  #armMoved(q: ArrayLike<number>, gripper: number): boolean {
+    const at = this.#armAt;
+    const n = at.length - 1;
+    let moved = !(Math.abs(gripper - (at[n] as number)) <= ARM_REST_EPS);
+    for (let i = 0; i < n && !moved; i++) {
+      moved = !(Math.abs((q[i] as number) - (at[i] as number)) <= ARM_REST_EPS);
+    }
+    if (!moved) return false;
+    for (let i = 0; i < n; i++) at[i] = q[i] as number;
+    at[n] = gripper;
+    this.#changed = true;
+    return true;
+  }
+
+  /** Whether a dynamic object that is not held is awake (may still move). */
+  #anyBodyAwake(): boolean {
+    for (const e of this.#objects.values()) {
+      if (e.spec.dynamic && !e.held && !this.#world.getRigidBody(e.handle).isSleeping())
+        return true;
+    }
+    return false;
   }
 
   #createArmBodies(): void {

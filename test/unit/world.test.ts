@@ -15,7 +15,12 @@ import { ObjectError, SnapshotError } from "../../server/sim/errors.ts";
 import type { ArmKinematics } from "../../server/sim/kinematics.ts";
 import { lerpInto } from "../../server/sim/planner/joint-space.ts";
 import type { SceneObjectSpec } from "../../server/sim/scene.ts";
-import { createTwinWorld, encodeSnapshot, type TwinWorld } from "../../server/sim/world.ts";
+import {
+  ARM_REST_EPS,
+  createTwinWorld,
+  encodeSnapshot,
+  type TwinWorld,
+} from "../../server/sim/world.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { loadPanda, namedPose, TABLE_TOP_Z } from "./support.ts";
 
@@ -248,6 +253,60 @@ describe("TwinWorld", () => {
       world.step(100);
       const later = world.getObjects().find((o) => o.id === "ball");
       assert.ok(later && Math.abs(later.pose.position.z - z) < 1e-4);
+    });
+
+    describe("a world at rest costs no physics", () => {
+      /** Steps 0.1 s at a time until Rapier has put every body to sleep (at most 20 s). */
+      function settle(): void {
+        for (let i = 0; i < 200 && world.skippedSteps === 0; i++) world.step(100);
+        assert.ok(world.skippedSteps > 0, "the world came to rest");
+      }
+
+      it("skips steps while the arm rests and bodies sleep, poses unchanged", () => {
+        world.addObject(sphere("ball", pose(0.1, -0.5, 1.0), 0.03));
+        settle();
+        const before = world.getObjects();
+        const skipped = world.skippedSteps;
+        world.setArmJoints(ready, kin.gripperRange.max); // the same measurement again
+        world.step(500);
+        assert.equal(world.skippedSteps, skipped + 500);
+        assert.deepEqual(world.getObjects(), before);
+      });
+
+      it("treats encoder noise below ARM_REST_EPS as rest, and a real move as a change", () => {
+        settle();
+        const skipped = world.skippedSteps;
+        const noisy = Float64Array.from(ready);
+        noisy[0] = (noisy[0] as number) + ARM_REST_EPS / 2;
+        world.setArmJoints(noisy, kin.gripperRange.max);
+        world.step(10);
+        assert.equal(world.skippedSteps, skipped + 10, "noise does not wake the physics");
+        noisy[0] = (noisy[0] as number) + 0.05;
+        world.setArmJoints(noisy, kin.gripperRange.max);
+        world.step(10);
+        assert.equal(world.skippedSteps, skipped + 10, "a move is stepped");
+      });
+
+      it("wakes for an object dropped into a resting world, which then falls", () => {
+        settle();
+        world.addObject(sphere("late", pose(0.1, -0.5, 1.2), 0.03));
+        const skipped = world.skippedSteps;
+        world.step(300);
+        assert.equal(world.skippedSteps, skipped, "stepped while the ball falls");
+        const z = world.getObjects().find((o) => o.id === "late")?.pose.position.z ?? 9;
+        assert.ok(z < 1.2 - 0.1, `fell to ${z}`);
+      });
+
+      it("wakes for a released object, which falls", () => {
+        world.addObject(box("held", pose(0.1, -0.5, TABLE_TOP_Z + 0.025), 0.05, true));
+        world.setObjectHeld("held", true);
+        world.setObjectPose("held", pose(0.2, -0.4, 1.2));
+        settle();
+        world.setObjectHeld("held", false);
+        world.step(200);
+        const z = world.getObjects().find((o) => o.id === "held")?.pose.position.z ?? 9;
+        assert.ok(z < 1.1, `falls after release: ${z}`);
+      });
     });
 
     it("sees where a dynamic object fell in collision queries after stepping", () => {

@@ -1,7 +1,8 @@
 /**
  * Copies a {@link TwinSession} into the room's schema state. Schema fields are assigned only
  * when the value changed by more than a display epsilon, so an arm at rest, static objects
- * and idle plans cost no patch bytes.
+ * and idle plans cost no patch bytes; objects are not even read while the world's version
+ * stands still (a resting world is not stepped).
  */
 import type { Pose } from "../../shared/geometry.ts";
 import {
@@ -32,6 +33,7 @@ export class TwinStateSync {
     people: new Map<string, number>(),
     goal: -1,
     agents: -1,
+    objects: -1,
   };
 
   constructor(
@@ -43,7 +45,11 @@ export class TwinStateSync {
   sync(): void {
     const { session, state } = this;
     syncRobot(session, state);
-    syncObjects(session, state);
+    const objects = session.objectsVersion();
+    if (objects !== this.#seen.objects) {
+      this.#seen.objects = objects;
+      syncObjects(session, state);
+    }
     syncPeople(session, state, this.#seen.people);
     syncPlans(session, state, this.#seen.plans);
     syncGoal(session, state, this.#seen);

@@ -165,6 +165,7 @@ export class TwinWorld implements ArmCollisionChecker {
   #changed = true;
   /** The last step moved something: the next one runs too (see {@link step}). */
   #settling = false;
+  #version = 0;
   /**
    * Steps {@link step} did not run because nothing could move: the arm at rest and every
    * free dynamic body asleep (Rapier's island sleeping). A resting world costs no physics.
@@ -231,6 +232,7 @@ export class TwinWorld implements ArmCollisionChecker {
       return;
     }
     for (let i = 0; i < steps; i++) this.#world.step();
+    this.#version++;
     // A kinematic body moved by this step keeps its velocity until a step without a new
     // target: run one more, or a body released later would start with that velocity.
     this.#settling = this.#changed;
@@ -318,7 +320,7 @@ export class TwinWorld implements ArmCollisionChecker {
       proxy: this.#proxyFor(spec, p),
     });
     this.#proxyList = null;
-    this.#changed = true;
+    this.#touch();
   }
 
   /** Removes an object. @throws ObjectError when there is none with this id */
@@ -327,7 +329,7 @@ export class TwinWorld implements ArmCollisionChecker {
     this.#world.removeRigidBody(this.#world.getRigidBody(e.handle));
     this.#objects.delete(id);
     this.#proxyList = null;
-    this.#changed = true;
+    this.#touch();
   }
 
   /** Held objects are kinematic (they follow {@link setObjectPose}); released ones fall again. */
@@ -341,7 +343,7 @@ export class TwinWorld implements ArmCollisionChecker {
         ? RAPIER.RigidBodyType.Dynamic
         : RAPIER.RigidBodyType.Fixed;
     this.#world.getRigidBody(e.handle).setBodyType(type, true);
-    this.#changed = true;
+    this.#touch();
   }
 
   /** Moves an object: smoothly over the next step when held, at once otherwise. */
@@ -358,7 +360,7 @@ export class TwinWorld implements ArmCollisionChecker {
     }
     e.moved = true;
     this.#stale = true;
-    this.#changed = true;
+    this.#touch();
   }
 
   /** The whole world (physics state and object table) as bytes. */
@@ -419,7 +421,7 @@ export class TwinWorld implements ArmCollisionChecker {
     this.#proxyList = null;
     this.#stale = true;
     this.#armAt.fill(Number.NaN);
-    this.#changed = true;
+    this.#touch();
   }
 
   /** Releases the WebAssembly memory. The world is unusable afterwards. */
@@ -427,6 +429,20 @@ export class TwinWorld implements ArmCollisionChecker {
     if (this.#freed) return;
     this.#freed = true;
     this.#world.free();
+  }
+
+  /**
+   * Changes whenever an object's pose or the object table may have changed (a step that ran,
+   * an object added, removed, moved, taken or released, a snapshot restored): a reader that
+   * saw this version has seen {@link getObjects} as it is.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  #touch(): void {
+    this.#changed = true;
+    this.#version++;
   }
 
   /** Whether `q`, `gripper` differ from {@link #armAt} by more than ARM_REST_EPS; records them if so. */
@@ -440,7 +456,7 @@ export class TwinWorld implements ArmCollisionChecker {
     if (!moved) return false;
     for (let i = 0; i < n; i++) at[i] = q[i] as number;
     at[n] = gripper;
-    this.#changed = true;
+    this.#touch();
     return true;
   }
 

@@ -21,6 +21,7 @@ import type { RobotDescription } from "../sim/robot-description.ts";
 import { SceneEditor } from "./scene-editor.ts";
 import { TrafficMeter } from "../net/traffic-meter.ts";
 import type { Decision } from "../agents/controller.ts";
+import type { AgentPanel } from "../agents/orchestrator.ts";
 import { armPrimitives } from "../sim/arm-primitives.ts";
 import { findLimitBreach } from "../sim/planner/joint-space.ts";
 import type { SessionRecorder } from "../store/session-recorder.ts";
@@ -28,21 +29,7 @@ import type { AuditKind, AuditLog } from "../store/audit-log.ts";
 import { type CellLease, ownerRefusal } from "../robot/cell-ownership.ts";
 import type { RobotLinkMetrics } from "./link-metrics.ts";
 
-/** What headsets see of the agents. */
-export interface AgentPanel {
-  version: number;
-  /** `id (model)` of each agent, comma separated. */
-  agents: string;
-  wantedRung: string | null;
-  allocation: {
-    rung: string | null;
-    bands: readonly string[];
-    reservedBps: number;
-    capacityBps: number;
-    plannedDemandBps: number;
-  } | null;
-  decisions: readonly Decision[];
-}
+export type { AgentPanel } from "../agents/orchestrator.ts";
 
 /** What the session needs from its agents (see twin/agent-bridge.ts). */
 export interface SessionAgents {
@@ -73,6 +60,11 @@ export interface TwinSessionDeps extends Omit<MotionDeps, "twin" | "notify" | "o
   lease?: CellLease | null;
   /** Link metrics (`agenttwin_robot_link_up`, `…_joint_state_age_seconds`). */
   linkMetrics?: RobotLinkMetrics | null;
+  /**
+   * Builds the session's agents (see twin/agent-bridge.ts), called once at the end of the
+   * constructor with the finished session; absent or null: the agents are off.
+   */
+  agents?: ((session: TwinSession) => SessionAgents) | null;
 }
 
 /** What a robot looks like to clients, refreshed every tick. */
@@ -128,13 +120,15 @@ export class TwinSession {
   readonly #roomId: string;
   /** The server's own flows of this session, metered per headset (state patches, control). */
   readonly traffic = new TrafficMeter();
-  /** The session's link to the agent controller (null when the agents are off). */
-  agents: SessionAgents | null = null;
+  /** The session's link to the agents (null when the agents are off). */
+  readonly agents: SessionAgents | null;
   #recordedStamp = -1;
   readonly #lease: CellLease | null;
   readonly #linkMetrics: RobotLinkMetrics | null;
   readonly #recordedPlans = new Map<string, number>();
   #closed = false;
+  /** Joints (rad) {@link robot}'s `tcpWorld` was computed for: at rest, no FK per tick. */
+  readonly #tcpFor: Float64Array;
 
   constructor(deps: TwinSessionDeps) {
     this.#world = deps.world;
@@ -168,6 +162,7 @@ export class TwinSession {
       () => this.#cell.measurement().positions,
     );
     const m = this.#cell.measurement();
+    this.#tcpFor = Float64Array.from(m.positions);
     this.robot = {
       jointNames: this.#cell.jointNames,
       positions: Float64Array.from(m.positions),
@@ -218,6 +213,8 @@ export class TwinSession {
         });
       }
     });
+    // Last: the agents read the finished session (their first decision is queued at once).
+    this.agents = deps.agents?.(this) ?? null;
   }
 
   /** Subscribes to notices (errors or alerts that arise outside a command's reply). */
@@ -454,7 +451,10 @@ export class TwinSession {
     r.positions.set(m.positions);
     r.velocities.set(m.velocities);
     r.gripper = m.gripper;
-    r.tcpWorld = this.#desc.baseToWorld(this.#kin.fk(m.positions));
+    if (!sameValues(this.#tcpFor, m.positions)) {
+      r.tcpWorld = this.#desc.baseToWorld(this.#kin.fk(m.positions));
+      this.#tcpFor.set(m.positions);
+    }
     r.mode = this.motion.mode();
     r.link = this.#cell.linkStatus();
     const exec = this.motion.execution();
@@ -476,6 +476,11 @@ export class TwinSession {
 
   objects(): WorldObject[] {
     return this.#world.getObjects();
+  }
+
+  /** Changes whenever {@link objects} may have changed; equal versions, equal objects. */
+  objectsVersion(): number {
+    return this.#world.version;
   }
 
   plans(): IterableIterator<PlanRecord> {
@@ -614,4 +619,11 @@ export class TwinSession {
     }
     if (this.#recordedPlans.size > 4 * this.motion.plans.capacity) this.#recordedPlans.clear();
   }
+}
+
+/** Whether `a` and `b` hold the same numbers (same length, exactly equal). */
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -267,10 +267,14 @@ describe("TwinWorld", () => {
         settle();
         const before = world.getObjects();
         const skipped = world.skippedSteps;
+        const version = world.version;
         world.setArmJoints(ready, kin.gripperRange.max); // the same measurement again
         world.step(500);
         assert.equal(world.skippedSteps, skipped + 500);
         assert.deepEqual(world.getObjects(), before);
+        assert.equal(world.version, version, "readers need not look again");
+        world.setObjectPose("ball", pose(0.3, -0.5, 1.0));
+        assert.notEqual(world.version, version, "a teleport is a new version");
       });
 
       it("treats encoder noise below ARM_REST_EPS as rest, and a real move as a change", () => {

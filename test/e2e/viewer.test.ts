@@ -12,7 +12,8 @@
  * controls work without a 3D view. Screenshots go to test-artifacts/viewer-*.png.
  *
  * Skipped (with the reason) only when Chromium is absent (/usr/bin/chromium, or
- * CHROMIUM_PATH); CI installs Debian's package.
+ * CHROMIUM_PATH) — except under `CI=true`, where `.ci/run` installs Debian's package and a
+ * missing Chromium fails the file (test/support/tools.ts).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -38,6 +39,7 @@ import {
   type TestServer,
   waitForState,
 } from "../support/server.ts";
+import { skipUnlessTool } from "../support/tools.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
@@ -54,9 +56,10 @@ const BASE_ARGS = [
 /** WebGL without a GPU: ANGLE on SwiftShader (Chromium wants the opt-in since M137). */
 const WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"];
 
-const noChromium = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the viewer test`;
+const noChromium = skipUnlessTool(
+  existsSync(CHROMIUM),
+  `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the viewer test`,
+);
 
 function snapshot(page: Page): Promise<ViewerSnapshot> {
   return page.evaluate(() =>

@@ -28,6 +28,7 @@ import { MetaverseMessageSchemas } from "../../shared/messages/metaverse.ts";
 import { TwinMessageSchemas } from "../../shared/messages/twin.ts";
 import * as metaverseSchema from "../../shared/schema/metaverse-state.ts";
 import * as twinSchema from "../../shared/schema/twin-state.ts";
+import { skipUnlessTool } from "../support/tools.ts";
 
 const TMP = mkdtempSync(join(tmpdir(), "agenttwin-unity-"));
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -35,7 +36,14 @@ after(() => rmSync(TMP, { recursive: true, force: true }));
 const has = (cmd: string) => spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
 const MCS = has("mcs");
 const MONO = has("mono");
-const NO_MCS = "mcs not installed (Debian: apt-get install mono-mcs)";
+/**
+ * Skip reasons for the C# checks (false: run them). Under `CI=true` a missing mcs or mono
+ * fails the file instead: `.ci/run` installs mono-mcs, which brings mono-runtime.
+ */
+const skipCompile = skipUnlessTool(MCS, "mcs not installed (Debian: apt-get install mono-mcs)");
+const skipRun =
+  skipCompile ||
+  skipUnlessTool(MONO, "mono runtime not installed (Debian: apt-get install mono-runtime)");
 
 const csFiles = (dir: string): string[] =>
   readdirSync(dir)
@@ -285,7 +293,7 @@ describe("Unity bridge: UPM package", () => {
 describe("Unity bridge: C# compiled with mono", () => {
   it(
     "Runtime/, Editor/ and the samples compile as separate assemblies, as in Unity",
-    { skip: MCS ? false : NO_MCS },
+    { skip: skipCompile },
     () => {
       // As Unity builds them: AgentTwin.Runtime; AgentTwin.Editor (Editor only) referencing it;
       // the imported samples in the project's own assembly. So `internal` members of the
@@ -313,7 +321,6 @@ describe("Unity bridge: C# compiled with mono", () => {
     },
   );
 
-  const canRun = MCS && MONO;
   let checks: { status: number | null; stdout: string } | undefined;
   const runChecks = () => {
     if (checks) return checks;
@@ -324,7 +331,6 @@ describe("Unity bridge: C# compiled with mono", () => {
     checks = { status: run.status, stdout: `${run.stdout}${run.stderr}` };
     return checks;
   };
-  const skipRun = canRun ? false : MCS ? "mono runtime not installed" : NO_MCS;
 
   it(
     "the EditMode tests in Tests/ compile against NUnit stubs and pass under mono",

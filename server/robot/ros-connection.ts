@@ -226,29 +226,46 @@ export class RosConnection extends EventEmitter<{
   ): Promise<Res> {
     const ros = this.ros;
     return new Promise<Res>((resolve, reject) => {
-      const lost = (reason: string) => {
+      let replyEvent: string | undefined;
+      const settle = () => {
         clearTimeout(timer);
+        this.off("down", lost);
+        // roslib waits for the reply under the call's id for ever: a call we gave up on
+        // must not leave its listener behind.
+        if (replyEvent !== undefined) ros.removeAllListeners(replyEvent);
+      };
+      const lost = (reason: string) => {
+        settle();
         reject(new CellError(`${name}: ${reason}`));
       };
       const timer = setTimeout(() => {
-        this.off("down", lost);
+        settle();
         reject(new CellError(`${name}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       const service = new Service<Req, Res>({ ros, name, serviceType: type });
       this.once("down", lost);
+      const before = new Set(ros.eventNames());
       service.callService(
         request,
         (res) => {
-          clearTimeout(timer);
-          this.off("down", lost);
+          settle();
           resolve(res);
         },
         (err) => {
-          clearTimeout(timer);
-          this.off("down", lost);
+          settle();
           reject(new CellError(`${name}: ${err}`));
         },
+        // rosbridge (ROS 2) gives up on its side too and answers with a failure; ROS 1's
+        // rosbridge ignores the field.
+        timeoutMs / 1000,
       );
+      // roslib registers the reply listener synchronously under a fresh `call_service:` id.
+      replyEvent = ros
+        .eventNames()
+        .find(
+          (e): e is string =>
+            typeof e === "string" && !before.has(e) && e.startsWith("call_service:"),
+        );
     });
   }
 

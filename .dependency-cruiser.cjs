@@ -48,7 +48,7 @@ module.exports = {
       name: "shared-config-imports-upward",
       comment: "config, log and node-compat are read everywhere, so they import only shared/",
       severity: "error",
-      from: { path: "^server/(config|log|node-compat)\\.ts$" },
+      from: { path: "^server/(config|config-video|log|node-compat)\\.ts$" },
       to: { path: LAYERS.slice(1).flat() },
     },
     {

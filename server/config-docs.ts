@@ -4,9 +4,10 @@
  * lines by `scripts/config-table.ts`, and test/unit/config-table.test.ts fails when they
  * drift. The type makes a variable without a line (or a line without a variable) an error.
  * `default` overrides the default read from the schema where that one is computed or lives
- * elsewhere (the video pipeline's own settings in server/media/video/config.ts).
+ * elsewhere (the video pipeline's own settings, parsed in server/config-video.ts).
  */
 import type { z } from "zod";
+import { formatLadderSpec, VIDEO_LADDER } from "../shared/video-ladder.ts";
 import type { EnvSchema } from "./config.ts";
 
 export type EnvVariable = keyof z.input<typeof EnvSchema>;
@@ -204,8 +205,7 @@ export const CONFIG_DOCS: Record<EnvVariable, VariableDoc> = {
   FFPROBE_PATH: { meaning: "ffprobe", default: "`ffprobe` on `PATH`" },
   VIDEO_LADDER: {
     meaning: "the 360° rungs, `name:WxH:bitrate`, comma-separated",
-    default:
-      "`1080p:1920x960:8M,1440p:2560x1280:14M,4k:3840x1920:25M,6k:5760x2880:45M,8k:7680x3840:80M`",
+    default: `\`${formatLadderSpec(VIDEO_LADDER)}\``,
   },
   VIDEO_LIVE_LADDER: { meaning: "rungs of live camera streams", default: "the first two rungs" },
   VIDEO_MAX_UPLOAD_BYTES: { meaning: "largest clip upload, bytes", default: "536870912 (512 MiB)" },

@@ -7,8 +7,11 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { type VideoPipelineOptions, videoOptionsFromEnv } from "./media/video/config.ts";
-import { VideoConfigError } from "./media/video/errors.ts";
+import {
+  type VideoPipelineOptions,
+  VideoOptionsError,
+  videoOptionsFromEnv,
+} from "./config-video.ts";
 
 /** Repository root (resolved from this file so the server runs from any cwd). */
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -181,7 +184,8 @@ export const EnvSchema = z.object({
   VIEWER_DIR: z.string().min(1).default(DEFAULT_VIEWER_DIR),
 
   VIDEO: bool.default(true),
-  // The video pipeline's own settings, parsed and range-checked by server/media/video/config.ts.
+  // The video pipeline's own settings: parsed by server/config-video.ts, range-checked by
+  // server/media/video/config.ts.
   MEDIA_DIR: z.string().min(1).optional(),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
@@ -698,7 +702,7 @@ function videoOptions(
   try {
     return videoOptionsFromEnv(env, dataDir);
   } catch (err) {
-    if (err instanceof VideoConfigError) {
+    if (err instanceof VideoOptionsError) {
       throw new ConfigError(`invalid configuration:\n  ${err.message}`);
     }
     throw err;

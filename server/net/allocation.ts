@@ -12,23 +12,18 @@
  *  - a stall = a window in which the demand exceeds what the link delivers (the capacity
  *    of its bands, or its bandwidth share, whichever is smaller).
  */
+import { VIDEO_LADDER, type VideoRung } from "../../shared/video-ladder.ts";
 import type { BandChannel, DemandPrediction, TrafficScenario } from "./contracts.ts";
 
-/** One rung of the video ladder. */
-export interface Rung {
-  readonly name: string;
-  /** Nominal (mean) bitrate, bit/s. */
-  readonly bitrateBps: number;
-}
+/** One rung of the video ladder as the allocator sees it: its name and nominal bitrate. */
+export type Rung = Pick<VideoRung, "name" | "bitrateBps">;
 
-/** 360° equirectangular ladder (HEVC, 30 fps); nominal mean bitrates. */
-export const DEFAULT_LADDER: readonly Rung[] = [
-  { name: "1080p", bitrateBps: 8e6 },
-  { name: "1440p", bitrateBps: 14e6 },
-  { name: "4k", bitrateBps: 25e6 },
-  { name: "6k", bitrateBps: 45e6 },
-  { name: "8k", bitrateBps: 80e6 },
-];
+/**
+ * The 360° equirectangular ladder the allocator prices: the product ladder of
+ * shared/video-ladder.ts (one definition for the transcoder, the allocator and the traffic
+ * models), nominal mean bitrates.
+ */
+export const DEFAULT_LADDER: readonly Rung[] = VIDEO_LADDER;
 
 /** Nominal bitrate of `rung` in `ladder`, bit/s (0 for an unknown rung). */
 export function rungBitrate(rung: string, ladder: readonly Rung[] = DEFAULT_LADDER): number {

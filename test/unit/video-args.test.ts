@@ -8,13 +8,13 @@ import { mkdtemp, writeFile, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { formatLadderSpec, parseLadderSpec, VIDEO_LADDER } from "../../shared/video-ladder.ts";
+import { VideoOptionsError, videoOptionsFromEnv } from "../../server/config-video.ts";
 import {
   findExecutable,
-  parseLadder,
   PRODUCT_LADDER,
   resolveVideoConfig,
   TEST_LADDER,
-  videoOptionsFromEnv,
 } from "../../server/media/video/config.ts";
 import { FfmpegMissingError, VideoConfigError } from "../../server/media/video/errors.ts";
 import {
@@ -109,11 +109,12 @@ describe("video options", () => {
   });
 
   it("parses ladder specs and environment variables", () => {
-    assert.deepEqual(parseLadder("low:256x128:300k, high:512x256:0.8M"), [
+    assert.deepEqual(parseLadderSpec("low:256x128:300k, high:512x256:0.8M"), [
       { name: "low", width: 256, height: 128, bitrateBps: 300e3 },
       { name: "high", width: 512, height: 256, bitrateBps: 800e3 },
     ]);
-    assert.throws(() => parseLadder("4k:3840*1920:25M"), /name:WIDTHxHEIGHT:BITRATE/);
+    assert.throws(() => parseLadderSpec("4k:3840*1920:25M"), /name:WIDTHxHEIGHT:BITRATE/);
+    assert.deepEqual(parseLadderSpec(formatLadderSpec(VIDEO_LADDER)), VIDEO_LADDER);
     const opts = videoOptionsFromEnv(
       {
         VIDEO_LADDER: "a:512x256:1M",
@@ -133,6 +134,11 @@ describe("video options", () => {
     assert.equal("maxUploadBytes" in opts, false);
     assert.equal(resolveVideoConfig(opts).ladder[0]?.name, "a");
     assert.throws(() => videoOptionsFromEnv({ VIDEO_CRF: "high" }, "/d"), /VIDEO_CRF/);
+    assert.throws(
+      () => videoOptionsFromEnv({ VIDEO_LIVE_LADDER: "4k:3840*1920" }, "/d"),
+      (err: unknown) =>
+        err instanceof VideoOptionsError && /^VIDEO_LIVE_LADDER: bad/.test(err.message),
+    );
   });
 });
 

@@ -6,6 +6,7 @@
  * changes a role or approves a plan, so no wording of an utterance can produce one.
  */
 import { z } from "zod";
+import { VIDEO_RUNG_NAMES } from "../../../shared/video-ladder.ts";
 
 /** Longest utterance a model is asked to read, characters; longer ones are refused unread. */
 export const MAX_UTTERANCE_CHARS = 500;
@@ -16,8 +17,8 @@ export const MAX_MODEL_TEXT_CHARS = 200;
 /** Most intents one utterance may yield; further ones are dropped (in utterance order). */
 export const MAX_INTENTS = 4;
 
-/** The video resolution ladder of the metaverse stream, lowest first. */
-export const RESOLUTION_RUNGS = ["1080p", "1440p", "4k", "6k", "8k"] as const;
+/** The video resolution ladder of the metaverse stream, lowest first (shared/video-ladder.ts). */
+export const RESOLUTION_RUNGS = VIDEO_RUNG_NAMES;
 
 /** One rung of {@link RESOLUTION_RUNGS}. */
 export const RungSchema = z.enum(RESOLUTION_RUNGS);

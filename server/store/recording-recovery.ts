@@ -2,7 +2,7 @@
  * Recovery of recordings a crash left behind: for every `<name>.mcap.part` in the folder,
  * the complete chunks of the `.part` (read with a streaming MCAP reader, up to the first
  * damaged or missing byte) and the journal `<name>.mcap.part.journal` (every message up to
- * the recorder's last flush; see session-recorder.ts) are merged, de-duplicated, and
+ * the writer's last flush; see recording-writer.ts) are merged, de-duplicated, and
  * written as a valid, indexed `<name>.mcap` (listed and served like any recording). The
  * `.part` and the journal are then removed. A `.part` from which nothing at all can be read
  * is kept, renamed `<name>.mcap.unrecoverable`, and reported.
@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { McapStreamReader } from "@mcap/core";
 import type { Logger } from "pino";
 import { FileHandleWritable } from "./file-io.ts";
-import { CHANNELS, ROBOT_DESCRIPTION_CHANNEL, type RecordingTopic } from "./recording-schemas.ts";
-import { exists, journalPath, type JournalLine, startMcap } from "./session-recorder.ts";
+import { CHANNELS, ROBOT_DESCRIPTION_CHANNEL } from "./recording-schemas.ts";
+import { exists, journalPath, type JournalLine, startMcap } from "./recording-writer.ts";
 
 /** What happened to one `.part` file. */
 export interface RecoveredRecording {
@@ -176,7 +176,7 @@ async function writeRecording(path: string, messages: readonly Msg[]): Promise<v
       "agenttwin (recovered)",
     );
     for (const m of messages) {
-      const c = channels.get(m.topic as RecordingTopic);
+      const c = channels.get(m.topic);
       if (!c) continue;
       await writer.addMessage({
         channelId: c.id,

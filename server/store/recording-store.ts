@@ -11,7 +11,7 @@ import { open, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { McapIndexedReader } from "@mcap/core";
 import { FileHandleReadable } from "./file-io.ts";
-import { RECORDING_NAME } from "./session-recorder.ts";
+import { RECORDING_NAME } from "./recording-writer.ts";
 
 /** One finished recording as listed. */
 export interface RecordingInfo {

@@ -3,40 +3,17 @@
  * and refused commands, plan changes, agent decisions and events, each on its own JSON
  * channel (topics and message shapes in `recording-schemas.ts`).
  *
- * The record methods are called from a room's tick, so they are synchronous, cheap and
- * never throw: each serialises its message and puts it in a bounded queue that one async
- * loop drains into the `McapWriter` (whose methods must not overlap). Whatever cannot be
- * recorded — queue full, file at its size limit, a write error — is counted in
- * {@link SessionRecorder.stats} and logged once; the session itself goes on.
- *
- * The file is written as `<name>.mcap.part` and renamed to `<name>.mcap` once the summary
- * (statistics, chunk index) is on disk, so a listing never shows a half-written file.
- *
- * Crash safety: MCAP buffers a chunk (256 KiB) in memory, so every message is also appended
- * to a journal, `<name>.mcap.part.journal` (JSON lines), at least every `flushMs`; once a chunk
- * reaches the file the journal is rewritten (atomically) with only what is not yet in a
- * chunk. A process killed mid-session thus leaves the `.part` (complete chunks) and the
- * journal (the rest up to the last flush); at the next start recording-recovery.ts rewrites
- * both into a valid `<name>.mcap`.
+ * This module turns the twin's calls into channel messages (and decides which joint
+ * samples are worth keeping); writing them — queue, journal, chunks, size limit, crash
+ * safety, failures — is `recording-writer.ts`. The record methods are called from a room's
+ * tick, so they are synchronous, cheap and never throw; what cannot be recorded is counted
+ * in {@link SessionRecorder.stats} and logged once, and the session goes on.
  */
-import {
-  appendFile,
-  mkdir,
-  open as openFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-  type FileHandle,
-} from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
-import { type IWritable, McapWriter } from "@mcap/core";
+import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { RecordingError, RecordingErrorCode } from "./errors.ts";
-import { FileHandleWritable } from "./file-io.ts";
 import {
   CHANNELS,
-  type ChannelSpec,
   type CommandMessage,
   type DecisionMessage,
   type EventMessage,
@@ -47,6 +24,9 @@ import {
   RecordingTopic,
   type StampJson,
 } from "./recording-schemas.ts";
+import { type RecorderStats, RecordingWriter, recordingBaseName } from "./recording-writer.ts";
+
+export type { RecorderStats } from "./recording-writer.ts";
 
 /** Options of {@link SessionRecorder.open}. */
 export interface SessionRecorderOptions {
@@ -69,19 +49,6 @@ export interface SessionRecorderOptions {
   flushMs?: number;
 }
 
-/** The journal beside a `.mcap.part` (see the module comment). */
-export function journalPath(file: string): string {
-  return `${file}.journal`;
-}
-
-/** One journal line: topic, log and publish time (ns, decimal), the JSON payload. */
-export interface JournalLine {
-  t: string;
-  l: string;
-  p: string;
-  d: string;
-}
-
 /** A plan as the recorder needs it (a `PlanRecord` fits). */
 export interface RecordedPlan {
   id: string;
@@ -97,109 +64,19 @@ export interface RecordedPlan {
   } | null;
 }
 
-/** Counters of one recording. */
-export interface RecorderStats {
-  /** Messages written to the file. */
-  messages: number;
-  /**
-   * Size of the file, bytes: exact once closed; while recording, an estimate that includes
-   * the chunk still in memory (what the file would take if closed now, less its summary).
-   */
-  bytes: number;
-  /**
-   * Messages handed to a record method but not written: queue full, size limit reached,
-   * write failed, not serialisable, or after close. Joint states skipped by the rate
-   * limit are not counted (they are skipped by design).
-   */
-  dropped: number;
-}
-
-/** Bytes of uncompressed chunk data buffered before a chunk is written. */
-const CHUNK_BYTES = 256 * 1024;
-const DEFAULT_QUEUE_CAPACITY = 10_000;
 /** Plans whose last recorded status is remembered (far more than a plan book keeps). */
 const PLAN_MEMORY = 1000;
-const NAME_MAX = 120;
-const NS_PER_MS = 1_000_000n;
-
-// Record sizes of the MCAP format, bytes, for the size estimate (see the MCAP spec).
-/** opcode + length + channel id + sequence + log time + publish time. */
-const MESSAGE_RECORD_OVERHEAD = 1 + 8 + 2 + 4 + 8 + 8;
-/** One (log time, offset) entry in a chunk's message index. */
-const MESSAGE_INDEX_ENTRY = 16;
-/** Chunk record header, message index record headers and chunk index entry, rounded up. */
-const CHUNK_OVERHEAD = 512;
-/** Data end, statistics, summary offsets, footer and magic, rounded up. */
-const SUMMARY_FIXED = 1024;
-
-type State = "recording" | "full" | "failed";
-
-interface Pending {
-  /** Order of enqueueing, for the journal. */
-  seq: number;
-  channel: number;
-  logTime: bigint;
-  publishTime: bigint;
-  data: Uint8Array;
-}
-
-/** A registered channel of a recording being written. */
-export interface Channel {
-  id: number;
-  /** Bytes its schema and channel records take once (written again in the summary). */
-  recordBytes: number;
-  sequence: number;
-  used: boolean;
-}
-
-const encoder = new TextEncoder();
 
 /** Writes one twin session to `<dir>/<sessionName>-<UTC time>.mcap`. */
 export class SessionRecorder {
   /** Absolute path of the finished file (it is `<file>.part` until {@link close}). */
   readonly file: string;
-  readonly #part: string;
-  readonly #handle: FileHandle;
-  readonly #sink: FileHandleWritable;
-  readonly #writer: McapWriter;
-  readonly #log: Logger;
+  readonly #out: RecordingWriter;
   readonly #now: () => number;
-  readonly #maxBytes: number;
   readonly #jointIntervalMs: number;
-  readonly #capacity: number;
-  readonly #channels: Map<RecordingTopic, Channel>;
-  /** The same channels by id. */
-  readonly #byId = new Map<number, Channel>();
-  /** Schema and channel records repeated in the summary, bytes. */
-  readonly #summaryRecordBytes: number;
   readonly #plans = new Map<string, string>();
   readonly #plansWithPoints = new Set<string>();
-  readonly #warned = new Set<string>();
 
-  #state: State = "recording";
-  #closing = false;
-  #closed: Promise<void> | undefined;
-  #queue: Pending[] = [];
-  /** Queued plus being written. */
-  #pending = 0;
-  #wake: (() => void) | undefined;
-  readonly #loop: Promise<void>;
-
-  // The journal (see the module comment).
-  readonly #journal: string;
-  /** Lines not yet in a chunk on disk, oldest first. */
-  #journalLive: { seq: number; line: string }[] = [];
-  /** Lines not yet appended to the journal file. */
-  #journalNew: string[] = [];
-  #seq = 0;
-  /** Every message up to this seq is in a chunk in the `.part` file. */
-  #durableSeq = -1;
-  /** `#durableSeq` when the journal file was last rewritten. */
-  #journalBase = -1;
-  #flushing: Promise<void> | null = null;
-  readonly #flushTimer: NodeJS.Timeout;
-
-  #lastLogTime = 0n;
   /** Stamp of the last joint state kept, ms. */
   #lastJointMs = Number.NEGATIVE_INFINITY;
   /**
@@ -208,73 +85,12 @@ export class SessionRecorder {
    */
   #jointAnchorMs = Number.NEGATIVE_INFINITY;
   #jointSlot = 0;
-  #messages = 0;
-  #dropped = 0;
-  /** Estimated bytes of the data section so far (header, chunks, buffered messages). */
-  #dataBytes: number;
-  #finalBytes: number | undefined;
 
-  private constructor(init: {
-    file: string;
-    handle: FileHandle;
-    sink: FileHandleWritable;
-    writer: McapWriter;
-    channels: Map<RecordingTopic, Channel>;
-    options: SessionRecorderOptions;
-    log: Logger;
-    now: () => number;
-  }) {
-    this.file = init.file;
-    this.#part = `${init.file}.part`;
-    this.#handle = init.handle;
-    this.#sink = init.sink;
-    this.#writer = init.writer;
-    this.#channels = init.channels;
-    for (const c of init.channels.values()) this.#byId.set(c.id, c);
-    this.#log = init.log;
-    this.#now = init.now;
-    this.#maxBytes = init.options.maxBytes;
-    this.#jointIntervalMs = 1000 / init.options.jointHz;
-    this.#capacity = init.options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY;
-    this.#summaryRecordBytes = [...init.channels.values()].reduce((s, c) => s + c.recordBytes, 0);
-    this.#dataBytes = Number(init.sink.position());
-    this.#journal = journalPath(this.#part);
-    this.#loop = this.#run().catch((err: unknown) => {
-      this.#fail(RecordingErrorCode.WriteFailed, "the recording loop failed", err);
-    });
-    this.#flushTimer = setInterval(() => void this.flush(), init.options.flushMs ?? 1000);
-    this.#flushTimer.unref();
-  }
-
-  /**
-   * Puts every message recorded so far into the journal file (the `.part` file has the
-   * rest). Called every `flushMs`; resolves when the journal is written. Never rejects.
-   */
-  flush(): Promise<void> {
-    this.#flushing ??= this.#flushJournal().finally(() => (this.#flushing = null));
-    return this.#flushing;
-  }
-
-  async #flushJournal(): Promise<void> {
-    try {
-      const durable = this.#durableSeq;
-      if (durable > this.#journalBase) {
-        // A chunk reached the file: keep only what is not in one, written atomically.
-        this.#journalLive = this.#journalLive.filter((e) => e.seq > durable);
-        this.#journalNew = [];
-        const tmp = `${this.#journal}.tmp`;
-        await writeFile(tmp, this.#journalLive.map((e) => e.line).join(""));
-        await rename(tmp, this.#journal);
-        this.#journalBase = durable;
-        return;
-      }
-      if (this.#journalNew.length === 0) return;
-      const lines = this.#journalNew.join("");
-      this.#journalNew = [];
-      await appendFile(this.#journal, lines);
-    } catch (err) {
-      this.#warnOnce("journal", { err }, "recording journal write failed");
-    }
+  private constructor(out: RecordingWriter, options: SessionRecorderOptions, now: () => number) {
+    this.file = out.file;
+    this.#out = out;
+    this.#now = now;
+    this.#jointIntervalMs = 1000 / options.jointHz;
   }
 
   /**
@@ -283,54 +99,31 @@ export class SessionRecorder {
    *   the folder cannot be created or written
    */
   static async open(options: SessionRecorderOptions): Promise<SessionRecorder> {
-    const dir = resolve(options.dir);
-    checkOptions(options, dir);
-    const now = options.now ?? Date.now;
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (err) {
+    if (!(Number.isFinite(options.jointHz) && options.jointHz > 0)) {
       throw new RecordingError(
-        RecordingErrorCode.OpenFailed,
-        dir,
-        `cannot create the recording folder ${dir}: ${errorText(err)}`,
-        { cause: err },
+        RecordingErrorCode.InvalidOptions,
+        resolve(options.dir),
+        `invalid recorder option: jointHz ${options.jointHz}`,
       );
     }
-    const { file, handle } = await createPart(dir, recordingBaseName(options.sessionName, now()));
-    const part = `${file}.part`;
-    const sink = new FileHandleWritable(handle);
-    let started: StartedMcap;
-    try {
-      const specs =
+    const now = options.now ?? Date.now;
+    const out = await RecordingWriter.open({
+      dir: options.dir,
+      baseName: recordingBaseName(options.sessionName, now()),
+      channels:
         options.robotDescription === undefined
           ? CHANNELS
-          : [...CHANNELS, ROBOT_DESCRIPTION_CHANNEL];
-      started = await startMcap(sink, specs, "agenttwin");
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await rm(part, { force: true }).catch(() => undefined);
-      throw new RecordingError(
-        RecordingErrorCode.OpenFailed,
-        part,
-        `cannot start the recording ${part}: ${errorText(err)}`,
-        { cause: err },
-      );
-    }
-    const log = options.logger.child({ recording: basename(file) });
-    const recorder = new SessionRecorder({
-      file,
-      handle,
-      sink,
-      writer: started.writer,
-      channels: started.channels,
-      options,
-      log,
-      now,
+          : [...CHANNELS, ROBOT_DESCRIPTION_CHANNEL],
+      library: "agenttwin",
+      maxBytes: options.maxBytes,
+      logger: options.logger,
+      ...(options.queueCapacity !== undefined && { queueCapacity: options.queueCapacity }),
+      ...(options.flushMs !== undefined && { flushMs: options.flushMs }),
     });
+    const recorder = new SessionRecorder(out, options, now);
     if (options.robotDescription !== undefined) {
-      recorder.#enqueue(RecordingTopic.RobotDescription, now(), { data: options.robotDescription });
+      out.write(RecordingTopic.RobotDescription, now(), { data: options.robotDescription });
     }
-    log.info({ file }, "recording started");
     return recorder;
   }
 
@@ -370,9 +163,9 @@ export class SessionRecorder {
         velocity: Array.from(velocities),
         effort: [],
       };
-      this.#enqueue(RecordingTopic.JointStates, stamp, msg);
+      this.#out.write(RecordingTopic.JointStates, stamp, msg, "jointState");
     } catch (err) {
-      this.#lost("jointState", err);
+      this.#out.lost("jointState", err);
     }
   }
 
@@ -394,9 +187,9 @@ export class SessionRecorder {
         type: entry.type,
         body: asObject(entry.body),
       };
-      this.#enqueue(RecordingTopic.Commands, stamp, msg);
+      this.#out.write(RecordingTopic.Commands, stamp, msg, "command");
     } catch (err) {
-      this.#lost("command", err);
+      this.#out.lost("command", err);
     }
   }
 
@@ -417,9 +210,9 @@ export class SessionRecorder {
         code: entry.code,
         message: entry.message,
       };
-      this.#enqueue(RecordingTopic.Rejections, stamp, msg);
+      this.#out.write(RecordingTopic.Rejections, stamp, msg, "rejection");
     } catch (err) {
-      this.#lost("rejection", err);
+      this.#out.lost("rejection", err);
     }
   }
 
@@ -460,9 +253,9 @@ export class SessionRecorder {
           ? traj.points.map((p) => ({ t: p.timeFromStart, positions: Array.from(p.positions) }))
           : [],
       };
-      this.#enqueue(RecordingTopic.Plans, stamp, msg);
+      this.#out.write(RecordingTopic.Plans, stamp, msg, "plan");
     } catch (err) {
-      this.#lost("plan", err);
+      this.#out.lost("plan", err);
     }
   }
 
@@ -479,9 +272,9 @@ export class SessionRecorder {
         inputs: asObject(entry.inputs),
         outputs: asObject(entry.outputs),
       };
-      this.#enqueue(RecordingTopic.Decisions, stamp, msg);
+      this.#out.write(RecordingTopic.Decisions, stamp, msg, "decision");
     } catch (err) {
-      this.#lost("decision", err);
+      this.#out.lost("decision", err);
     }
   }
 
@@ -501,10 +294,18 @@ export class SessionRecorder {
         message: entry.message,
         data: asObject(entry.data),
       };
-      this.#enqueue(RecordingTopic.Events, stamp, msg);
+      this.#out.write(RecordingTopic.Events, stamp, msg, "event");
     } catch (err) {
-      this.#lost("event", err);
+      this.#out.lost("event", err);
     }
+  }
+
+  /**
+   * Puts every message recorded so far into the journal file (the `.part` file has the
+   * rest). Called every `flushMs`; resolves when the journal is written. Never rejects.
+   */
+  flush(): Promise<void> {
+    return this.#out.flush();
   }
 
   /**
@@ -514,304 +315,17 @@ export class SessionRecorder {
    * recovery at the next start).
    */
   close(): Promise<void> {
-    this.#closed ??= this.#close();
-    return this.#closed;
+    return this.#out.close();
   }
 
   /** Counters so far (see {@link RecorderStats}). */
   stats(): RecorderStats {
-    return {
-      messages: this.#messages,
-      bytes: this.#finalBytes ?? this.#dataBytes,
-      dropped: this.#dropped,
-    };
+    return this.#out.stats();
   }
 
   #stamp(stampMs: number): number {
     return Number.isFinite(stampMs) && stampMs >= 0 ? stampMs : this.#now();
   }
-
-  #enqueue(topic: RecordingTopic, stampMs: number, msg: object): void {
-    if (this.#state !== "recording" || this.#closing) {
-      this.#dropped += 1;
-      return;
-    }
-    if (this.#pending >= this.#capacity) {
-      this.#dropped += 1;
-      this.#warnOnce("queue", { capacity: this.#capacity }, "recording queue full: dropping");
-      return;
-    }
-    const channel = this.#channels.get(topic);
-    if (!channel) throw new Error(`no channel for ${topic}`);
-    const json = JSON.stringify(msg, jsonReplacer);
-    const data = encoder.encode(json);
-    const publishTime = msToNs(stampMs);
-    // Log time never goes back, so the file is in log-time order; the payload and the
-    // publish time keep the source's own stamp.
-    const logTime = publishTime > this.#lastLogTime ? publishTime : this.#lastLogTime;
-    this.#lastLogTime = logTime;
-    const seq = this.#seq++;
-    const line: JournalLine = {
-      t: topic,
-      l: logTime.toString(),
-      p: publishTime.toString(),
-      d: json,
-    };
-    const text = JSON.stringify(line) + "\n";
-    this.#journalLive.push({ seq, line: text });
-    this.#journalNew.push(text);
-    this.#queue.push({ seq, channel: channel.id, logTime, publishTime, data });
-    this.#pending += 1;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  /** The writer loop: the only caller of the McapWriter until close. */
-  async #run(): Promise<void> {
-    for (;;) {
-      if (this.#queue.length === 0) {
-        if (this.#closing) return;
-        await new Promise<void>((r) => (this.#wake = r));
-        continue;
-      }
-      const batch = this.#queue;
-      this.#queue = [];
-      for (const entry of batch) {
-        await this.#write(entry);
-        this.#pending -= 1;
-      }
-    }
-  }
-
-  async #write(entry: Pending): Promise<void> {
-    if (this.#state !== "recording") {
-      this.#dropped += 1;
-      return;
-    }
-    const channel = this.#byId.get(entry.channel);
-    if (!channel) throw new Error(`no channel ${entry.channel}`);
-    const cost =
-      MESSAGE_RECORD_OVERHEAD +
-      entry.data.byteLength +
-      MESSAGE_INDEX_ENTRY +
-      (channel.used ? 0 : channel.recordBytes);
-    if (this.#projectedBytes(cost) > this.#maxBytes) {
-      this.#state = "full";
-      this.#dropped += 1;
-      this.#log.warn(
-        { maxBytes: this.#maxBytes, messages: this.#messages },
-        "recording reached its size limit: stopped (the session goes on)",
-      );
-      return;
-    }
-    const before = this.#sink.position();
-    try {
-      await this.#writer.addMessage({
-        channelId: channel.id,
-        sequence: channel.sequence,
-        logTime: entry.logTime,
-        publishTime: entry.publishTime,
-        data: entry.data,
-      });
-    } catch (err) {
-      this.#fail(RecordingErrorCode.WriteFailed, "writing the recording failed", err);
-      this.#dropped += 1;
-      return;
-    }
-    channel.sequence += 1;
-    channel.used = true;
-    this.#messages += 1;
-    // The sink grew: a chunk with every message up to this one is in the file.
-    if (this.#sink.position() > before) this.#durableSeq = entry.seq;
-    this.#dataBytes += cost;
-  }
-
-  /** Size of the file if closed after writing `extra` more bytes of data, bytes. */
-  #projectedBytes(extra: number): number {
-    const data = this.#dataBytes + extra;
-    const chunks = Math.floor(data / CHUNK_BYTES) + 1;
-    return data + chunks * CHUNK_OVERHEAD + this.#summaryRecordBytes + SUMMARY_FIXED;
-  }
-
-  async #close(): Promise<void> {
-    clearInterval(this.#flushTimer);
-    this.#closing = true;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-    await this.#loop;
-    if (this.#state !== "failed") {
-      try {
-        await this.#writer.end();
-        await this.#handle.sync();
-      } catch (err) {
-        this.#fail(RecordingErrorCode.CloseFailed, "finishing the recording failed", err);
-      }
-    }
-    this.#finalBytes = Number(this.#sink.position());
-    try {
-      await this.#handle.close();
-    } catch (err) {
-      this.#fail(RecordingErrorCode.CloseFailed, "closing the recording failed", err);
-    }
-    if (this.#state === "failed") {
-      // Left for recovery at the next start: the journal gets what it does not have yet.
-      await this.#flushing;
-      await this.flush();
-      this.#log.error({ file: this.#part }, "recording left unfinished");
-      return;
-    }
-    try {
-      await rename(this.#part, this.file);
-    } catch (err) {
-      this.#fail(RecordingErrorCode.CloseFailed, "renaming the finished recording failed", err);
-      return;
-    }
-    await this.#flushing;
-    await rm(this.#journal, { force: true }).catch(() => undefined);
-    await rm(`${this.#journal}.tmp`, { force: true }).catch(() => undefined);
-    this.#log.info(
-      {
-        file: this.file,
-        messages: this.#messages,
-        bytes: this.#finalBytes,
-        dropped: this.#dropped,
-      },
-      "recording finished",
-    );
-  }
-
-  /** Stops recording for good after an I/O error; logs it (the first one only). */
-  #fail(code: RecordingErrorCode, message: string, cause: unknown): void {
-    const first = this.#state !== "failed";
-    this.#state = "failed";
-    if (!first) return;
-    const err = new RecordingError(code, this.#part, `${message}: ${errorText(cause)}`, {
-      cause,
-    });
-    this.#log.error({ err }, `${message}; recording stopped (the session goes on)`);
-  }
-
-  /** A record method could not build its message (bad input): drop it, warn once per kind. */
-  #lost(kind: string, err: unknown): void {
-    this.#dropped += 1;
-    this.#warnOnce(`lost:${kind}`, { err }, `could not record a ${kind} message; dropped`);
-  }
-
-  #warnOnce(key: string, fields: object, message: string): void {
-    if (this.#warned.has(key)) return;
-    this.#warned.add(key);
-    this.#log.warn(fields, message);
-  }
-}
-
-/** Recording file names: what {@link SessionRecorder} writes and the store serves. */
-export const RECORDING_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.mcap$/;
-
-/**
- * `<sessionName>-<UTC time>` with the name reduced to `[A-Za-z0-9._-]` (other runs become
- * `_`; leading dots and dashes are dropped so the file is never hidden or an option).
- * @param nowMs ms since the Unix epoch
- */
-export function recordingBaseName(sessionName: string, nowMs: number): string {
-  const name =
-    sessionName
-      .replace(/[^A-Za-z0-9._-]+/g, "_")
-      .replace(/^[._-]+/, "")
-      .slice(0, NAME_MAX) || "session";
-  // 2025-01-02T03:04:05.678Z → 20250102T030405.678Z
-  const time = new Date(nowMs).toISOString().replace(/[-:]/g, "");
-  return `${name}-${time}`;
-}
-
-function checkOptions(o: SessionRecorderOptions, dir: string): void {
-  const bad = (what: string) =>
-    new RecordingError(RecordingErrorCode.InvalidOptions, dir, `invalid recorder option: ${what}`);
-  if (!(Number.isFinite(o.maxBytes) && o.maxBytes > 0)) throw bad(`maxBytes ${o.maxBytes}`);
-  if (!(Number.isFinite(o.jointHz) && o.jointHz > 0)) throw bad(`jointHz ${o.jointHz}`);
-  const q = o.queueCapacity;
-  if (q !== undefined && !(Number.isInteger(q) && q > 0)) throw bad(`queueCapacity ${q}`);
-}
-
-/** Creates `<base>[-n].mcap.part` exclusively, choosing `n` so neither it nor the `.mcap` exists. */
-async function createPart(
-  dir: string,
-  base: string,
-): Promise<{ file: string; handle: FileHandle }> {
-  let lastError: unknown;
-  for (let n = 0; n < 100; n++) {
-    const file = join(dir, n === 0 ? `${base}.mcap` : `${base}-${n}.mcap`);
-    if (await exists(file)) continue;
-    try {
-      return { file, handle: await openFile(`${file}.part`, "wx") };
-    } catch (err) {
-      lastError = err;
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
-      break;
-    }
-  }
-  throw new RecordingError(
-    RecordingErrorCode.OpenFailed,
-    dir,
-    `cannot create a recording file in ${dir}: ${errorText(lastError ?? "every name taken")}`,
-    { cause: lastError },
-  );
-}
-
-/** Whether `path` exists (anything `stat` can reach). */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A started MCAP writer and its registered channels, by topic. */
-export interface StartedMcap {
-  writer: McapWriter;
-  channels: Map<RecordingTopic, Channel>;
-}
-
-/**
- * Starts an MCAP file on `sink` the way every recording is written (header, chunk size,
- * JSON-schema channels) and registers `specs` in order. Used by the recorder and by
- * recovery (recording-recovery.ts), so both produce the same layout.
- * @param library the header's library field
- */
-export async function startMcap(
-  sink: IWritable,
-  specs: readonly ChannelSpec[],
-  library: string,
-): Promise<StartedMcap> {
-  const writer = new McapWriter({ writable: sink, chunkSize: CHUNK_BYTES });
-  await writer.start({ profile: "", library });
-  const channels = new Map<RecordingTopic, Channel>();
-  for (const spec of specs) channels.set(spec.topic, await register(writer, spec));
-  return { writer, channels };
-}
-
-async function register(writer: McapWriter, spec: ChannelSpec): Promise<Channel> {
-  const schemaData = encoder.encode(JSON.stringify(spec.schema));
-  const schemaId = await writer.registerSchema({
-    name: spec.schemaName,
-    encoding: "jsonschema",
-    data: schemaData,
-  });
-  const id = await writer.registerChannel({
-    topic: spec.topic,
-    messageEncoding: "json",
-    schemaId,
-    metadata: new Map(),
-  });
-  const len = (s: string) => encoder.encode(s).byteLength;
-  // Schema: opcode, length, id, name, encoding, data; channel: opcode, length, id,
-  // schema id, topic, encoding, empty metadata map.
-  const schemaBytes = 1 + 8 + 2 + 4 + len(spec.schemaName) + 4 + 10 + 4 + schemaData.byteLength;
-  const channelBytes = 1 + 8 + 2 + 2 + 4 + len(spec.topic) + 4 + 4 + 4;
-  return { id, recordBytes: schemaBytes + channelBytes, sequence: 0, used: false };
 }
 
 /** ms since the epoch → `{sec, nsec}`. */
@@ -825,12 +339,6 @@ function toStamp(ms: number): StampJson {
   return { sec, nsec };
 }
 
-/** ms since the epoch (fractional allowed) → ns as bigint, without float rounding at 1e18. */
-function msToNs(ms: number): bigint {
-  const whole = Math.floor(ms);
-  return BigInt(whole) * NS_PER_MS + BigInt(Math.round((ms - whole) * 1e6));
-}
-
 /** Free-form values are JSON objects in the schemas: wrap anything else. */
 function asObject(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
@@ -838,17 +346,4 @@ function asObject(value: unknown): Record<string, unknown> {
     return value as Record<string, unknown>;
   }
   return { value };
-}
-
-/** Typed arrays as arrays, bigints as strings (JSON.stringify would throw on them). */
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    return Array.from(value as unknown as ArrayLike<number>);
-  }
-  return value;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -14,11 +14,8 @@ import { pino, type Logger } from "pino";
 import { RecordingError } from "../../server/store/errors.ts";
 import { FileHandleReadable } from "../../server/store/file-io.ts";
 import { RecordingTopic } from "../../server/store/recording-schemas.ts";
-import {
-  recordingBaseName,
-  RECORDING_NAME,
-  SessionRecorder,
-} from "../../server/store/session-recorder.ts";
+import { recordingBaseName, RECORDING_NAME } from "../../server/store/recording-writer.ts";
+import { SessionRecorder } from "../../server/store/session-recorder.ts";
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 const JOINTS = Array.from({ length: 7 }, (_, i) => `panda_joint${i + 1}`);

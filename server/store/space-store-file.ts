@@ -72,7 +72,7 @@ export class FileSpaceStore implements SpaceStore {
     return out;
   }
 
-  create(
+  async create(
     name: string,
     scene: SpaceScene = EMPTY_SPACE_SCENE,
     now = new Date(),
@@ -96,7 +96,7 @@ export class FileSpaceStore implements SpaceStore {
     });
   }
 
-  update(name: string, scene: SpaceScene, now = new Date()): Promise<SpaceRecord | null> {
+  async update(name: string, scene: SpaceScene, now = new Date()): Promise<SpaceRecord | null> {
     checkSpaceName(name);
     return this.#serial(name, async () => {
       let created: string;
@@ -122,7 +122,7 @@ export class FileSpaceStore implements SpaceStore {
     });
   }
 
-  delete(name: string): Promise<boolean> {
+  async delete(name: string): Promise<boolean> {
     checkSpaceName(name);
     return this.#serial(name, async () => {
       try {

@@ -3,53 +3,62 @@
  * (roslib 2.x sends and receives plain objects). Shared by the server's `RosCell` and the
  * simulated cell in `ros/sim-cell`, so both sides agree on every field.
  *
+ * The shapes are defined once, as zod schemas in `shared/ros-schemas.ts`; the types here are
+ * inferred from them (a message as validation outputs it: every field present). This module
+ * adds the constants (error codes, status values) and helpers.
+ *
  * ROS 1 and ROS 2 differ in type names (`sensor_msgs/JointState` vs
  * `sensor_msgs/msg/JointState`) and in time fields (`{secs, nsecs}` vs `{sec, nanosec}`);
  * {@link rosNames} and the time helpers hide both. Units as in ROS: m, rad, s.
  */
+import type { RosMessage, RosTime, RosVersion } from "./ros-schemas.ts";
 
-export type RosVersion = 1 | 2;
+export type { RosTime, RosVersion } from "./ros-schemas.ts";
 
-/** ROS 1 `time`/`duration` or ROS 2 `builtin_interfaces/Time`/`Duration`. */
-export type RosTime = { secs: number; nsecs: number } | { sec: number; nanosec: number };
-
-export interface Header {
-  stamp: RosTime;
-  frame_id: string;
-  /** ROS 1 only. */
-  seq?: number;
-}
-
+/** std_msgs/Header (`seq` in ROS 1 only). */
+export type Header = RosMessage<"Header">;
+/** geometry_msgs/Pose */
+export type PoseMsg = RosMessage<"Pose">;
 /** sensor_msgs/JointState */
-export interface JointStateMsg {
-  header: Header;
-  name: string[];
-  position: number[];
-  velocity: number[];
-  effort: number[];
-}
-
+export type JointStateMsg = RosMessage<"JointState">;
 /** trajectory_msgs/JointTrajectoryPoint */
-export interface JointTrajectoryPointMsg {
-  positions: number[];
-  velocities: number[];
-  accelerations: number[];
-  effort: number[];
-  time_from_start: RosTime;
-}
-
+export type JointTrajectoryPointMsg = RosMessage<"JointTrajectoryPoint">;
 /** trajectory_msgs/JointTrajectory */
-export interface JointTrajectoryMsg {
-  header: Header;
-  joint_names: string[];
-  points: JointTrajectoryPointMsg[];
-}
-
-/** moveit_msgs/RobotTrajectory (the multi-DOF part is unused and sent empty). */
-export interface RobotTrajectoryMsg {
-  joint_trajectory: JointTrajectoryMsg;
-  multi_dof_joint_trajectory?: { header: Header; joint_names: string[]; points: unknown[] };
-}
+export type JointTrajectoryMsg = RosMessage<"JointTrajectory">;
+/** moveit_msgs/RobotTrajectory (the multi-DOF part is unused). */
+export type RobotTrajectoryMsg = RosMessage<"RobotTrajectory">;
+/** moveit_msgs/MoveItErrorCodes (`message`, `source`: ROS 2 Iron and later only). */
+export type MoveItErrorCodesMsg = RosMessage<"MoveItErrorCodes">;
+/** moveit_msgs/JointConstraint */
+export type JointConstraintMsg = RosMessage<"JointConstraint">;
+/** moveit_msgs/PositionConstraint, used as a target point (a small sphere region). */
+export type PositionConstraintMsg = RosMessage<"PositionConstraint">;
+/** moveit_msgs/OrientationConstraint */
+export type OrientationConstraintMsg = RosMessage<"OrientationConstraint">;
+/** moveit_msgs/Constraints */
+export type ConstraintsMsg = RosMessage<"Constraints">;
+/** moveit_msgs/MotionPlanRequest (the fields the twin sets; rosbridge fills the rest). */
+export type MotionPlanRequestMsg = RosMessage<"MotionPlanRequest">;
+/** moveit_msgs/GetMotionPlan request and response. */
+export type GetMotionPlanRequest = RosMessage<"GetMotionPlanRequest">;
+export type GetMotionPlanResponse = RosMessage<"GetMotionPlanResponse">;
+/** moveit_msgs/GetPositionIK request and response. */
+export type GetPositionIKRequest = RosMessage<"GetPositionIKRequest">;
+export type GetPositionIKResponse = RosMessage<"GetPositionIKResponse">;
+/** moveit_msgs/ExecuteTrajectory action: goal, feedback, result. */
+export type ExecuteTrajectoryGoal = RosMessage<"ExecuteTrajectoryGoal">;
+export type ExecuteTrajectoryFeedback = RosMessage<"ExecuteTrajectoryFeedback">;
+export type ExecuteTrajectoryResult = RosMessage<"ExecuteTrajectoryResult">;
+/** control_msgs/FollowJointTrajectory action: goal, feedback, result. */
+export type FollowJointTrajectoryGoal = RosMessage<"FollowJointTrajectoryGoal">;
+export type FollowJointTrajectoryFeedback = RosMessage<"FollowJointTrajectoryFeedback">;
+export type FollowJointTrajectoryResult = RosMessage<"FollowJointTrajectoryResult">;
+/** control_msgs/JointJog (MoveIt Servo's joint jog input; `duration` in s). */
+export type JointJogMsg = RosMessage<"JointJog">;
+/** actionlib_msgs/GoalID, GoalStatus, GoalStatusArray (ROS 1 actionlib over topics). */
+export type GoalIdMsg = RosMessage<"GoalId">;
+export type GoalStatusMsg = RosMessage<"GoalStatus">;
+export type GoalStatusArrayMsg = RosMessage<"GoalStatusArray">;
 
 /** moveit_msgs/MoveItErrorCodes values used here. */
 export const MoveItErrorCode = {
@@ -74,132 +83,6 @@ export const MoveItErrorCode = {
   START_STATE_INVALID: -26,
 } as const;
 
-export interface MoveItErrorCodesMsg {
-  val: number;
-  /** ROS 2 (moveit_msgs ≥ 2.3, Iron) only: what went wrong, for people. */
-  message?: string;
-  /** ROS 2 (moveit_msgs ≥ 2.3, Iron) only: which component set the code. */
-  source?: string;
-}
-
-/** moveit_msgs/JointConstraint */
-export interface JointConstraintMsg {
-  joint_name: string;
-  position: number;
-  tolerance_above: number;
-  tolerance_below: number;
-  weight: number;
-}
-
-/** geometry_msgs/Pose */
-export interface PoseMsg {
-  position: { x: number; y: number; z: number };
-  orientation: { x: number; y: number; z: number; w: number };
-}
-
-/** moveit_msgs/PositionConstraint, reduced to a target point (a small sphere region). */
-export interface PositionConstraintMsg {
-  header: Header;
-  link_name: string;
-  target_point_offset: { x: number; y: number; z: number };
-  constraint_region: {
-    primitives: { type: number; dimensions: number[] }[];
-    primitive_poses: PoseMsg[];
-  };
-  weight: number;
-}
-
-/** moveit_msgs/OrientationConstraint */
-export interface OrientationConstraintMsg {
-  header: Header;
-  link_name: string;
-  orientation: PoseMsg["orientation"];
-  absolute_x_axis_tolerance: number;
-  absolute_y_axis_tolerance: number;
-  absolute_z_axis_tolerance: number;
-  weight: number;
-}
-
-/** moveit_msgs/Constraints */
-export interface ConstraintsMsg {
-  name: string;
-  joint_constraints: JointConstraintMsg[];
-  position_constraints: PositionConstraintMsg[];
-  orientation_constraints: OrientationConstraintMsg[];
-}
-
-/** moveit_msgs/MotionPlanRequest (the fields the twin sets; rosbridge fills the rest). */
-export interface MotionPlanRequestMsg {
-  group_name: string;
-  planner_id: string;
-  start_state: { joint_state: JointStateMsg; is_diff?: boolean };
-  goal_constraints: ConstraintsMsg[];
-  num_planning_attempts: number;
-  allowed_planning_time: number;
-  max_velocity_scaling_factor: number;
-  max_acceleration_scaling_factor: number;
-}
-
-/** moveit_msgs/GetMotionPlan request and response. */
-export interface GetMotionPlanRequest {
-  motion_plan_request: MotionPlanRequestMsg;
-}
-export interface GetMotionPlanResponse {
-  motion_plan_response: {
-    trajectory_start?: { joint_state: JointStateMsg };
-    group_name: string;
-    trajectory: RobotTrajectoryMsg;
-    planning_time: number;
-    error_code: MoveItErrorCodesMsg;
-  };
-}
-
-/** moveit_msgs/GetPositionIK request and response. */
-export interface GetPositionIKRequest {
-  ik_request: {
-    group_name: string;
-    robot_state: { joint_state: JointStateMsg };
-    avoid_collisions: boolean;
-    ik_link_name: string;
-    pose_stamped: { header: Header; pose: PoseMsg };
-    timeout: RosTime;
-  };
-}
-export interface GetPositionIKResponse {
-  solution: { joint_state: JointStateMsg };
-  error_code: MoveItErrorCodesMsg;
-}
-
-/** moveit_msgs/ExecuteTrajectory action: goal, feedback, result. */
-export interface ExecuteTrajectoryGoal {
-  trajectory: RobotTrajectoryMsg;
-}
-export interface ExecuteTrajectoryFeedback {
-  /** Free text, e.g. "MONITOR"; progress here as `progress=<0..1>`. */
-  state: string;
-}
-export interface ExecuteTrajectoryResult {
-  error_code: MoveItErrorCodesMsg;
-}
-
-/** control_msgs/FollowJointTrajectory action: goal, feedback, result. */
-export interface FollowJointTrajectoryGoal {
-  trajectory: JointTrajectoryMsg;
-  goal_time_tolerance?: RosTime;
-}
-export interface FollowJointTrajectoryFeedback {
-  header: Header;
-  joint_names: string[];
-  desired: JointTrajectoryPointMsg;
-  actual: JointTrajectoryPointMsg;
-  error: JointTrajectoryPointMsg;
-}
-export interface FollowJointTrajectoryResult {
-  /** 0 SUCCESSFUL, -1 INVALID_GOAL, -2 INVALID_JOINTS, -4 PATH_TOLERANCE_VIOLATED, -5 GOAL_TOLERANCE_VIOLATED. */
-  error_code: number;
-  error_string: string;
-}
-
 /** control_msgs/FollowJointTrajectory result `error_code` values. */
 export const FollowJointTrajectoryErrorCode = {
   SUCCESSFUL: 0,
@@ -209,28 +92,6 @@ export const FollowJointTrajectoryErrorCode = {
   PATH_TOLERANCE_VIOLATED: -4,
   GOAL_TOLERANCE_VIOLATED: -5,
 } as const;
-
-/** control_msgs/JointJog (MoveIt Servo's joint jog input). */
-export interface JointJogMsg {
-  header: Header;
-  joint_names: string[];
-  displacements: number[];
-  velocities: number[];
-  /** s */
-  duration: number;
-}
-
-/** actionlib_msgs/GoalID and GoalStatus (ROS 1 actionlib over topics). */
-export interface GoalIdMsg {
-  stamp: RosTime;
-  id: string;
-}
-export interface GoalStatusMsg {
-  goal_id: GoalIdMsg;
-  /** 0 PENDING, 1 ACTIVE, 2 PREEMPTED, 3 SUCCEEDED, 4 ABORTED, 5 REJECTED, … */
-  status: number;
-  text: string;
-}
 
 /** ROS 1 actionlib_msgs/GoalStatus values (`status` of a {@link GoalStatusMsg}). */
 export const GoalStatusCode = {
@@ -245,12 +106,6 @@ export const GoalStatusCode = {
   RECALLED: 8,
   LOST: 9,
 } as const;
-
-/** actionlib_msgs/GoalStatusArray (ROS 1 `<action>/status`). */
-export interface GoalStatusArrayMsg {
-  header: Header;
-  status_list: GoalStatusMsg[];
-}
 
 /** ROS 2 action_msgs/GoalStatus values as rosbridge reports them in `action_result.status`. */
 export const ActionStatus = {

@@ -14,6 +14,7 @@ import {
   type GoalStatusArrayMsg,
   GoalStatusCode,
   type GoalStatusMsg,
+  type GoalIdMsg,
 } from "../../shared/ros-msgs.ts";
 import {
   type GoalSink,
@@ -25,7 +26,7 @@ import type { ActionSpec } from "./catalog.ts";
 import type { SimCellCore } from "./cell.ts";
 import { stampedHeader } from "./conversions.ts";
 import { GoalRejectedError, ProtocolError, RequestRefusedError } from "./errors.ts";
-import { describeZodError, type GoalIdIn, type RosSchemas } from "./ros-schemas.ts";
+import { describeZodError, type RosSchemas } from "../../shared/ros-schemas.ts";
 
 /** Where actionlib publishes: the server's topic fan-out. */
 export interface TopicBus {
@@ -201,6 +202,6 @@ export class ActionlibServer {
 }
 
 /** Stamp of a goal id, s. */
-function timeOf(g: Pick<GoalIdIn, "stamp">): number {
+function timeOf(g: Pick<GoalIdMsg, "stamp">): number {
   return fromRosTime(g.stamp);
 }

@@ -29,6 +29,7 @@ import {
   MoveItErrorCode,
   type MoveItErrorCodesMsg,
   type RosVersion,
+  type JointTrajectoryMsg,
 } from "../../shared/ros-msgs.ts";
 import {
   newSample,
@@ -41,7 +42,7 @@ import type { ClientSession } from "./client.ts";
 import { type JointNames, pointMsg, stampedHeader, trajectoryFromMsg } from "./conversions.ts";
 import { GoalRejectedError } from "./errors.ts";
 import type { OpId, OpOf } from "./protocol.ts";
-import { describeZodError, type JointTrajectoryIn, type RosSchemas } from "./ros-schemas.ts";
+import { describeZodError, type RosSchemas } from "../../shared/ros-schemas.ts";
 import type { EncodeOptions } from "./wire.ts";
 
 /** How a goal ended. */
@@ -101,7 +102,7 @@ export class TrajectoryExecutor {
    * one is accepted).
    * @throws GoalRejectedError when the trajectory is not playable (nothing changes)
    */
-  start(action: ActionSpec, trajectory: JointTrajectoryIn, sink: GoalSink): TrajectoryGoal {
+  start(action: ActionSpec, trajectory: JointTrajectoryMsg, sink: GoalSink): TrajectoryGoal {
     const cell = this.#cell;
     cell.advance();
     const traj = trajectoryFromMsg(
@@ -252,7 +253,7 @@ export function trajectoryOf(
   action: ActionSpec,
   schemas: RosSchemas,
   args: unknown,
-): { ok: true; trajectory: JointTrajectoryIn } | { ok: false; reason: string } {
+): { ok: true; trajectory: JointTrajectoryMsg } | { ok: false; reason: string } {
   if (action.kind === "execute_trajectory") {
     const parsed = schemas.ExecuteTrajectoryGoal.safeParse(args ?? {});
     return parsed.success

@@ -25,7 +25,6 @@ import {
   type TrajectoryPoint,
 } from "../../server/sim/index.ts";
 import { GoalRejectedError } from "./errors.ts";
-import type { JointStateIn, JointTrajectoryIn } from "./ros-schemas.ts";
 
 /** Position limits may be exceeded by this much in a goal trajectory, rad (rounding). */
 const LIMIT_TOLERANCE_RAD = 1e-6;
@@ -86,7 +85,7 @@ export function jointStateMsg(
  * @returns the vector, or a reason why the message is malformed
  */
 export function jointVectorFrom(
-  js: JointStateIn,
+  js: JointStateMsg,
   names: JointNames,
   fallback: ArrayLike<number>,
 ): { ok: true; q: Float64Array } | { ok: false; reason: string } {
@@ -119,7 +118,7 @@ export function jointVectorFrom(
  * @throws GoalRejectedError naming the first failed check
  */
 export function trajectoryFromMsg(
-  msg: JointTrajectoryIn,
+  msg: JointTrajectoryMsg,
   names: JointNames,
   limits: ArmLimits,
   armPositions: ArrayLike<number>,
@@ -147,7 +146,7 @@ export function trajectoryFromMsg(
   const points: TrajectoryPoint[] = [];
   let prevT = -Infinity;
   for (let i = 0; i < msg.points.length; i++) {
-    const p = msg.points[i] as JointTrajectoryIn["points"][number];
+    const p = msg.points[i] as JointTrajectoryMsg["points"][number];
     const t = fromRosTime(p.time_from_start);
     if (!(t >= 0))
       throw new GoalRejectedError("invalid_goal", `point ${i}: negative time_from_start`);

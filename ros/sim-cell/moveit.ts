@@ -2,7 +2,7 @@
  * MoveIt's planning services on the simulated cell: `GetMotionPlan`
  * (`/plan_kinematic_path`) and `GetPositionIK` (`/compute_ik`), each a request message →
  * a call on the cell's planner or IK → a response message with a MoveIt error code.
- * Requests are already validated against their schema (ros-schemas.ts).
+ * Requests are already validated against their schema (shared/ros-schemas.ts).
  *
  * Choices where MoveIt leaves room (also in the README):
  * - the goal is `goal_constraints[0]`: either joint constraints on all group joints, or one
@@ -24,6 +24,8 @@ import {
   type MoveItErrorCodesMsg,
   type RobotTrajectoryMsg,
   type RosVersion,
+  type GetMotionPlanRequest,
+  type GetPositionIKRequest,
 } from "../../shared/ros-msgs.ts";
 import {
   describeHit,
@@ -40,7 +42,6 @@ import {
   toolPoseFor,
   trajectoryMsg,
 } from "./conversions.ts";
-import type { GetMotionPlanRequestIn, GetPositionIKRequestIn } from "./ros-schemas.ts";
 
 /** Planning time when the request gives none, s. */
 export const DEFAULT_PLANNING_TIME_S = 5;
@@ -76,7 +77,7 @@ export class MoveItServices {
   }
 
   /** `moveit_msgs/GetMotionPlan`: plans from the start state to `goal_constraints[0]`. */
-  planKinematicPath(request: GetMotionPlanRequestIn): GetMotionPlanResponse {
+  planKinematicPath(request: GetMotionPlanRequest): GetMotionPlanResponse {
     const t0 = performance.now();
     const cell = this.#cell;
     const r = request.motion_plan_request;
@@ -185,7 +186,7 @@ export class MoveItServices {
   }
 
   /** `moveit_msgs/GetPositionIK` for the tip link, seeded at the request's robot state. */
-  computeIk(request: GetPositionIKRequestIn): GetPositionIKResponse {
+  computeIk(request: GetPositionIKRequest): GetPositionIKResponse {
     const cell = this.#cell;
     const r = request.ik_request;
     cell.advance();
@@ -253,7 +254,7 @@ export class MoveItServices {
   }
 
   /** The goal of `goal_constraints[0]` (joints in group order, or a tool pose in `base_link`). */
-  #goalOf(r: GetMotionPlanRequestIn["motion_plan_request"]): PlannerGoal | Refusal {
+  #goalOf(r: GetMotionPlanRequest["motion_plan_request"]): PlannerGoal | Refusal {
     const cell = this.#cell;
     const invalid = (message: string): Refusal => ({
       code: MoveItErrorCode.INVALID_GOAL_CONSTRAINTS,

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ProtocolError } from "./errors.ts";
-import { describeZodError } from "./ros-schemas.ts";
+import { describeZodError } from "../../shared/ros-schemas.ts";
 
 /** An op id: rosbridge clients send strings; numbers are accepted and echoed as sent. */
 const OpId = z.union([z.string().max(512), z.number()]);

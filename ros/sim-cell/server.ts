@@ -35,7 +35,7 @@ import {
   parseOp,
   type ServiceResponseMessage,
 } from "./protocol.ts";
-import { describeZodError, rosSchemas, type RosSchemas } from "./ros-schemas.ts";
+import { describeZodError, rosSchemas, type RosSchemas } from "../../shared/ros-schemas.ts";
 import { applyJointJog } from "./servo.ts";
 import { MAX_SUBSCRIBE_IDS, type SubscribeRequest } from "./subscriptions.ts";
 import { decodeFrame, EncodedMessage, type EncodeOptions, frameBytes } from "./wire.ts";

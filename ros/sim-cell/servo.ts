@@ -8,10 +8,10 @@
  * displacements (Servo's position jog, not simulated), velocities over a joint's limit,
  * and any jog while a trajectory executes.
  */
+import type { JointJogMsg } from "../../shared/ros-msgs.ts";
 import type { SimCellCore } from "./cell.ts";
 import type { JointNames } from "./conversions.ts";
 import { RequestRefusedError } from "./errors.ts";
-import type { JointJogIn } from "./ros-schemas.ts";
 
 /** Shortest hold of a jog command, s (Servo's incoming command timeout is about this). */
 export const MIN_JOG_DURATION_S = 0.1;
@@ -20,7 +20,7 @@ export const MIN_JOG_DURATION_S = 0.1;
  * Applies one joint jog command.
  * @throws RequestRefusedError when it is refused
  */
-export function applyJointJog(cell: SimCellCore, names: JointNames, msg: JointJogIn): void {
+export function applyJointJog(cell: SimCellCore, names: JointNames, msg: JointJogMsg): void {
   if (cell.execution !== null) {
     throw new RequestRefusedError("cannot jog while a trajectory is executing");
   }

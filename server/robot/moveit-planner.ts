@@ -14,6 +14,7 @@ import {
   MoveItErrorCode,
   rosNames,
 } from "../../shared/ros-msgs.ts";
+import { describeZodError, rosSchemas } from "../../shared/ros-schemas.ts";
 import type { LinkConfig } from "../config.ts";
 import type { PlanOptions, PlanRequest } from "../sim/motion-planner.ts";
 import type { TrajectoryPoint } from "../sim/trajectory.ts";
@@ -129,8 +130,15 @@ export class MoveItPlanner implements PlannerBackend {
       if (err instanceof CellError) return { ok: false, message: `MoveIt: ${err.message}` };
       throw err;
     }
-    const r = res.motion_plan_response;
-    const code = r?.error_code?.val;
+    // A real MoveIt adds fields (stripped) and may omit some (ROS defaults filled in).
+    const parsed = rosSchemas(v).GetMotionPlanResponse.safeParse(res);
+    if (!parsed.success)
+      return {
+        ok: false,
+        message: `MoveIt: malformed response (${describeZodError(parsed.error)})`,
+      };
+    const r = parsed.data.motion_plan_response;
+    const code = r.error_code.val;
     if (code !== MoveItErrorCode.SUCCESS) {
       return {
         ok: false,

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { decode as decodeCbor } from "cbor2";
 import { pino } from "pino";
-import { MoveItErrorCode, toRosTime } from "../../shared/ros-msgs.ts";
+import { MoveItErrorCode, toRosTime, type JointTrajectoryMsg } from "../../shared/ros-msgs.ts";
 import { PlanFailure } from "../../server/sim/motion-planner.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { sameType } from "../../ros/sim-cell/catalog.ts";
@@ -23,7 +23,7 @@ import {
 import { startSimCell } from "../../ros/sim-cell/index.ts";
 import { planFailureCode, scalingFactor } from "../../ros/sim-cell/moveit.ts";
 import { parseOp } from "../../ros/sim-cell/protocol.ts";
-import { type JointTrajectoryIn, rosSchemas } from "../../ros/sim-cell/ros-schemas.ts";
+import { rosSchemas } from "../../shared/ros-schemas.ts";
 import { applyJointJog } from "../../ros/sim-cell/servo.ts";
 import { type PublishSink, TopicSubscription } from "../../ros/sim-cell/subscriptions.ts";
 import {
@@ -240,14 +240,14 @@ describe("goal trajectories (trajectoryFromMsg)", () => {
     effort: [],
     time_from_start: toRosTime(t, 2),
   });
-  const traj = (jointNames: string[], pts: ReturnType<typeof point>[]): JointTrajectoryIn => ({
+  const traj = (jointNames: string[], pts: ReturnType<typeof point>[]): JointTrajectoryMsg => ({
     header: { stamp: toRosTime(0, 2), frame_id: "" },
     joint_names: jointNames,
     points: pts,
   });
-  const check = (t: JointTrajectoryIn, arm: ArrayLike<number> = robot.home) =>
+  const check = (t: JointTrajectoryMsg, arm: ArrayLike<number> = robot.home) =>
     trajectoryFromMsg(t, names, robot.kinematics, arm, 0.01);
-  const rejects = (t: JointTrajectoryIn, kind: string, pattern: RegExp) =>
+  const rejects = (t: JointTrajectoryMsg, kind: string, pattern: RegExp) =>
     assert.throws(
       () => check(t),
       (e: unknown) =>

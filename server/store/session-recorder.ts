@@ -47,6 +47,16 @@ export interface SessionRecorderOptions {
   robotDescription?: string;
   /** Longest time a recorded message waits before it is on disk (journal), ms (default 1000). */
   flushMs?: number;
+  /**
+   * An unchanged joint state is written again after this long, ms (default 1000: 1 Hz), so
+   * a reader still sees an arm at rest without one message per tick.
+   */
+  jointKeepAliveMs?: number;
+  /**
+   * Largest difference of every position (rad, m) and velocity (rad/s, m/s) from the last
+   * written sample for a sample to count as unchanged (default 1e-6: float noise).
+   */
+  jointEpsilon?: number;
 }
 
 /** A plan as the recorder needs it (a `PlanRecord` fits). */
@@ -66,6 +76,17 @@ export interface RecordedPlan {
 
 /** Plans whose last recorded status is remembered (far more than a plan book keeps). */
 const PLAN_MEMORY = 1000;
+const DEFAULT_JOINT_KEEP_ALIVE_MS = 1000;
+const DEFAULT_JOINT_EPSILON = 1e-6;
+
+/** The last joint sample written, to skip unchanged ones. */
+interface WrittenJoints {
+  /** ms since the Unix epoch */
+  stampMs: number;
+  names: readonly string[];
+  positions: Float64Array;
+  velocities: Float64Array;
+}
 
 /** Writes one twin session to `<dir>/<sessionName>-<UTC time>.mcap`. */
 export class SessionRecorder {
@@ -74,6 +95,9 @@ export class SessionRecorder {
   readonly #out: RecordingWriter;
   readonly #now: () => number;
   readonly #jointIntervalMs: number;
+  readonly #jointKeepAliveMs: number;
+  readonly #jointEpsilon: number;
+  #lastWrittenJoints: WrittenJoints | null = null;
   readonly #plans = new Map<string, string>();
   readonly #plansWithPoints = new Set<string>();
 
@@ -91,6 +115,8 @@ export class SessionRecorder {
     this.#out = out;
     this.#now = now;
     this.#jointIntervalMs = 1000 / options.jointHz;
+    this.#jointKeepAliveMs = options.jointKeepAliveMs ?? DEFAULT_JOINT_KEEP_ALIVE_MS;
+    this.#jointEpsilon = options.jointEpsilon ?? DEFAULT_JOINT_EPSILON;
   }
 
   /**
@@ -99,13 +125,18 @@ export class SessionRecorder {
    *   the folder cannot be created or written
    */
   static async open(options: SessionRecorderOptions): Promise<SessionRecorder> {
-    if (!(Number.isFinite(options.jointHz) && options.jointHz > 0)) {
-      throw new RecordingError(
+    const bad = (what: string) =>
+      new RecordingError(
         RecordingErrorCode.InvalidOptions,
         resolve(options.dir),
-        `invalid recorder option: jointHz ${options.jointHz}`,
+        `invalid recorder option: ${what}`,
       );
-    }
+    if (!(Number.isFinite(options.jointHz) && options.jointHz > 0))
+      throw bad(`jointHz ${options.jointHz}`);
+    const keepAlive = options.jointKeepAliveMs;
+    if (keepAlive !== undefined && !(keepAlive > 0)) throw bad(`jointKeepAliveMs ${keepAlive}`);
+    const eps = options.jointEpsilon;
+    if (eps !== undefined && !(eps >= 0 && Number.isFinite(eps))) throw bad(`jointEpsilon ${eps}`);
     const now = options.now ?? Date.now;
     const out = await RecordingWriter.open({
       dir: options.dir,
@@ -133,6 +164,12 @@ export class SessionRecorder {
    * quarter interval early fills its slot, so a jittery source at exactly jointHz keeps
    * every sample (two kept samples are at least 3/4 of an interval apart). After a pause,
    * or when the stamps go back (a restarted source), the grid restarts at the sample.
+   *
+   * Only changes are written: a sample whose names are those of the last written one and
+   * whose positions and velocities are all within `jointEpsilon` of it is skipped, unless
+   * `jointKeepAliveMs` passed since that one (an arm at rest costs 1 message/s, not one a
+   * tick). Slow drift is not lost: it is compared with the last written sample, not the
+   * last seen.
    * @param stampMs measurement time, ms since the Unix epoch
    * @param positions rad (m for prismatic joints), in `names` order (copied)
    * @param velocities rad/s (m/s), in `names` order (copied)
@@ -156,6 +193,20 @@ export class SessionRecorder {
         this.#jointSlot = 1;
       }
       this.#lastJointMs = stamp;
+      const last = this.#lastWrittenJoints;
+      if (
+        forward &&
+        last !== null &&
+        stamp - last.stampMs < this.#jointKeepAliveMs &&
+        this.#sameJoints(last, names, positions, velocities)
+      )
+        return;
+      this.#lastWrittenJoints = {
+        stampMs: stamp,
+        names: Array.from(names),
+        positions: Float64Array.from(positions),
+        velocities: Float64Array.from(velocities),
+      };
       const msg: JointStateMessage = {
         timestamp: toStamp(stamp),
         name: Array.from(names),
@@ -321,6 +372,30 @@ export class SessionRecorder {
   /** Counters so far (see {@link RecorderStats}). */
   stats(): RecorderStats {
     return this.#out.stats();
+  }
+
+  /** Whether a sample is the last written one, within `jointEpsilon`. */
+  #sameJoints(
+    last: WrittenJoints,
+    names: readonly string[],
+    positions: ArrayLike<number>,
+    velocities: ArrayLike<number>,
+  ): boolean {
+    const eps = this.#jointEpsilon;
+    if (
+      names.length !== last.names.length ||
+      positions.length !== last.positions.length ||
+      velocities.length !== last.velocities.length
+    )
+      return false;
+    for (let i = 0; i < names.length; i++) if (names[i] !== last.names[i]) return false;
+    for (let i = 0; i < positions.length; i++)
+      if (!(Math.abs((positions[i] as number) - (last.positions[i] as number)) <= eps))
+        return false;
+    for (let i = 0; i < velocities.length; i++)
+      if (!(Math.abs((velocities[i] as number) - (last.velocities[i] as number)) <= eps))
+        return false;
+    return true;
   }
 
   #stamp(stampMs: number): number {

@@ -423,6 +423,58 @@ describe("SessionRecorder", () => {
     assert.ok(Math.abs((await kept(50, () => 10, 2000)) - 1000) <= 1);
   });
 
+  it("writes only changes of the joint state, and an arm at rest once per keep-alive", async () => {
+    const record = async (samples: (i: number) => number[], n: number, stepMs: number) => {
+      const rec = await SessionRecorder.open({
+        dir,
+        sessionName: "on-change",
+        maxBytes: 1 << 26,
+        jointHz: 100,
+        logger: pino({ level: "silent" }),
+        queueCapacity: 100_000,
+      });
+      for (let i = 0; i < n; i++) {
+        const q = samples(i);
+        rec.jointState(
+          T0 + i * stepMs,
+          JOINTS,
+          q,
+          q.map(() => 0),
+        );
+      }
+      await rec.close();
+      const back = await readIndexed(rec.file);
+      return back.messages
+        .filter((m) => m.topic === "/joint_states")
+        .map((m) => m.json as { timestamp: { sec: number; nsec: number }; position: number[] });
+    };
+    const rest = JOINTS.map((_, j) => 0.1 * j);
+    // 10 s at rest at 100 Hz, with float noise far below the epsilon: one message per second
+    // (the first sample, then the 1 Hz keep-alive) instead of 1000.
+    const atRest = await record((i) => rest.map((q) => q + (i % 2) * 1e-9), 1000, 10);
+    assert.equal(atRest.length, 10, `${atRest.length} messages at rest`);
+    const gaps = atRest.slice(1).map((m, k) => {
+      const prev = atRest[k]!.timestamp;
+      return m.timestamp.sec - prev.sec + (m.timestamp.nsec - prev.nsec) / 1e9;
+    });
+    for (const gap of gaps) assert.ok(Math.abs(gap - 1) < 1e-6, `keep-alive gap ${gap} s`);
+    // A moving arm (1 mrad per sample): every sample is a change and is written.
+    const moving = await record((i) => rest.map((q) => q + i * 1e-3), 300, 10);
+    assert.equal(moving.length, 300);
+    // Moving, then stopped: every moving sample, the pose it stopped at, then only keep-alives.
+    const stopAt = 50;
+    const stops = await record((i) => rest.map((q) => q + Math.min(i, stopAt) * 1e-3), 300, 10);
+    assert.equal(stops.length, stopAt + 1 + 2, "51 moving samples + 2 keep-alives in 2.5 s");
+    assert.deepEqual(
+      stops.at(-1)!.position,
+      rest.map((q) => q + stopAt * 1e-3),
+    );
+    // Drift below the epsilon per sample is compared with the last written sample, so it is
+    // written once it adds up (0.4 µrad per sample: every 3rd sample crosses 1 µrad).
+    const drift = await record((i) => rest.map((q) => q + i * 4e-7), 90, 10);
+    assert.equal(drift.length, 30);
+  });
+
   it("writes the URDF on /robot_description when given one", async () => {
     const urdf = '<robot name="panda"><link name="panda_link0"/></robot>';
     const rec = await SessionRecorder.open({
@@ -454,10 +506,13 @@ describe("SessionRecorder", () => {
       jointHz: 100,
       logger,
     });
-    const pos = JOINTS.map(() => 0.123456789);
-    // 3000 samples 10 ms apart: all pass the rate limit; the queue drains between batches.
+    // 3000 samples 10 ms apart of a moving arm: all pass the rate limit and the change
+    // filter; the queue drains between batches.
     for (let batch = 0; batch < 30; batch++) {
-      for (let i = 0; i < 100; i++) rec.jointState(T0 + (batch * 100 + i) * 10, JOINTS, pos, pos);
+      for (let i = 0; i < 100; i++) {
+        const pos = JOINTS.map(() => 0.123456789 + (batch * 100 + i) * 1e-3);
+        rec.jointState(T0 + (batch * 100 + i) * 10, JOINTS, pos, pos);
+      }
       await new Promise((r) => setImmediate(r));
     }
     rec.event(T0 + 40_000, { level: "info", message: "after the limit" });

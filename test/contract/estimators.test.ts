@@ -8,8 +8,9 @@
  * finite and non-negative figures, one entry per band (channel) or per flow class (demand),
  * a Shannon capacity that matches the band's SNRs, and p95 ≥ mean.
  *
- * Where a fallback does not meet the contract yet, its case is marked `todo` with the gap
- * (node:test runs it and reports the result without failing the run); see each `gaps` entry.
+ * Where an implementation does not meet the contract yet (server bugs, reported), its case is
+ * marked `todo` with the gap: node:test runs it and reports the result without failing the
+ * run, so a fix shows as a passing todo and the mark can go. See each `gaps` entry.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

@@ -54,9 +54,9 @@ class FlowRing {
   /** Closed windows held, ≤ capacity; `head` is where the next one goes. */
   count = 0;
   head = 0;
-  /** Windows ever closed, and how many of them {@link TrafficMeter.takeWindows} returned. */
+  /** Windows ever closed; per reader, how many of them {@link TrafficMeter.takeWindows} returned. */
   pushed = 0;
-  taken = 0;
+  readonly taken = new Map<string, number>();
 
   constructor(
     readonly flowClass: FlowClass,
@@ -176,16 +176,19 @@ export class TrafficMeter {
   }
 
   /**
-   * Closed windows of every flow that no earlier call returned, oldest first per flow
-   * (flushes to the clock first) — for handing measurements to the traffic agent once.
+   * Closed windows of every flow that no earlier call by the same `reader` returned, oldest
+   * first per flow (flushes to the clock first) — for handing measurements to the traffic
+   * agent (the default reader) or to a recording once each; readers do not take from each
+   * other.
    */
-  takeWindows(): FlowWindow[] {
+  takeWindows(reader = ""): FlowWindow[] {
     this.flush();
     const out: FlowWindow[] = [];
     for (const ring of this.#flows.values()) {
-      for (const [, bytes, packets] of ring.closed(ring.pushed - ring.taken))
+      const taken = ring.taken.get(reader) ?? 0;
+      for (const [, bytes, packets] of ring.closed(ring.pushed - taken))
         out.push(this.#window(ring.flowClass, bytes, packets));
-      ring.taken = ring.pushed;
+      ring.taken.set(reader, ring.pushed);
     }
     return out;
   }

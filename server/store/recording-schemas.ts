@@ -28,6 +28,8 @@ export const RecordingTopic = {
   Decisions: "/decisions",
   /** Link status changes, alerts ({@link EventMessage}). */
   Events: "/events",
+  /** The server's metered traffic windows and their scenario ({@link TrafficMessage}). */
+  Traffic: "/traffic",
   /** The robot's URDF, once at the start when given ({@link RobotDescriptionMessage}). */
   RobotDescription: "/robot_description",
 } as const;
@@ -123,6 +125,43 @@ export interface EventMessage {
   level: "info" | "warn" | "error";
   message: string;
   data: Record<string, unknown>;
+}
+
+/** The traffic scenario a batch of windows was measured under (`TrafficScenario`). */
+export interface TrafficScenarioJson {
+  /** Arms in the twin (the real one and virtual ones). */
+  arms: number;
+  /** Headsets in the room. */
+  headsets: number;
+  /** State patch rate, Hz. */
+  patchRateHz: number;
+  /** Video rung each headset streams; absent when none (the schema has no null). */
+  videoRung?: string;
+}
+
+/** One closed metering window of one flow (`FlowWindow` of `net/contracts.ts`). */
+export interface TrafficWindowJson {
+  /** `twin_state`, `control` or `video_<rung>`. */
+  flowClass: string;
+  /** Window length, s. */
+  windowS: number;
+  /** bytes · 8 / window length, bit/s. */
+  throughputBps: number;
+  /** bytes / packets, bytes (0 without packets). */
+  meanPacketBytes: number;
+  /** window length / packets, s (the window length without packets). */
+  meanInterArrivalS: number;
+}
+
+/**
+ * `/traffic`: windows of the server's traffic meter that closed since the last message,
+ * every flow's oldest first, with the scenario they were measured under — what
+ * `npm run train:ngf -- --from-recordings <dir>` reads (server/ml/datasets/import.ts).
+ */
+export interface TrafficMessage {
+  timestamp: StampJson;
+  scenario: TrafficScenarioJson;
+  windows: TrafficWindowJson[];
 }
 
 /** `/robot_description`: the URDF, `std_msgs/String` shaped as Foxglove's 3D panel reads it. */
@@ -286,6 +325,49 @@ export const CHANNELS: readonly ChannelSpec[] = [
         data: freeForm("Details"),
       },
       "A link status change or an alert",
+    ),
+  },
+  {
+    topic: RecordingTopic.Traffic,
+    schemaName: "agenttwin.Traffic",
+    schema: message(
+      "agenttwin.Traffic",
+      {
+        timestamp: STAMP,
+        scenario: {
+          type: "object",
+          description: "What the windows were measured under",
+          properties: {
+            arms: { type: "integer", description: "Arms in the twin" },
+            headsets: { type: "integer", description: "Headsets in the room" },
+            patchRateHz: { type: "number", description: "State patch rate, Hz" },
+            videoRung: { type: "string", description: "Video rung streamed; absent when none" },
+          },
+          required: ["arms", "headsets", "patchRateHz"],
+        },
+        windows: {
+          type: "array",
+          description: "Metering windows closed since the last message, per flow oldest first",
+          items: {
+            type: "object",
+            properties: {
+              flowClass: str("twin_state, control or video_<rung>"),
+              windowS: { type: "number", description: "Window length, s" },
+              throughputBps: { type: "number", description: "Throughput, bit/s" },
+              meanPacketBytes: { type: "number", description: "Mean packet size, bytes" },
+              meanInterArrivalS: { type: "number", description: "Mean inter-arrival, s" },
+            },
+            required: [
+              "flowClass",
+              "windowS",
+              "throughputBps",
+              "meanPacketBytes",
+              "meanInterArrivalS",
+            ],
+          },
+        },
+      },
+      "The server's metered traffic windows (train:ngf --from-recordings reads them)",
     ),
   },
 ];

@@ -11,6 +11,8 @@
  */
 import { resolve } from "node:path";
 import type { Logger } from "pino";
+import type { FlowWindow, TrafficScenario } from "../net/contracts.ts";
+import type { TrafficMeter } from "../net/traffic-meter.ts";
 import { RecordingError, RecordingErrorCode } from "./errors.ts";
 import {
   CHANNELS,
@@ -23,6 +25,7 @@ import {
   ROBOT_DESCRIPTION_CHANNEL,
   RecordingTopic,
   type StampJson,
+  type TrafficMessage,
 } from "./recording-schemas.ts";
 import { type RecorderStats, RecordingWriter, recordingBaseName } from "./recording-writer.ts";
 
@@ -78,6 +81,10 @@ export interface RecordedPlan {
 const PLAN_MEMORY = 1000;
 const DEFAULT_JOINT_KEEP_ALIVE_MS = 1000;
 const DEFAULT_JOINT_EPSILON = 1e-6;
+/** How often {@link SessionRecorder.followTraffic} writes the meter's windows, ms. */
+const DEFAULT_TRAFFIC_EVERY_MS = 30_000;
+/** The meter reader a recording takes windows as (the traffic agent's are its own). */
+const TRAFFIC_READER = "recording";
 
 /** The last joint sample written, to skip unchanged ones. */
 interface WrittenJoints {
@@ -98,6 +105,9 @@ export class SessionRecorder {
   readonly #jointKeepAliveMs: number;
   readonly #jointEpsilon: number;
   #lastWrittenJoints: WrittenJoints | null = null;
+  #closed: Promise<void> | undefined;
+  /** The followed meter and its timer (see {@link followTraffic}). */
+  #traffic: { write: () => void; timer: NodeJS.Timeout } | null = null;
   readonly #plans = new Map<string, string>();
   readonly #plansWithPoints = new Set<string>();
 
@@ -352,6 +362,64 @@ export class SessionRecorder {
   }
 
   /**
+   * Records metered traffic windows with the scenario they were measured under, on
+   * `/traffic` (the format `train:ngf --from-recordings` reads). Nothing is written when
+   * every window is empty: an idle room costs nothing.
+   * @param stampMs when the windows were taken, ms since the Unix epoch
+   * @param windows closed windows of the server's flows (copied)
+   */
+  traffic(stampMs: number, scenario: TrafficScenario, windows: readonly FlowWindow[]): void {
+    try {
+      if (!windows.some((w) => w.throughputBps > 0)) return;
+      const stamp = this.#stamp(stampMs);
+      const msg: TrafficMessage = {
+        timestamp: toStamp(stamp),
+        scenario: {
+          arms: scenario.arms,
+          headsets: scenario.headsets,
+          patchRateHz: scenario.patchRateHz,
+          ...(scenario.videoRung !== null && { videoRung: scenario.videoRung }),
+        },
+        windows: windows.map((w) => ({
+          flowClass: w.flowClass,
+          windowS: w.windowS,
+          throughputBps: w.throughputBps,
+          meanPacketBytes: w.meanPacketBytes,
+          meanInterArrivalS: w.meanInterArrivalS,
+        })),
+      };
+      this.#out.write(RecordingTopic.Traffic, stamp, msg, "traffic");
+    } catch (err) {
+      this.#out.lost("traffic", err);
+    }
+  }
+
+  /**
+   * Writes the windows `meter` closed since the last time on `/traffic` every `everyMs`
+   * and once more at {@link close}, each with `scenario()` as it is then. The recording
+   * takes windows as its own meter reader, so the traffic agent still gets every window.
+   * A second call replaces the first.
+   * @param everyMs ms (default 30 000)
+   */
+  followTraffic(
+    meter: Pick<TrafficMeter, "takeWindows">,
+    scenario: () => TrafficScenario,
+    everyMs: number = DEFAULT_TRAFFIC_EVERY_MS,
+  ): void {
+    if (this.#traffic) clearInterval(this.#traffic.timer);
+    const write = (): void => {
+      try {
+        this.traffic(this.#now(), scenario(), meter.takeWindows(TRAFFIC_READER));
+      } catch (err) {
+        this.#out.lost("traffic", err);
+      }
+    };
+    const timer = setInterval(write, everyMs);
+    timer.unref();
+    this.#traffic = { write, timer };
+  }
+
+  /**
    * Puts every message recorded so far into the journal file (the `.part` file has the
    * rest). Called every `flushMs`; resolves when the journal is written. Never rejects.
    */
@@ -366,7 +434,18 @@ export class SessionRecorder {
    * recovery at the next start).
    */
   close(): Promise<void> {
-    return this.#out.close();
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    const traffic = this.#traffic;
+    this.#traffic = null;
+    if (traffic) {
+      clearInterval(traffic.timer);
+      traffic.write();
+    }
+    await this.#out.close();
   }
 
   /** Counters so far (see {@link RecorderStats}). */

@@ -11,6 +11,8 @@ import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core";
 import { pino, type Logger } from "pino";
+import { readTrafficRecordings } from "../../server/ml/datasets/import.ts";
+import { TrafficMeter } from "../../server/net/traffic-meter.ts";
 import { RecordingError } from "../../server/store/errors.ts";
 import { FileHandleReadable } from "../../server/store/file-io.ts";
 import { RecordingTopic } from "../../server/store/recording-schemas.ts";
@@ -243,6 +245,7 @@ describe("SessionRecorder", () => {
       "/joint_states",
       "/plans",
       "/rejections",
+      "/traffic",
     ]);
     for (const ch of back.channels.values()) {
       assert.equal(ch.messageEncoding, "json");
@@ -275,7 +278,9 @@ describe("SessionRecorder", () => {
     assert.equal(rec.stats().dropped, 0);
     assert.equal(rec.stats().bytes, (await stat(rec.file)).size);
     for (const [topic, ch] of back.channels) {
-      assert.equal(Number(stats.channelMessageCounts.get(ch.id)), byTopic(topic).length, topic);
+      // A channel nothing was written on (here /traffic) has no count.
+      const count = stats.channelMessageCounts.get(ch.id) ?? 0n;
+      assert.equal(Number(count), byTopic(topic).length, topic);
     }
 
     // Log times never go back; per channel, sequences count up from 0.
@@ -473,6 +478,55 @@ describe("SessionRecorder", () => {
     // written once it adds up (0.4 µrad per sample: every 3rd sample crosses 1 µrad).
     const drift = await record((i) => rest.map((q) => q + i * 4e-7), 90, 10);
     assert.equal(drift.length, 30);
+  });
+
+  it("writes the traffic meter's windows on /traffic in the format train:ngf reads", async () => {
+    const trafficDir = join(dir, "traffic");
+    // On a whole second, so 3 s of traffic are 3 of the meter's clock-aligned windows.
+    const start = Date.UTC(2025, 0, 2, 3, 4, 6);
+    let clock = start;
+    const meter = new TrafficMeter({ now: () => clock });
+    const rec = await SessionRecorder.open({
+      dir: trafficDir,
+      sessionName: "traffic",
+      maxBytes: 1 << 22,
+      jointHz: 100,
+      logger: pino({ level: "silent" }),
+      now: () => clock,
+    });
+    const scenario = { arms: 2, headsets: 1, patchRateHz: 30, videoRung: null };
+    rec.followTraffic(meter, () => scenario, 60_000);
+    // 3 s of a headset: 30 patches/s of 200 B down, 72 poses/s of 90 B up.
+    for (let ms = 0; ms < 3000; ms += 1) {
+      clock = start + ms;
+      if (ms % 33 === 0) meter.record("twin_state", 200, clock, "h1");
+      if (ms % 14 === 0) meter.record("control", 90, clock, "h1");
+    }
+    clock = start + 3500;
+    // The traffic agent's own hand-over is not affected by the recording's.
+    const agentWindows = meter.takeWindows();
+    // An idle stretch writes nothing; what closed since is written at close.
+    rec.traffic(clock, scenario, []);
+    await rec.close();
+
+    const records = await readTrafficRecordings(trafficDir);
+    assert.equal(records.length, 1, "one /traffic message (written at close)");
+    const [record] = records;
+    assert.deepEqual(record!.scenario, scenario, "no video: videoRung absent, read as null");
+    assert.deepEqual(record!.windows, agentWindows, "the same windows the agent got");
+    assert.deepEqual(
+      record!.windows.map((w) => w.flowClass),
+      ["twin_state", "twin_state", "twin_state", "control", "control", "control"],
+    );
+    const patches = record!.windows[0]!;
+    assert.equal(patches.windowS, 1);
+    assert.equal(patches.meanPacketBytes, 200);
+    assert.equal(patches.throughputBps, 31 * 200 * 8, "31 patches in the first second");
+    const back = await readIndexed(rec.file);
+    const ch = back.channels.get("/traffic")!;
+    const schema = JSON.parse(decoder.decode(back.schemas.get(ch.schemaId)!.data)) as Schema;
+    for (const m of back.messages.filter((x) => x.topic === "/traffic")) validate(m.json, schema);
+    assert.ok(meter.takeWindows("recording").length === 0, "each window recorded once");
   });
 
   it("writes the URDF on /robot_description when given one", async () => {

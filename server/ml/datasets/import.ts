@@ -25,8 +25,9 @@
  * body given as capsules (`links`).
  *
  * **Traffic** — the server's traffic meter windows: MCAP files with a `/traffic` topic
- * (JSON messages `{"scenario":{arms,headsets,patchRateHz,videoRung},"windows":[FlowWindow…]}`),
- * or JSON lines of the same messages (`.jsonl`).
+ * (JSON messages `{"scenario":{arms,headsets,patchRateHz,videoRung},"windows":[FlowWindow…]}`,
+ * `videoRung` null or absent for no video; as `SessionRecorder.traffic` writes them), or JSON
+ * lines of the same messages (`.jsonl`).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
@@ -232,7 +233,8 @@ const TrafficMessageSchema = z.object({
     arms: z.number().int().positive(),
     headsets: z.number().int().nonnegative(),
     patchRateHz: z.number().positive(),
-    videoRung: z.string().nullable(),
+    // Absent in session recordings when no video is streamed (their schema has no null).
+    videoRung: z.string().nullable().default(null),
   }),
   windows: z.array(WindowSchema),
 });

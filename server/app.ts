@@ -37,26 +37,23 @@ import type { SceneJobs } from "./media/reconstruction/scene-jobs.ts";
 import { ReconstructionAgent } from "./agents/reconstruction-agent.ts";
 import type { Application } from "express";
 import { installNodeCompat } from "./node-compat.ts";
-import { AgentController } from "./agents/controller.ts";
 import { loadAgents } from "./agents/runtime.ts";
+import type { AgentSetup } from "./agents/orchestrator.ts";
 import { AgentWorkLimiter } from "./agents/work-limiter.ts";
 import { openDataDir } from "./store/data-dir.ts";
 import type { RetentionRule } from "./store/retention.ts";
 import { join } from "node:path";
-import { DEFAULT_BANDS } from "./net/bands.ts";
 import { liveSceneHooks } from "./metaverse/live-scene.ts";
 import { mediaSceneHooks } from "./metaverse/media-scene.ts";
 import { MetaverseSession, renditionPlaylist } from "./metaverse/metaverse-session.ts";
 import { openCellLink } from "./robot/cell-link.ts";
 import { createMetaverseRoom, METAVERSE_ROOM } from "./rooms/MetaverseRoom.ts";
-import { AgentBridge } from "./twin/agent-bridge.ts";
 import { createDigitalTwinRoom, DIGITAL_TWIN_ROOM } from "./rooms/DigitalTwinRoom.ts";
 import { TwinRegistry } from "./twin/registry.ts";
 import { loadRobotDescription } from "./sim/robot-description.ts";
 import { createTwinSession } from "./twin/session-factory.ts";
 import { openScaleOut } from "./scaleout.ts";
 import { guardMatchmaking } from "./scaleout-health.ts";
-import type { TwinSession } from "./twin/session.ts";
 
 /** A running server. */
 export interface App {
@@ -254,40 +251,29 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     });
   }
 
-  /** Gives a session its agent controller, panel and decision stream. */
-  const attachAgents = (session: TwinSession, roomId: string) => {
-    if (!agents) return;
-    const log = logger.child({ roomId, component: "agents" });
-    const controller = new AgentController({
+  /**
+   * The agents of one room's session (null when they are off): its own work limiter, and a
+   * sink that streams each decision on socket.io and counts it in /metrics.
+   */
+  const agentSetup = (roomId: string, log: Logger): AgentSetup | null =>
+    agents && {
       registry: agents.registry,
-      bands: DEFAULT_BANDS,
-      margin: config.agents.margin,
-      logger: log,
-    });
-    controller.onDecision(metrics.agentDecision);
-    controller.onDecision((d) => {
-      agentStream.publish(roomId, d);
-      session.recordDecision(d);
-    });
-    const bridge = new AgentBridge({
-      session,
-      controller,
       intents: agents.intents,
-      robot,
-      gnb: config.agents.gnb,
-      patchRateHz: config.room.patchRateHz,
-      intentTimeoutMs: config.agents.intentTimeoutMs,
-      agentsLabel: agentsLabel ?? "",
-      ...(agents.observeTraffic && { observeTraffic: agents.observeTraffic }),
+      label: agentsLabel ?? "",
       limiter: new AgentWorkLimiter({
         perRoom: config.agentWork.maxPendingPerRoom,
         perUser: config.agentWork.maxPendingPerUser,
       }),
+      margin: config.agents.margin,
+      intentTimeoutMs: config.agents.intentTimeoutMs,
+      sink: {
+        decision: (d) => {
+          metrics.agentDecision(d);
+          agentStream.publish(roomId, d);
+        },
+      },
       logger: log,
-    });
-    session.agents = bridge;
-    bridge.start();
-  };
+    };
 
   const twinHandler = gameServer.define(
     DIGITAL_TWIN_ROOM,
@@ -300,7 +286,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       registry,
       createSession: async (roomId) => {
         const { cell, planner, label, lease } = cellLink.connect(roomId);
-        const session = await createTwinSession({
+        const setup = agentSetup(roomId, logger.child({ roomId, component: "agents" }));
+        return createTwinSession({
           config,
           logger,
           metrics,
@@ -311,9 +298,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           cellLabel: label,
           lease,
           audit: dataDir.audit,
+          agents: setup && {
+            ...setup,
+            gnb: config.agents.gnb,
+            patchRateHz: config.room.patchRateHz,
+            ...(agents?.observeTraffic && { observeTraffic: agents.observeTraffic }),
+          },
         });
-        if (agents) attachAgents(session, roomId);
-        return session;
       },
     }),
   );
@@ -327,26 +318,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       tokens,
       quota,
       createSession: (roomId) => {
+        const log = logger.child({ room: METAVERSE_ROOM, roomId });
         const session = new MetaverseSession({
-          agents: agents && {
-            registry: agents.registry,
-            intents: agents.intents,
-            label: agentsLabel ?? "",
-          },
+          agents: agentSetup(roomId, log),
           robot,
           gnb: config.agents.gnb,
-          margin: config.agents.margin,
           patchRateHz: config.room.patchRateHz,
-          intentTimeoutMs: config.agents.intentTimeoutMs,
-          limiter: new AgentWorkLimiter({
-            perRoom: config.agentWork.maxPendingPerRoom,
-            perUser: config.agentWork.maxPendingPerUser,
-          }),
-          logger: logger.child({ room: METAVERSE_ROOM, roomId }),
+          logger: log,
           playlistFor: renditionPlaylist,
         });
-        session.onDecision((d) => agentStream.publish(roomId, d));
-        session.onDecision(metrics.agentDecision);
         metaverseSessions.set(roomId, session);
         return session;
       },

@@ -10,17 +10,15 @@ import type { Logger } from "pino";
 import type { Pose, Vec3 } from "../../shared/geometry.ts";
 import { ErrorCode } from "../../shared/messages/common.ts";
 import type { MetaverseCommand } from "../../shared/messages/metaverse.ts";
-import type { AgentRegistry } from "../agents/agent.ts";
-import { AgentController, type Decision, type DecisionTrigger } from "../agents/controller.ts";
-import { type IntentModel, labelWithHealth, resultNotes } from "../agents/intent/intent-model.ts";
-import { AgentBusyError, AgentWorkLimiter } from "../agents/work-limiter.ts";
+import type { Decision, DecisionTrigger, LinkSituation } from "../agents/controller.ts";
+import type { IntentContext } from "../agents/intent/intent-model.ts";
+import type { Intent } from "../agents/intent/intents.ts";
+import { type AgentPanel, AgentOrchestrator, type AgentSetup } from "../agents/orchestrator.ts";
 import { DEFAULT_LADDER, type Rung } from "../net/allocation.ts";
 import { armGeometry } from "../net/arm-geometry.ts";
-import { DEFAULT_BANDS } from "../net/bands.ts";
 import type { ArmGeometry } from "../net/contracts.ts";
 import type { Actor } from "../twin/actor.ts";
-import type { AgentPanel } from "../twin/session.ts";
-import { CommandError } from "../twin/errors.ts";
+import { COMMAND_REFUSALS, CommandError } from "../twin/errors.ts";
 import type { RobotDescription } from "../sim/robot-description.ts";
 
 /** Buffer below which the rendition is lowered to what the measured throughput carries, s. */
@@ -39,6 +37,8 @@ const MONITOR_MS = 5000;
  */
 const QOE_REDECIDE_MS = 5000;
 const DEFAULT_HEADSET: Vec3 = { x: 1.8, y: 0.9, z: 1.7 };
+/** The reply to a stop said in this room. */
+const NOTHING_MOVES = "nothing moves in the metaverse room; stop applies to the digital twin";
 
 export interface StreamView {
   rendition: string;
@@ -104,34 +104,30 @@ export interface SceneRendition {
 }
 
 export interface MetaverseSessionDeps {
-  /** The agents; null runs the room without them (the lowest rendition is played). */
-  agents: { registry: AgentRegistry; intents: IntentModel; label: string } | null;
-  robot: RobotDescription;
-  gnb: Vec3;
-  margin: number;
-  patchRateHz: number;
-  intentTimeoutMs: number;
   /**
-   * Bounds the decisions people ask for (rendition requests, utterances) per room and per
-   * user (default: DEFAULT_WORK_LIMITS).
+   * The agents (their limiter bounds the decisions people ask for: rendition requests,
+   * utterances); null runs the room without them (the lowest rendition is played).
    */
-  limiter?: AgentWorkLimiter;
+  agents: AgentSetup | null;
+  robot: RobotDescription;
+  /** gNB antenna, `world`. */
+  gnb: Vec3;
+  patchRateHz: number;
   logger: Logger;
   /** Playlist of rendition `rung` of the stream at `streamUrl`. */
   playlistFor(streamUrl: string, rung: string): string;
   now?: () => number;
 }
 
+/** What the session keeps of one headset's link (its controller is the orchestrator's). */
 interface Link {
-  controller: AgentController;
-  /** Where the headset was at the last decision. */
+  /** Where the headset was at the last applied decision. */
   decidedAt: Vec3 | null;
+  /** Where it was when the running decision read the situation. */
+  readAt: Vec3 | null;
   lastDecisionMs: number;
   /** When a draining buffer last made the agents decide, and the stalls reported then. */
   lastQoeDecision: { atMs: number; stalls: number };
-  busy: Promise<unknown>;
-  /** Decisions queued behind the running one (background triggers coalesce into one). */
-  waiting: number;
 }
 
 export class MetaverseSession {
@@ -155,15 +151,15 @@ export class MetaverseSession {
    * counters only grow, so their sum changes when either does).
    */
   get version(): number {
-    return this.#version + (this.#d.agents?.intents.health?.().version ?? 0);
+    return this.#version + (this.#agents?.version ?? 0);
   }
   readonly #people = new Map<string, Participant>();
   readonly #links = new Map<string, Link>();
-  readonly #decisions: Decision[] = [];
   readonly #d: MetaverseSessionDeps;
   readonly #now: () => number;
   readonly #cellArm: ArmGeometry;
-  readonly #limiter: AgentWorkLimiter;
+  /** The agents: one link (and controller) per headset, keyed by its session id. */
+  readonly #agents: AgentOrchestrator<Actor> | null;
   #closed = false;
   /** The stream's renditions with measured bitrates and playlists, lowest first. */
   #video: SceneRendition[] = [];
@@ -172,13 +168,26 @@ export class MetaverseSession {
   constructor(deps: MetaverseSessionDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
-    this.#limiter = deps.limiter ?? new AgentWorkLimiter();
     this.#cellArm = armGeometry(
       deps.robot.kinematics,
       deps.robot.home,
       deps.robot.basePose,
       "panda",
     );
+    this.#agents =
+      deps.agents &&
+      new AgentOrchestrator<Actor>({
+        ...deps.agents,
+        refusals: COMMAND_REFUSALS,
+        context: {
+          ladder: () => this.ladder(),
+          situation: (link) => this.#situation(link),
+          intentContext: (actor) => this.#intentContext(actor),
+          spokenStop: () => NOTHING_MOVES,
+          carryOut: (actor, intent) => this.#carryOut(actor, intent),
+          decided: (link, d, apply) => this.#decided(link, d, apply),
+        },
+      });
   }
 
   participants(): IterableIterator<Participant> {
@@ -244,6 +253,7 @@ export class MetaverseSession {
   leave(sessionId: string): void {
     this.#people.delete(sessionId);
     this.#links.delete(sessionId);
+    this.#agents?.forgetLink(sessionId);
   }
 
   /** Runs one validated command for `actor`. Throws CommandError on refusal. */
@@ -306,7 +316,9 @@ export class MetaverseSession {
         return { summary: d?.summary ?? p.stream.reason };
       }
       case "utterance":
-        return this.#utterance(actor, p, cmd.body.text);
+        if (!this.#agents)
+          throw new CommandError(ErrorCode.Conflict, "the agents are off on this server");
+        return this.#agents.utterance(actor, cmd.body.text);
     }
   }
 
@@ -340,6 +352,7 @@ export class MetaverseSession {
     if (view.renditions) {
       // The ladder changed: controllers are rebuilt on the new one.
       this.#links.clear();
+      this.#agents?.forgetControllers();
       for (const id of this.#people.keys()) void this.#decide(id, "environment_change");
     } else if (view.streamUrl !== undefined) {
       for (const p of this.#people.values()) this.#applyPlaylist(p);
@@ -380,100 +393,73 @@ export class MetaverseSession {
 
   /** Latest decisions of every headset, oldest first (bounded). */
   decisions(): readonly Decision[] {
-    return this.#decisions;
-  }
-
-  /** The agent panel: the latest allocation of any headset and the latest decisions. */
-  panel(): AgentPanel {
-    const last = this.#decisions[this.#decisions.length - 1];
-    const allocation = last?.outputs.allocation as AgentPanel["allocation"] | undefined;
-    return {
-      version: this.version,
-      agents: this.#d.agents ? labelWithHealth(this.#d.agents.label, this.#d.agents.intents) : "",
-      wantedRung: null,
-      allocation: allocation ?? null,
-      decisions: this.#decisions.slice(-10),
-    };
-  }
-
-  /** Listeners for every decision (socket.io stream, recording). */
-  onDecision(listener: (d: Decision) => void): void {
-    this.#listeners.push(listener);
-  }
-  readonly #listeners: ((d: Decision) => void)[] = [];
-
-  close(): void {
-    this.#closed = true;
-    this.#limiter.close();
-    this.#links.clear();
-  }
-
-  async #utterance(actor: Actor, p: Participant, text: string): Promise<{ summary: string }> {
-    const agents = this.#d.agents;
-    if (!agents) throw new CommandError(ErrorCode.Conflict, "the agents are off on this server");
-    // A stop needs no check here: nothing moves in this room, the boundary already let it past
-    // the rate limits, and every intent model answers a stop it hears with that one intent
-    // without asking a model.
-    const ladder = this.ladder();
-    const result = await agents.intents.parse(
-      text,
-      {
-        namedPoses: [],
-        objectIds: [],
-        rungs: ladder.map((r) => r.name),
-        ...(p.stream.rendition && { currentRung: p.stream.rendition }),
-        role: actor.role,
-      },
-      AbortSignal.timeout(this.#d.intentTimeoutMs + 1000),
-    );
-    const lines: string[] = [];
-    for (const intent of result.intents) {
-      switch (intent.kind) {
-        case "set_resolution": {
-          const names = ladder.map((r) => r.name);
-          const from = names.indexOf(p.stream.wantedRendition);
-          const next =
-            intent.rung ??
-            names[
-              Math.max(
-                0,
-                Math.min(names.length - 1, from + (intent.direction === "raise" ? 1 : -1)),
-              )
-            ];
-          if (next) p.stream.wantedRendition = next;
-          const d = await this.#decide(actor.sessionId, "utterance");
-          lines.push(d?.summary ?? p.stream.reason);
-          break;
-        }
-        case "evaluate_impact": {
-          const d = await this.#decide(actor.sessionId, "utterance", false);
-          lines.push(`what-if: ${d?.summary ?? ""}`);
-          break;
-        }
-        case "stop":
-          lines.push("nothing moves in the metaverse room; stop applies to the digital twin");
-          break;
-        case "unknown":
-          lines.push(`not understood (${intent.reason})`);
-          break;
-        default:
-          lines.push(`${intent.kind} is for the digital twin room`);
-      }
-    }
-    return { summary: [...lines, ...resultNotes(result)].join("; ") };
+    return this.#agents?.decisions() ?? [];
   }
 
   /**
-   * Decides (and by default applies) the rendition of one headset. A headset's decisions run
-   * one after another on its link. A background one (start, movement, QoE, monitor) is dropped
-   * while another already waits there; one a person asked for (request, utterance) goes
-   * through the room's {@link AgentWorkLimiter} and is refused `busy` over its bounds.
+   * The agent panel: the allocation of the headset that was decided on last and the latest
+   * decisions of every headset.
+   */
+  panel(): AgentPanel {
+    const empty = { agents: "", wantedRung: null, allocation: null, decisions: [] };
+    return { ...(this.#agents?.panel() ?? empty), version: this.version };
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#agents?.close();
+    this.#links.clear();
+  }
+
+  /** What the intent model is told for `actor`: the ladder and what they stream. */
+  #intentContext(actor: Actor): IntentContext {
+    const rendition = this.#people.get(actor.sessionId)?.stream.rendition;
+    return {
+      namedPoses: [],
+      objectIds: [],
+      rungs: this.ladder().map((r) => r.name),
+      ...(rendition && { currentRung: rendition }),
+      role: actor.role,
+    };
+  }
+
+  /** One intent of `actor`'s utterance, as this room understands it. */
+  async #carryOut(actor: Actor, intent: Intent): Promise<string> {
+    const p = this.#people.get(actor.sessionId);
+    if (!p) throw new CommandError(ErrorCode.Conflict, "not in this room");
+    switch (intent.kind) {
+      case "set_resolution": {
+        const names = this.ladder().map((r) => r.name);
+        const from = names.indexOf(p.stream.wantedRendition);
+        const step = intent.direction === "raise" ? 1 : -1;
+        const next = intent.rung ?? names[Math.max(0, Math.min(names.length - 1, from + step))];
+        if (next) p.stream.wantedRendition = next;
+        const d = await this.#decide(actor.sessionId, "utterance");
+        return d?.summary ?? p.stream.reason;
+      }
+      case "evaluate_impact": {
+        const d = await this.#decide(actor.sessionId, "utterance", false);
+        return `what-if: ${d?.summary ?? ""}`;
+      }
+      case "stop":
+        return NOTHING_MOVES;
+      case "unknown":
+        return `not understood (${intent.reason})`;
+      default:
+        return `${intent.kind} is for the digital twin room`;
+    }
+  }
+
+  /**
+   * Decides (and by default applies) the rendition of one headset, through the agents. A
+   * background one (start, movement, QoE, monitor) is queued and coalesced with any other
+   * waiting for the same headset (it resolves null at once); one a person asked for (request,
+   * utterance) is answered with its decision, or refused `busy` over the room's bounds.
    */
   #decide(sessionId: string, trigger: DecisionTrigger, apply = true): Promise<Decision | null> {
     const p = this.#people.get(sessionId);
-    const agents = this.#d.agents;
     if (!p) return Promise.resolve(null);
-    if (!agents) {
+    if (!this.#agents) {
       this.#setStream(
         p,
         this.ladder()[0]?.name ?? "",
@@ -483,90 +469,68 @@ export class MetaverseSession {
       );
       return Promise.resolve(null);
     }
-    let link = this.#links.get(sessionId);
-    if (!link) {
-      link = {
-        controller: new AgentController({
-          registry: agents.registry,
-          bands: DEFAULT_BANDS,
-          ladder: this.ladder(),
-          margin: this.#d.margin,
-          logger: this.#d.logger,
-        }),
+    if (!this.#links.has(sessionId)) {
+      this.#links.set(sessionId, {
         decidedAt: null,
+        readAt: null,
         lastDecisionMs: 0,
         lastQoeDecision: { atMs: 0, stalls: 0 },
-        busy: Promise.resolve(),
-        waiting: 0,
-      };
-      this.#links.set(sessionId, link);
+      });
     }
-    const l = link;
-    const asked = trigger === "request" || trigger === "utterance";
-    // Bounded: a background decision already waiting will read the newest pose and QoE when
-    // it runs, so another one would only repeat it (a pose stream must not queue hundreds).
-    if (!asked && l.waiting > 0) return Promise.resolve(null);
-    const run = async (): Promise<Decision | null> => {
-      l.waiting -= 1;
-      if (this.#closed || !this.#people.has(sessionId)) return null;
-      const headset = p.head?.position ?? DEFAULT_HEADSET;
-      const d = await l.controller.allocate(
-        {
-          radio: { gnb: this.#d.gnb, headset, arms: [this.#cellArm] },
-          traffic: { arms: 1, headsets: 1, patchRateHz: this.#d.patchRateHz, videoRung: null },
-          wantedRung: p.stream.wantedRendition || null,
-          ...(this.scene.streamUrl && {
-            scene: { renditions: this.#video, assetBytes: this.#assetBytes },
-          }),
-        },
-        trigger,
-        asked ? "set_resolution" : "allocate",
-        apply,
-      );
-      l.lastDecisionMs = this.#now();
-      if (apply) {
-        l.decidedAt = { ...headset };
-        const a = l.controller.allocation;
-        let rung = a?.rung ?? "";
-        let reason = d.summary;
-        // The player's own measurement wins when its buffer drains: lower before it stalls.
-        const q = p.qoe;
-        if (rung && q.atMs > 0 && this.#now() - q.atMs < QOE_FRESH_MS && q.bufferS < LOW_BUFFER_S) {
-          const fits = this.ladder().filter(
-            (r) => r.bitrateBps <= THROUGHPUT_SAFETY * q.throughputBps,
-          );
-          const cap = fits[fits.length - 1]?.name ?? this.ladder()[0]?.name ?? "";
-          if (indexOf(this.ladder(), cap) < indexOf(this.ladder(), rung)) {
-            reason = `buffer ${q.bufferS.toFixed(1)} s at ${(q.throughputBps / 1e6).toFixed(1)} Mbit/s measured: ${cap} instead of ${rung}`;
-            rung = cap;
-          }
-        }
-        this.#setStream(p, rung, a?.bands ?? [], a?.reservedBps ?? 0, reason);
-      }
-      this.#decisions.push(d);
-      if (this.#decisions.length > 100) this.#decisions.shift();
-      this.#version += 1;
-      for (const listener of this.#listeners) listener(d);
-      return d;
-    };
-    const onLink = () => {
-      l.waiting += 1;
-      const next = l.busy.then(run, run);
-      l.busy = next.catch((err: unknown) =>
-        this.#d.logger.error({ err }, "metaverse decision failed"),
-      );
-      return next;
-    };
-    if (!asked) {
-      const next = onLink();
-      next.catch(() => undefined);
-      return next;
+    if (trigger !== "request" && trigger !== "utterance") {
+      this.#agents.redecide(sessionId, trigger);
+      return Promise.resolve(null);
     }
-    return this.#limiter.run(p.actor.userId, onLink).catch((err: unknown) => {
-      if (err instanceof AgentBusyError)
-        throw new CommandError(ErrorCode.Busy, err.message, { cause: err });
-      throw err;
+    return this.#agents.ask(p.actor, {
+      kind: "allocate",
+      link: sessionId,
+      trigger,
+      task: "set_resolution",
+      apply,
     });
+  }
+
+  /** Headset `sessionId`'s link as it is now; null once it left or the room closed. */
+  #situation(sessionId: string): LinkSituation | null {
+    const p = this.#people.get(sessionId);
+    const link = this.#links.get(sessionId);
+    if (this.#closed || !p || !link) return null;
+    const headset = p.head?.position ?? DEFAULT_HEADSET;
+    link.readAt = { ...headset };
+    return {
+      radio: { gnb: this.#d.gnb, headset, arms: [this.#cellArm] },
+      traffic: { arms: 1, headsets: 1, patchRateHz: this.#d.patchRateHz, videoRung: null },
+      wantedRung: p.stream.wantedRendition || null,
+      ...(this.scene.streamUrl && {
+        scene: { renditions: this.#video, assetBytes: this.#assetBytes },
+      }),
+    };
+  }
+
+  /**
+   * A decision for headset `sessionId` was taken: an applied one sets its stream, unless the
+   * player's own measurement says its buffer drains (then it is lowered before it stalls).
+   */
+  #decided(sessionId: string, d: Decision, apply: boolean): void {
+    const p = this.#people.get(sessionId);
+    const link = this.#links.get(sessionId);
+    if (!p || !link) return;
+    link.lastDecisionMs = this.#now();
+    if (!apply) return;
+    link.decidedAt = link.readAt;
+    const a = this.#agents?.controller(sessionId).allocation;
+    let rung = a?.rung ?? "";
+    let reason = d.summary;
+    const q = p.qoe;
+    if (rung && q.atMs > 0 && this.#now() - q.atMs < QOE_FRESH_MS && q.bufferS < LOW_BUFFER_S) {
+      const fits = this.ladder().filter((r) => r.bitrateBps <= THROUGHPUT_SAFETY * q.throughputBps);
+      const cap = fits[fits.length - 1]?.name ?? this.ladder()[0]?.name ?? "";
+      if (indexOf(this.ladder(), cap) < indexOf(this.ladder(), rung)) {
+        reason = `buffer ${q.bufferS.toFixed(1)} s at ${(q.throughputBps / 1e6).toFixed(1)} Mbit/s measured: ${cap} instead of ${rung}`;
+        rung = cap;
+      }
+    }
+    this.#setStream(p, rung, a?.bands ?? [], a?.reservedBps ?? 0, reason);
   }
 
   #setStream(

@@ -4,6 +4,7 @@
  * and nothing in the twin changes. Anything else thrown is a bug and is logged as such.
  */
 import type { ErrorCode } from "../../shared/messages/common.ts";
+import type { Refusals } from "../agents/orchestrator.ts";
 
 export class CommandError extends Error {
   constructor(
@@ -15,3 +16,9 @@ export class CommandError extends Error {
     this.name = "CommandError";
   }
 }
+
+/** CommandError as the agent orchestrator makes and recognises refusals (both sessions). */
+export const COMMAND_REFUSALS: Refusals = {
+  codeOf: (err) => (err instanceof CommandError ? err.code : null),
+  make: (code, message, cause) => new CommandError(code, message, { cause }),
+};

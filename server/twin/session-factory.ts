@@ -1,7 +1,7 @@
 /**
  * Builds the domain of one `digital_twin` room: a Rapier twin world of the cell, the robot
- * cell link (the in-process simulated cell by default), and a planner that checks against
- * the twin. Kept apart from the room so that tests and benchmarks can build a session
+ * cell link (the in-process simulated cell by default), a planner that checks against the
+ * twin, and the session's agents (its {@link AgentBridge}, given through the constructor). Kept apart from the room so that tests and benchmarks can build a session
  * without Colyseus.
  */
 import { readFile } from "node:fs/promises";
@@ -15,6 +15,7 @@ import { createTwinWorld, type TwinWorld } from "../sim/world.ts";
 import type { RobotDescription } from "../sim/robot-description.ts";
 import { type PlannerBackend, twinPlanner } from "../robot/planning.ts";
 import type { CellLease } from "../robot/cell-ownership.ts";
+import { AgentBridge, type TwinAgentsSetup } from "./agent-bridge.ts";
 import type { TwinMetrics } from "./link-metrics.ts";
 import { TwinSession } from "./session.ts";
 import type { AuditLog } from "../store/audit-log.ts";
@@ -36,6 +37,8 @@ export interface SessionFactoryDeps {
   audit?: AuditLog | null;
   /** The session's lease on a shared cell (claimed here, before the session exists). */
   lease?: CellLease | null;
+  /** The session's agents (absent or null: the agents are off). */
+  agents?: TwinAgentsSetup | null;
 }
 
 /**
@@ -44,6 +47,7 @@ export interface SessionFactoryDeps {
  */
 export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinSession> {
   const { config, robot } = deps;
+  const agents = deps.agents ?? null;
   const cell =
     deps.cell ??
     new SimulatedCell({
@@ -107,6 +111,7 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
       roomId: deps.roomId,
       lease: deps.lease ?? null,
       linkMetrics: deps.metrics.robotLink,
+      agents: agents && ((session) => new AgentBridge({ ...agents, session, robot })),
     });
   } catch (err) {
     // The session would have closed these; without it nobody does (a RosCell would keep its

@@ -13,9 +13,7 @@ export function agentFreeMetaverse(robot: RobotDescription): MetaverseSession {
     agents: null,
     robot,
     gnb: { x: 0, y: 0, z: 3 },
-    margin: 0.2,
     patchRateHz: 60,
-    intentTimeoutMs: 1000,
     logger: pino({ level: "silent" }),
     playlistFor: renditionPlaylist,
   });

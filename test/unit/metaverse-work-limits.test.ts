@@ -11,6 +11,7 @@ import { before, describe, it } from "node:test";
 import { pino } from "pino";
 import { AgentLayer, AgentRegistry, Capability } from "../../server/agents/agent.ts";
 import { GrammarIntentModel } from "../../server/agents/intent/grammar-parser.ts";
+import type { AgentSetup } from "../../server/agents/orchestrator.ts";
 import { AgentWorkLimiter } from "../../server/agents/work-limiter.ts";
 import { MetaverseSession, renditionPlaylist } from "../../server/metaverse/metaverse-session.ts";
 import { DEFAULT_BANDS } from "../../server/net/bands.ts";
@@ -18,6 +19,19 @@ import { computeChannel } from "../../server/net/channel-model.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { CommandError } from "../../server/twin/errors.ts";
 import { loadPanda } from "./support.ts";
+
+/** The agents of a test room: the grammar reads utterances; `registry` decides. */
+function agentSetup(registry: AgentRegistry, limiter: AgentWorkLimiter): AgentSetup {
+  return {
+    registry,
+    intents: new GrammarIntentModel(),
+    label: "test",
+    limiter,
+    margin: 0.2,
+    intentTimeoutMs: 1000,
+    logger: pino({ level: "silent" }),
+  };
+}
 
 describe("metaverse agents", () => {
   let robot: RobotDescription;
@@ -67,13 +81,10 @@ describe("metaverse agents", () => {
           }),
       });
       const session = new MetaverseSession({
-        agents: { registry, intents: new GrammarIntentModel(), label: "test" },
+        agents: agentSetup(registry, new AgentWorkLimiter({ perRoom: 4, perUser: 1 })),
         robot,
         gnb: { x: 0, y: 0, z: 3 },
-        margin: 0.2,
         patchRateHz: 60,
-        intentTimeoutMs: 1000,
-        limiter: new AgentWorkLimiter({ perRoom: 4, perUser: 1 }),
         logger: pino({ level: "silent" }),
         playlistFor: renditionPlaylist,
       });
@@ -104,12 +115,10 @@ describe("metaverse agents", () => {
   it("answers a spoken stop with what stop means here, deciding nothing", async () => {
     const session = new MetaverseSession({
       // No estimators: a stop that reached the controller would fail.
-      agents: { registry: new AgentRegistry(), intents: new GrammarIntentModel(), label: "test" },
+      agents: agentSetup(new AgentRegistry(), new AgentWorkLimiter()),
       robot,
       gnb: { x: 0, y: 0, z: 3 },
-      margin: 0.2,
       patchRateHz: 60,
-      intentTimeoutMs: 1000,
       logger: pino({ level: "silent" }),
       playlistFor: renditionPlaylist,
     });

@@ -204,7 +204,8 @@ export const CONFIG_DOCS: Record<EnvVariable, VariableDoc> = {
   },
   FFPROBE_PATH: { meaning: "ffprobe", default: "`ffprobe` on `PATH`" },
   VIDEO_LADDER: {
-    meaning: "the 360° rungs, `name:WxH:bitrate`, comma-separated",
+    meaning:
+      "the 360° rungs, `name:WxH:bitrate`, comma-separated; a clip gets only the rungs its own resolution fills (never scaled up; `stream.json` lists the rest under `skipped`)",
     default: `\`${formatLadderSpec(VIDEO_LADDER)}\``,
   },
   VIDEO_LIVE_LADDER: { meaning: "rungs of live camera streams", default: "the first two rungs" },
@@ -228,6 +229,11 @@ export const CONFIG_DOCS: Record<EnvVariable, VariableDoc> = {
     default: "`flat`",
   },
   VIDEO_MAX_CONCURRENT_JOBS: { meaning: "transcodes running at once", default: "1" },
+  VIDEO_THREADS: {
+    meaning:
+      "threads of one transcode's ffmpeg (decoder, filters, encoder each; bounds its memory on many-core hosts)",
+    default: "0 (ffmpeg's choice)",
+  },
   VIDEO_MAX_QUEUED_JOBS: { meaning: "transcodes waiting (503 beyond)", default: "8" },
   VIDEO_JOB_TIMEOUT_S: { meaning: "time limit of one transcode, s", default: "1800" },
   VIDEO_PROBE_TIMEOUT_MS: { meaning: "time limit of ffprobe on an upload, ms", default: "30000" },

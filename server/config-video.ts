@@ -84,6 +84,12 @@ export interface VideoPipelineOptions {
   readonly mapping?: ProjectionMapping;
   /** Transcode jobs run at once. Default 1. */
   readonly maxConcurrentJobs?: number;
+  /**
+   * Threads one VOD ffmpeg uses for decoding, filtering and encoding each, 0 for ffmpeg's
+   * own choice (libx264: about 1.5 per core). Bounds a job's memory on many-core hosts,
+   * where each libx264 frame thread holds its own frames. Default 0.
+   */
+  readonly threads?: number;
   /** Jobs waiting beyond the running ones; more are refused (`queue_full`). Default 8. */
   readonly maxQueuedJobs?: number;
   /** Finished jobs remembered for `GET /media/jobs/:id`. Default 100. */
@@ -126,7 +132,7 @@ export class VideoOptionsError extends Error {
  * FFMPEG_PATH, FFPROBE_PATH, MEDIA_DIR, VIDEO_MAX_UPLOAD_BYTES, VIDEO_MAX_CONCURRENT_UPLOADS,
  * VIDEO_LADDER, VIDEO_LIVE_LADDER, VIDEO_SEGMENT_S, VIDEO_SEGMENT_FORMAT, VIDEO_PRESET,
  * VIDEO_LIVE_PRESET, VIDEO_CRF, VIDEO_MAX_FPS, VIDEO_FOV_DEG, VIDEO_MAPPING,
- * VIDEO_MAX_CONCURRENT_JOBS, VIDEO_MAX_QUEUED_JOBS, VIDEO_JOB_TIMEOUT_S,
+ * VIDEO_MAX_CONCURRENT_JOBS, VIDEO_THREADS, VIDEO_MAX_QUEUED_JOBS, VIDEO_JOB_TIMEOUT_S,
  * VIDEO_PROBE_TIMEOUT_MS, VIDEO_MAX_DURATION_S, VIDEO_CODECS, VIDEO_AUDIO,
  * VIDEO_LIVE_MAX_FRAME_BYTES, VIDEO_LIVE_FPS, VIDEO_LIVE_WINDOW_SEGMENTS,
  * VIDEO_LIVE_IDLE_S.
@@ -191,6 +197,7 @@ export function videoOptionsFromEnv(
     fovDeg: num("VIDEO_FOV_DEG"),
     mapping: get("VIDEO_MAPPING"),
     maxConcurrentJobs: num("VIDEO_MAX_CONCURRENT_JOBS"),
+    threads: num("VIDEO_THREADS"),
     maxQueuedJobs: num("VIDEO_MAX_QUEUED_JOBS"),
     jobTimeoutMs: num("VIDEO_JOB_TIMEOUT_S", 1000),
     probeTimeoutMs: num("VIDEO_PROBE_TIMEOUT_MS"),

@@ -202,6 +202,7 @@ export const EnvSchema = z.object({
   VIDEO_FOV_DEG: z.string().optional(),
   VIDEO_MAPPING: z.string().optional(),
   VIDEO_MAX_CONCURRENT_JOBS: z.string().optional(),
+  VIDEO_THREADS: z.string().optional(),
   VIDEO_MAX_QUEUED_JOBS: z.string().optional(),
   VIDEO_JOB_TIMEOUT_S: z.string().optional(),
   VIDEO_PROBE_TIMEOUT_MS: z.string().optional(),

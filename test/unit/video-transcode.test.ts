@@ -14,7 +14,11 @@ import { resolveVideoConfig, type VideoConfig } from "../../server/media/video/c
 import { QueueFullError } from "../../server/media/video/errors.ts";
 import { parseMasterPlaylist, parseMediaPlaylist } from "../../server/media/video/hls.ts";
 import { probeVideo, type VideoProbe } from "../../server/media/video/probe.ts";
-import { TranscodeQueue, type VideoJob } from "../../server/media/video/transcode.ts";
+import {
+  TranscodeQueue,
+  transcodeLadder,
+  type VideoJob,
+} from "../../server/media/video/transcode.ts";
 import { type Clips, ffmpeg, makeClips, testVideoOptions } from "../fixtures/video/clips.ts";
 
 const logger = pino({ level: "silent" });
@@ -211,5 +215,60 @@ describe("TranscodeQueue (real ffmpeg, tiny ladder)", () => {
     await queue.close();
     assert.equal(queue.get(c.id)?.status, "cancelled");
     assert.throws(() => queue.enqueue({ inputPath: clips.h264, probe }), QueueFullError);
+  });
+
+  it("never encodes a rung above a 640×360 clip, and lists the skipped ones", async () => {
+    const clip = join(dir, "clip-640x360.mp4");
+    await ffmpeg([
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=640x360:rate=30:duration=2",
+      "-c:v",
+      "libx264",
+      "-pix_fmt",
+      "yuv420p",
+      clip,
+    ]);
+    // 640 px over 90° flat: 5.59 px/deg at the centre. `top` (2560 px / 360° = 7.1 px/deg)
+    // would be the clip scaled up; `low` and `high` are below it.
+    const ladder = [
+      { name: "low", width: 256, height: 128, bitrateBps: 300e3 },
+      { name: "high", width: 512, height: 256, bitrateBps: 800e3 },
+      { name: "top", width: 2560, height: 1280, bitrateBps: 4e6 },
+    ];
+    const outDir = join(dir, "no-upscale");
+    const manifest = await transcodeLadder({
+      config,
+      input: clip,
+      probe: await probeOf(clip),
+      rungs: ladder,
+      outDir,
+      streamId: "no-upscale",
+      timeoutMs: 120_000,
+    });
+
+    assert.deepEqual(
+      manifest.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
+      ["low 256x128", "high 512x256"],
+    );
+    assert.deepEqual(
+      manifest.skipped.map((r) => [r.name, r.width, r.height, r.reason]),
+      [["top", 2560, 1280, "above_source"]],
+    );
+    assert.ok(Math.abs(manifest.source.pxPerDeg - (320 * Math.PI) / 180) < 1e-6);
+    assert.deepEqual(await readdir(outDir).then((d) => d.sort()), [
+      "high",
+      "low",
+      "master.m3u8",
+      "stream.json",
+    ]);
+    const written = JSON.parse(await readFile(join(outDir, "stream.json"), "utf8")) as {
+      skipped: { name: string; reason: string }[];
+    };
+    assert.deepEqual(
+      written.skipped.map((r) => `${r.name}:${r.reason}`),
+      ["top:above_source"],
+    );
   });
 });

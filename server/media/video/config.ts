@@ -63,6 +63,7 @@ export interface VideoConfig {
   readonly fovDeg: number;
   readonly mapping: ProjectionMapping;
   readonly maxConcurrentJobs: number;
+  readonly threads: number;
   readonly maxQueuedJobs: number;
   readonly keepFinishedJobs: number;
   readonly jobTimeoutMs: number;
@@ -124,6 +125,7 @@ const OptionsSchema = z.object({
   fovDeg: z.number().min(10).max(170).default(90),
   mapping: z.enum(["flat", "pad"]).default("flat"),
   maxConcurrentJobs: int(1, 64).default(1),
+  threads: int(0, 256).default(0),
   maxQueuedJobs: int(0, 10_000).default(8),
   keepFinishedJobs: int(1, 100_000).default(100),
   jobTimeoutMs: int(1000, 24 * 3600 * 1000).default(30 * 60 * 1000),

@@ -261,6 +261,11 @@ export function hlsArgs(
   return args;
 }
 
+/** `[option, n]` for a thread count above 0, else nothing (ffmpeg picks). */
+function threads(n: number | undefined, option: string): string[] {
+  return n !== undefined && n > 0 ? [option, String(n)] : [];
+}
+
 /** Everything one VOD transcode needs to build its command line. */
 export interface TranscodeArgsInput {
   readonly input: string;
@@ -277,9 +282,11 @@ export interface TranscodeArgsInput {
   readonly segmentFormat: SegmentFormat;
   /** AAC bitrate, bit/s, or null to drop audio. */
   readonly audioBitrateBps: number | null;
+  /** Threads for the decoder, the filters and each encoder; 0 or absent: ffmpeg's choice. */
+  readonly threads?: number;
 }
 
-/** The full ffmpeg argument list of a VOD job (one process, every rung an HLS output). */
+/** The full ffmpeg argument list of a VOD encode (one process, each of `rungs` an HLS output). */
 export function transcodeArgs(t: TranscodeArgsInput): { args: string[]; fps: number } {
   const fps = outputFps(t.source.fps, t.maxFps);
   const graph = ladderFilterGraph(t.rungs, t.source, {
@@ -305,6 +312,8 @@ export function transcodeArgs(t: TranscodeArgsInput): { args: string[]; fps: num
     "-nostats",
     "-progress",
     "pipe:1",
+    ...threads(t.threads, "-filter_threads"),
+    ...threads(t.threads, "-threads"),
     "-i",
     t.input,
     "-filter_complex",
@@ -313,7 +322,7 @@ export function transcodeArgs(t: TranscodeArgsInput): { args: string[]; fps: num
   t.rungs.forEach((rung, i) => {
     args.push("-map", `[v${i}]`);
     if (audio !== null) args.push("-map", "0:a:0");
-    args.push(...videoEncodeArgs(rung, settings));
+    args.push(...videoEncodeArgs(rung, settings), ...threads(t.threads, "-threads"));
     if (audio !== null) args.push("-c:a", "aac", "-b:a", String(audio), "-ac", "2");
     args.push(
       "-map_metadata",

@@ -6,6 +6,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProjectionMapping, SegmentFormat } from "./config.ts";
 import type { VideoProbe } from "./probe.ts";
+import type { RungDropReason, SkippedRung } from "./rung-selection.ts";
+
+export type { SkippedRung } from "./rung-selection.ts";
 
 /** File name of the manifest in a stream folder. */
 export const MANIFEST_FILE = "stream.json";
@@ -34,6 +37,15 @@ export interface RenditionInfo {
   readonly segments: number;
   /** The same media as one faststart MP4 (progressive.ts), e.g. `4k/progressive.mp4`; absent when none. */
   readonly progressive?: string;
+  /**
+   * The rung's frame as configured, when this rendition was encoded smaller (the lowest
+   * rung of a clip whose resolution is below it); absent otherwise.
+   */
+  readonly cappedFrom?: {
+    readonly width: number;
+    readonly height: number;
+    readonly reason: RungDropReason;
+  };
 }
 
 /** How the 2D picture sits on the sphere (for clients that want to know). */
@@ -60,7 +72,15 @@ export interface StreamManifest {
   readonly segmentDurationS: number;
   readonly segmentFormat: SegmentFormat;
   readonly projection: ProjectionInfo;
-  readonly source: Pick<VideoProbe, "width" | "height" | "codec" | "durationS" | "fps">;
+  readonly source: Pick<VideoProbe, "width" | "height" | "codec" | "durationS" | "fps"> & {
+    /** Angular resolution of the clip at the picture's centre on the sphere, px/deg. */
+    readonly pxPerDeg: number;
+  };
   /** Lowest first. */
   readonly renditions: readonly RenditionInfo[];
+  /**
+   * Rungs of the configured ladder this stream does not have, and why (`above_source`: more
+   * pixels per degree than the clip has, which would only scale it up), lowest first.
+   */
+  readonly skipped: readonly SkippedRung[];
 }

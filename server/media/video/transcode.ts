@@ -1,7 +1,8 @@
 /**
  * VOD transcoding: a clip becomes the 360° equirectangular HLS ladder in one ffmpeg
  * process (see ffmpeg-args.ts for the graph and the projection), and a bounded,
- * cancellable job queue runs those processes.
+ * cancellable job queue runs those processes. A clip gets only the rungs its resolution
+ * fills (rung-selection.ts); the manifest lists the others.
  *
  * A job writes into `video/.tmp/<jobId>/`; only when ffmpeg succeeded and the output checks out
  * (every rendition complete, as long as the clip, segments aligned across renditions)
@@ -35,6 +36,7 @@ import { runProcess, SpawnError } from "./process.ts";
 import { addProgressive } from "./progressive.ts";
 import { type RenditionInfo, type StreamManifest, writeManifest } from "./manifest.ts";
 import type { VideoProbe } from "./probe.ts";
+import { selectRungs } from "./rung-selection.ts";
 
 /** Stream ids: path-safe, and what `video/<streamId>/` is named. */
 export const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -60,10 +62,14 @@ export interface TranscodeRequest {
     | "mapping"
     | "audio"
     | "audioBitrateBps"
+    | "threads"
   >;
   readonly input: string;
   readonly probe: VideoProbe;
-  /** Rungs to produce (lowest first). */
+  /**
+   * The ladder (lowest first); the clip gets the rungs not above its own resolution, and
+   * the manifest lists the others as skipped.
+   */
   readonly rungs: readonly VideoRung[];
   /** Empty or absent folder that receives the stream. */
   readonly outDir: string;
@@ -150,15 +156,22 @@ async function measureRendition(
 }
 
 /**
- * Transcodes `input` into the HLS ladder under `outDir` (created), checks the result and
- * writes `master.m3u8` and `stream.json`. Does not publish (rename) anything and does not
+ * Transcodes `input` into the HLS ladder under `outDir` (created) — the rungs not above the
+ * clip's resolution — checks the result and writes `master.m3u8` and `stream.json` (which
+ * lists the rungs skipped and why). Does not publish (rename) anything and does not
  * clean up on failure; `TranscodeQueue` does both.
  * @throws TranscodeError (ffmpeg failed or produced an incomplete/misaligned ladder, with
  *   ffmpeg's stderr tail), TranscodeTimeoutError, JobCancelledError, CorruptMediaError
  *   (the output is much shorter than the clip: the input is damaged part way through)
  */
 export async function transcodeLadder(req: TranscodeRequest): Promise<StreamManifest> {
-  const { config, probe, rungs } = req;
+  const { config, probe } = req;
+  const selection = selectRungs(req.rungs, probe, {
+    kind: "flat",
+    fovDeg: config.fovDeg,
+    mapping: config.mapping,
+  });
+  const { rungs } = selection;
   for (const rung of rungs) await mkdir(renditionDir(req.outDir, rung), { recursive: true });
   const audio = config.audio && probe.hasAudio;
   const { args, fps } = transcodeArgs({
@@ -174,6 +187,7 @@ export async function transcodeLadder(req: TranscodeRequest): Promise<StreamMani
     segmentDurationS: config.segmentDurationS,
     segmentFormat: config.segmentFormat,
     audioBitrateBps: audio ? config.audioBitrateBps : null,
+    threads: config.threads,
   });
   const onLine = (line: string) => {
     if (!req.onProgress || !line.startsWith("out_time_us=")) return;
@@ -235,7 +249,15 @@ export async function transcodeLadder(req: TranscodeRequest): Promise<StreamMani
     );
   }
 
-  const renditions = measured.map((m) => m.info);
+  const capped = selection.capped;
+  const renditions = measured.map((m) =>
+    capped && m.info.name === capped.name
+      ? {
+          ...m.info,
+          cappedFrom: { width: capped.fromWidth, height: capped.fromHeight, reason: capped.reason },
+        }
+      : m.info,
+  );
   const master = renderMasterPlaylist(
     renditions.map((r) => ({
       uri: r.playlist,
@@ -270,8 +292,10 @@ export async function transcodeLadder(req: TranscodeRequest): Promise<StreamMani
       codec: probe.codec,
       durationS: probe.durationS,
       fps: probe.fps,
+      pxPerDeg: selection.sourcePxPerDeg,
     },
     renditions,
+    skipped: selection.skipped,
   };
   await writeFile(join(req.outDir, MASTER_PLAYLIST), master);
   await writeManifest(req.outDir, manifest);
@@ -495,7 +519,14 @@ export class TranscodeQueue {
       await rename(tmp, target);
       job.result = manifest;
       await this.finish(rec, null);
-      log.info({ durationS: manifest.durationS }, "transcode published");
+      log.info(
+        {
+          durationS: manifest.durationS,
+          renditions: manifest.renditions.map((r) => r.name),
+          skipped: manifest.skipped.map((r) => `${r.name} (${r.reason})`),
+        },
+        "transcode published",
+      );
     } catch (err) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       const level = err instanceof JobCancelledError ? "info" : "warn";

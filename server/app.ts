@@ -45,6 +45,12 @@ import type { RetentionRule } from "./store/retention.ts";
 import { join } from "node:path";
 import { liveSceneHooks } from "./metaverse/live-scene.ts";
 import { mediaSceneHooks } from "./metaverse/media-scene.ts";
+import { SpaceRefusal, SpaceScenes, withSpaces } from "./metaverse/space-scenes.ts";
+import { spaceRouter } from "./http/space-routes.ts";
+import { FileSpaceStore } from "./store/space-store-file.ts";
+import { RedisSpaceStore } from "./store/space-store-redis.ts";
+import type { SpaceStore } from "./store/space-store.ts";
+import { ServerError } from "@colyseus/core";
 import { MetaverseSession, renditionPlaylist } from "./metaverse/metaverse-session.ts";
 import { openCellLink } from "./robot/cell-link.ts";
 import { createMetaverseRoom, METAVERSE_ROOM } from "./rooms/MetaverseRoom.ts";
@@ -113,6 +119,18 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const cellLink = await openCellLink(config, robot, logger, { presence: scaleOut?.presence });
   /** Metaverse rooms of this process, by room id (for media hooks and dashboards). */
   const metaverseSessions = new Map<string, MetaverseSession>();
+  // Spaces (named scenes that outlive rooms) are shared through Redis when scaled out.
+  const spaceStore: SpaceStore =
+    scaleOut && config.scaleOut.redisUrl
+      ? new RedisSpaceStore(config.scaleOut.redisUrl, `redis ${scaleOut.redisLabel}`)
+      : new FileSpaceStore(join(config.store.dataDir, "spaces"));
+  const spaces = new SpaceScenes({
+    store: spaceStore,
+    sessions: metaverseSessions,
+    streamsDir: join(config.media.video.mediaDir, "video"),
+    scenesDir: config.media.reconstruction.dir,
+    logger: logger.child({ component: "spaces" }),
+  });
   const agents = config.agents.enabled
     ? await loadAgents(
         config.agents,
@@ -204,6 +222,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         recordings,
         isReady: () => ready && (scaleOut?.health.up ?? true),
       });
+      app.use("/api", spaceRouter({ spaces, tokens, logger }));
       mountMedia(app);
       if (sceneJobs) metrics.watchReconstructionQueue(sceneJobs);
       mountViewer(app, { distDir: config.viewerDir });
@@ -214,18 +233,18 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
 
   /**
-   * Video clips (`POST /media/video?room=<metaverse room>`) and scene reconstructions
-   * (`POST /media/scenes?sceneId=<metaverse room>`) show in that room's scene
-   * (server/metaverse/media-scene.ts).
+   * Video clips (`POST /media/video?room=<metaverse room or space>`) and scene reconstructions
+   * (`POST /media/scenes?sceneId=<metaverse room or space>`) show in that room's scene
+   * (server/metaverse/media-scene.ts) and are kept by its space (space-scenes.ts).
    */
   let sceneJobs: SceneJobs | undefined;
   function mountMedia(app: Application): void {
-    const sceneHooks = mediaSceneHooks(metaverseSessions);
+    const sceneHooks = withSpaces(mediaSceneHooks({ get: (t) => spaces.session(t) }), spaces);
     if (media.video) {
       mountMediaRoutes(app, {
         pipeline: media.video,
         logger,
-        roomExists: (roomId) => metaverseSessions.has(roomId),
+        roomExists: (target) => spaces.exists(target),
         minFreeBytes: config.store.minFreeDiskBytes,
         ...sceneHooks.video,
       });
@@ -309,30 +328,46 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     }),
   );
 
-  const metaverseHandler = gameServer.define(
-    METAVERSE_ROOM,
-    createMetaverseRoom({
-      config,
-      logger,
-      metrics,
-      tokens,
-      quota,
-      createSession: (roomId) => {
-        const log = logger.child({ room: METAVERSE_ROOM, roomId });
-        const session = new MetaverseSession({
-          agents: agentSetup(roomId, log),
-          robot,
-          gnb: config.agents.gnb,
-          patchRateHz: config.room.patchRateHz,
-          logger: log,
-          playlistFor: renditionPlaylist,
-        });
-        metaverseSessions.set(roomId, session);
-        return session;
-      },
-      disposeSession: (roomId) => metaverseSessions.delete(roomId),
-    }),
-  );
+  const metaverseHandler = gameServer
+    .define(
+      METAVERSE_ROOM,
+      createMetaverseRoom({
+        config,
+        logger,
+        metrics,
+        tokens,
+        quota,
+        createSession: async (roomId, opening) => {
+          // A room created with the join option `space` opens that space (restored scene).
+          const space =
+            opening.space === undefined
+              ? undefined
+              : await spaces
+                  .open(opening.space, opening.creator.role === "operator")
+                  .catch((err: unknown) => {
+                    if (err instanceof SpaceRefusal) throw new ServerError(err.status, err.message);
+                    throw err;
+                  });
+          const log = logger.child({ room: METAVERSE_ROOM, roomId });
+          const session = new MetaverseSession({
+            agents: agentSetup(roomId, log),
+            robot,
+            gnb: config.agents.gnb,
+            patchRateHz: config.room.patchRateHz,
+            logger: log,
+            playlistFor: renditionPlaylist,
+          });
+          metaverseSessions.set(roomId, session);
+          if (space) spaces.attach(roomId, space, session);
+          return session;
+        },
+        disposeSession: (roomId) => {
+          spaces.detach(roomId);
+          metaverseSessions.delete(roomId);
+        },
+      }),
+    )
+    .filterBy(["space"]); // joinOrCreate with `space` finds the room open on that space
 
   if (scaleOut) {
     // Rooms of this process, re-listed by the health keeper when Redis loses them.
@@ -390,6 +425,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         await media.close();
         await agents?.close();
         await cellLink.close();
+        await spaceStore.close();
         dataDir.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -94,8 +94,11 @@ export interface MediaRoutesDeps {
    * the room the upload named (`?room=`), if any.
    */
   readonly onJobDone?: (job: PublicJob, room: string | undefined) => void;
-  /** Whether `?room=` names a room that can take the stream; absent: `?room=` is refused. */
-  readonly roomExists?: (roomId: string) => boolean;
+  /**
+   * Whether `?room=` names a room (or a space: server/metaverse/space-scenes.ts) that can take
+   * the stream; absent: `?room=` is refused.
+   */
+  readonly roomExists?: (roomId: string) => boolean | Promise<boolean>;
   /** Uploads are refused 507 when the media disk has less free, bytes (default 0: no check). */
   readonly minFreeBytes?: number;
   /**
@@ -400,7 +403,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
 
   router.post("/media/video", async (req, res) => {
     const room = typeof req.query.room === "string" ? req.query.room : undefined;
-    if (room !== undefined && !(deps.roomExists?.(room) ?? false)) {
+    if (room !== undefined && !((await deps.roomExists?.(room)) ?? false)) {
       drain(req);
       return fail(res, 404, "unknown_room", `no metaverse room "${room.slice(0, 64)}" here`);
     }

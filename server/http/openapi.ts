@@ -10,6 +10,8 @@
 import { z } from "zod";
 import { HTTP_ERROR_CODES } from "./errors.ts";
 import { DevTokenRequest, LoginRequest } from "./api-schemas.ts";
+import { CreateSpaceRequest } from "./space-routes.ts";
+import { SpaceRecord } from "../store/space-store.ts";
 
 /** `{ error: { code, message } }`: every error answer of the API. */
 export const ErrorBody = z
@@ -89,6 +91,29 @@ export const SceneJobBody = z
     status: z.enum(["queued", "running", "succeeded", "failed"]),
   })
   .meta({ id: "SceneJob" });
+
+export const SpaceBody = SpaceRecord.meta({ id: "Space" });
+
+export const SpaceListBody = z
+  .array(
+    z.strictObject({
+      name: z.string(),
+      created: z.string().describe("ISO 8601"),
+      updated: z.string().describe("ISO 8601: the last change of its scene"),
+      scene: z.strictObject({
+        version: z.number().int().nonnegative(),
+        streamUrl: z.string(),
+        renditions: z.array(z.string()).describe("rendition names, lowest bitrate first"),
+        assetUrl: z.string(),
+        assetBytes: z.number().int().nonnegative(),
+      }),
+    }),
+  )
+  .meta({ id: "SpaceList" });
+
+export const SpaceDeletedBody = z
+  .strictObject({ name: z.string(), deleted: z.literal(true) })
+  .meta({ id: "SpaceDeleted" });
 
 /** Colyseus's seat reservation (`POST /matchmake/:method/:roomName`). */
 export const SeatReservationBody = z
@@ -202,6 +227,35 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
       errors: [404, 416],
     },
   },
+  "/api/spaces": {
+    get: {
+      summary: "Spaces: named metaverse scenes that outlive their rooms (join option `space`)",
+      auth: "token",
+      ok: ok(SpaceListBody),
+    },
+    post: {
+      summary: "Create an empty space (to upload to before anyone joins it)",
+      auth: "operator",
+      body: { schema: CreateSpaceRequest },
+      ok: { status: 201, schema: SpaceBody, description: "created" },
+      errors: [400, 409],
+    },
+  },
+  "/api/spaces/{name}": {
+    get: {
+      summary: "One space with its stored scene (stream, renditions, asset, version)",
+      auth: "token",
+      ok: ok(SpaceBody),
+      errors: [400, 404],
+    },
+    delete: {
+      summary:
+        "Delete a space and its media files; a room open on it goes back to idle (its scene's `error` says why)",
+      auth: "operator",
+      ok: ok(SpaceDeletedBody),
+      errors: [400, 404],
+    },
+  },
   "/api/dev/token": {
     post: {
       summary: "Development token for clients on this machine (when AUTH_DEV_TOKENS is on)",
@@ -223,7 +277,9 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     post: {
       summary: "Upload a clip for a metaverse room: transcoded to a 360° HLS ladder",
       auth: "operator",
-      query: { room: "metaverse room id whose scene gets the stream" },
+      query: {
+        room: "metaverse room id, or space name, whose scene gets the stream (a room's space keeps it)",
+      },
       body: {
         raw: ["video/*", "application/octet-stream", "multipart/form-data"],
         description: "the clip (raw body, or the first file part of a form)",
@@ -255,7 +311,10 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
     post: {
       summary: "RGB-D capture (or a PNG with SF3D_URL) to reconstruct a scene as GLB",
       auth: "operator",
-      query: { sceneId: "metaverse room id the scene belongs to" },
+      query: {
+        sceneId:
+          "metaverse room id or space name the scene belongs to (a room's space keeps the asset)",
+      },
       body: {
         raw: ["application/octet-stream", "image/png"],
         description: "RGB-D capture (server/media/reconstruction/upload-format.ts) or PNG",

@@ -56,8 +56,13 @@ export interface MediaSceneHooks {
   };
 }
 
-/** Hooks that show media jobs in the scenes of `sessions` (metaverse rooms by id). */
-export function mediaSceneHooks(sessions: ReadonlyMap<string, MediaSceneTarget>): MediaSceneHooks {
+/**
+ * Hooks that show media jobs in the scenes of `sessions`: metaverse rooms by the target an
+ * upload names (a room id, or a space name: space-scenes.ts).
+ */
+export function mediaSceneHooks(
+  sessions: Pick<ReadonlyMap<string, MediaSceneTarget>, "get">,
+): MediaSceneHooks {
   return {
     video: {
       onUploadProgress(room, key, upload) {

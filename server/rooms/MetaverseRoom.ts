@@ -13,6 +13,7 @@ import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
 import type { MetaverseSession } from "../metaverse/metaverse-session.ts";
 import { MetaverseStateSync } from "./metaverse-state-sync.ts";
 import { type OpenedRoom, sessionRoom, type SessionRoomDeps } from "./room-lifecycle.ts";
+import type { Creator } from "./room-auth.ts";
 
 export const METAVERSE_ROOM = "metaverse";
 
@@ -24,9 +25,15 @@ const REQUIRED: Readonly<Record<MetaverseMessageType, Capability>> = {
   utterance: Capability.Presence,
 };
 
+/** Who created a room and the space it was asked for (join option `space`, unchecked). */
+export interface MetaverseOpening {
+  creator: Creator;
+  space: unknown;
+}
+
 export interface MetaverseRoomDeps extends SessionRoomDeps {
   /** Builds the domain of one room and registers it (for the media hooks and REST). */
-  createSession(roomId: string): MetaverseSession;
+  createSession(roomId: string, opening: MetaverseOpening): Promise<MetaverseSession>;
   disposeSession(roomId: string): void;
 }
 
@@ -42,8 +49,12 @@ export function createMetaverseRoom(deps: MetaverseRoomDeps) {
     override state = new MetaverseState();
     sync!: MetaverseStateSync;
 
-    protected override open(): OpenedRoom<MetaverseSession, typeof MetaverseMessageSchemas> {
-      const session = deps.createSession(this.roomId);
+    protected override async open(
+      creator: Creator,
+    ): Promise<OpenedRoom<MetaverseSession, typeof MetaverseMessageSchemas>> {
+      // `space` is a filter option (app.ts), so the room's listing carries it.
+      const space = (this.metadata as { space?: unknown } | undefined)?.space;
+      const session = await deps.createSession(this.roomId, { creator, space });
       this.sync = new MetaverseStateSync(session, this.state);
       this.sync.sync();
       return {

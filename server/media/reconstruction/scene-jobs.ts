@@ -69,8 +69,15 @@ export class SceneStore {
     if (version === 0) return null;
     const file = `v${version}.glb`;
     const path = join(this.dir, sceneId, file);
-    const { size } = await stat(path);
-    return { sceneId, version, file, path, bytes: size };
+    try {
+      const { size } = await stat(path);
+      return { sceneId, version, file, path, bytes: size };
+    } catch (err) {
+      // Removed since it was learnt (retention, a deleted space): read the folder again.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      this.#latest.delete(sceneId);
+      return (await this.#latestVersion(sceneId)) === 0 ? null : this.latest(sceneId);
+    }
   }
 
   /**

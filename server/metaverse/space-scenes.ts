@@ -1,0 +1,289 @@
+/**
+ * Metaverse rooms bound to spaces (server/store/space-store.ts): a room created with the join
+ * option `space: "<name>"` opens that space — its stored scene (stream, renditions, asset,
+ * version) is restored into the room's session instead of starting idle — and what uploads
+ * then make of the scene (a finished clip, a new reconstruction) is stored back, so it is
+ * there again when the last viewer has left, the room is gone and someone rejoins the name.
+ *
+ * Uploads name their target as before (`?room=`, `?sceneId=`): a room id of this process, or
+ * a space name (with or without a room open on it). A clip or an asset for a room that has a
+ * space is stored in that space too. A live camera stream is never stored: it ends with its
+ * camera (live-scene.ts puts the stored stream back afterwards).
+ *
+ * Deleting a space removes its record and its media files (the stream folder, the scene's
+ * GLB folder). A room open on it on this process is told through its scene — the scene goes
+ * back to idle with `error` saying the space was deleted — and stays on the name: an upload
+ * to it afterwards starts the space afresh.
+ */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import {
+  EMPTY_SPACE_SCENE,
+  isSpaceName,
+  SPACE_NAME_RULE,
+  type SpaceRecord,
+  type SpaceScene,
+  type SpaceStore,
+} from "../store/space-store.ts";
+import type { EndedClip, MediaSceneHooks } from "./media-scene.ts";
+import type { MetaverseSession } from "./metaverse-session.ts";
+
+/** What spaces (and the media hooks they resolve targets for) use of a room's session. */
+export type SpaceSession = Pick<MetaverseSession, "scene" | "video" | "setScene" | "setJob">;
+
+/** Why a room may not open a space; `status` is the HTTP-like code for the client. */
+export class SpaceRefusal extends Error {
+  constructor(
+    readonly status: 400 | 403 | 500,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "SpaceRefusal";
+  }
+}
+
+export interface SpaceScenesDeps {
+  store: SpaceStore;
+  /** Metaverse sessions of this process by room id. */
+  sessions: ReadonlyMap<string, SpaceSession>;
+  /** Folder of the finished streams (`<mediaDir>/video`, one folder per stream id). */
+  streamsDir: string;
+  /** Folder of the reconstructed scenes (`<dir>/<sceneId>/v<n>.glb`). */
+  scenesDir: string;
+  logger: Logger;
+}
+
+const STREAM_IN_URL = /\/media\/video\/([A-Za-z0-9_-]{1,64})\//;
+const SCENE_IN_URL = /\/media\/scenes\/([A-Za-z0-9_-]{1,64})\/v[1-9][0-9]{0,8}\.glb$/;
+
+export class SpaceScenes {
+  readonly #d: SpaceScenesDeps;
+  /** Room id → the space it opened. */
+  readonly #spaceOf = new Map<string, string>();
+  /** Pending store writes per space (one read-change-write at a time). */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(deps: SpaceScenesDeps) {
+    this.#d = deps;
+  }
+
+  get store(): SpaceStore {
+    return this.#d.store;
+  }
+
+  /**
+   * The space a new room asks for (join option `space`), created when it does not exist yet
+   * and `mayCreate` (an operator asked).
+   * @throws SpaceRefusal 400 for a bad name, 403 for a new space without `mayCreate`, 500
+   *   when the stored space is damaged or the store fails
+   */
+  async open(space: unknown, mayCreate: boolean): Promise<SpaceRecord> {
+    if (!isSpaceName(space)) throw new SpaceRefusal(400, `space: ${SPACE_NAME_RULE}`);
+    try {
+      const found = await this.#d.store.get(space);
+      if (found) return found;
+      if (!mayCreate) {
+        throw new SpaceRefusal(
+          403,
+          `there is no space ${space}; creating one needs the operator role`,
+        );
+      }
+      // Another process may have created it meanwhile: then that one is opened.
+      return (await this.#d.store.create(space)) ?? (await this.#d.store.get(space)) ?? fail();
+    } catch (err) {
+      if (err instanceof SpaceRefusal) throw err;
+      this.#d.logger.error({ err, space }, "opening a space failed");
+      throw new SpaceRefusal(500, `space ${space} cannot be opened: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Binds room `roomId` to `record`'s space and restores the stored scene into `session`. */
+  attach(roomId: string, record: SpaceRecord, session: SpaceSession): void {
+    this.#spaceOf.set(roomId, record.name);
+    restoreScene(session, record.scene);
+    this.#d.logger.info(
+      { roomId, space: record.name, version: record.scene.version },
+      "room opened its space",
+    );
+  }
+
+  /** The room has gone; its space stays. */
+  detach(roomId: string): void {
+    this.#spaceOf.delete(roomId);
+  }
+
+  /** The space room `roomId` opened, if any. */
+  spaceOf(roomId: string): string | undefined {
+    return this.#spaceOf.get(roomId);
+  }
+
+  /** The session an upload's target names: a room id, or a space with a room open here. */
+  session(target: string): SpaceSession | undefined {
+    const direct = this.#d.sessions.get(target);
+    if (direct) return direct;
+    for (const [roomId, space] of this.#spaceOf) {
+      if (space === target) return this.#d.sessions.get(roomId);
+    }
+    return undefined;
+  }
+
+  /** Whether uploads may name `target`: a room of this process, or a stored space. */
+  async exists(target: string): Promise<boolean> {
+    if (this.session(target)) return true;
+    if (!isSpaceName(target)) return false;
+    return (await this.#d.store.get(target).catch(() => null)) !== null;
+  }
+
+  /** Stores a finished clip as the stream of the space `target` names (if it names one). */
+  recordStream(target: string | undefined, clip: EndedClip): Promise<void> {
+    if (target === undefined || clip.status !== "succeeded" || !clip.streamUrl) {
+      return Promise.resolve();
+    }
+    const streamUrl = clip.streamUrl;
+    return this.#change(target, (scene) => ({
+      ...scene,
+      streamUrl,
+      renditions: [...clip.renditions]
+        .sort((a, b) => a.bandwidthBps - b.bandwidthBps)
+        .map((r) => ({
+          name: r.name,
+          bitrateBps: r.bandwidthBps,
+          playlistUrl: r.playlistUrl,
+          ...(r.mp4Url && { mp4Url: r.mp4Url }),
+        })),
+    }));
+  }
+
+  /** Stores a new reconstruction as the asset of the space `target` names (if it does). */
+  recordAsset(target: string, assetUrl: string, assetBytes: number): Promise<void> {
+    return this.#change(target, (scene) => ({ ...scene, assetUrl, assetBytes }));
+  }
+
+  /**
+   * Deletes space `name` and its media; rooms open on it here go back to idle.
+   * @returns false when there was no such space
+   */
+  remove(name: string): Promise<boolean> {
+    return this.#serial(name, async () => {
+      const record = await this.#d.store.get(name).catch(() => null);
+      if (!(await this.#d.store.delete(name))) return false;
+      if (record) await this.#removeMedia(record);
+      for (const [roomId, space] of this.#spaceOf) {
+        if (space !== name) continue;
+        this.#d.sessions.get(roomId)?.setScene({
+          streamUrl: "",
+          video: [],
+          assetUrl: "",
+          assetBytes: 0,
+          status: "idle",
+          error: `space ${name} was deleted`,
+        });
+      }
+      this.#d.logger.info({ space: name }, "space deleted");
+      return true;
+    });
+  }
+
+  /**
+   * Applies `edit` to the stored scene of the space `target` names — the space itself, or
+   * the space of the room `target` — and stores it with the room's scene version. A space
+   * deleted while its room stays open is created again by the change.
+   */
+  #change(target: string, edit: (scene: SpaceScene) => SpaceScene): Promise<void> {
+    const roomSpace = this.#spaceOf.get(target);
+    const space = roomSpace ?? (isSpaceName(target) ? target : undefined);
+    if (space === undefined) return Promise.resolve();
+    const session = this.session(roomSpace ? target : space);
+    const write = async () => {
+      const old = await this.#d.store.get(space);
+      // An upload for a space nobody stored (a plain scene id) is not a space.
+      if (!old && !session) return;
+      const base = old?.scene ?? EMPTY_SPACE_SCENE;
+      const scene = {
+        ...edit(base),
+        version: Math.max(base.version + 1, session?.scene.version ?? 0),
+      };
+      const stored =
+        (await this.#d.store.update(space, scene)) ?? (await this.#d.store.create(space, scene));
+      if (stored) this.#d.logger.info({ space, version: scene.version }, "space scene stored");
+    };
+    return this.#serial(space, write).catch((err: unknown) => {
+      this.#d.logger.error({ err, space }, "storing a space's scene failed");
+    });
+  }
+
+  async #removeMedia(record: SpaceRecord): Promise<void> {
+    const stream = STREAM_IN_URL.exec(record.scene.streamUrl)?.[1];
+    const scene = SCENE_IN_URL.exec(record.scene.assetUrl)?.[1];
+    const paths = [
+      ...(stream ? [join(this.#d.streamsDir, stream)] : []),
+      ...(scene ? [join(this.#d.scenesDir, scene)] : []),
+    ];
+    for (const path of paths) {
+      await rm(path, { recursive: true, force: true }).catch((err: unknown) =>
+        this.#d.logger.error({ err, path }, "removing a deleted space's media failed"),
+      );
+    }
+  }
+
+  #serial<T>(space: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#queues.get(space) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.#queues.set(space, settled);
+    void settled.then(() => {
+      if (this.#queues.get(space) === settled) this.#queues.delete(space);
+    });
+    return next;
+  }
+}
+
+/**
+ * `hooks` (media-scene.ts, which show media jobs in a room's scene) plus storing what they
+ * show in the space their target belongs to.
+ */
+export function withSpaces(hooks: MediaSceneHooks, spaces: SpaceScenes): MediaSceneHooks {
+  return {
+    video: {
+      onUploadProgress: hooks.video.onUploadProgress,
+      onJobDone(clip, room) {
+        hooks.video.onJobDone(clip, room);
+        void spaces.recordStream(room, clip);
+      },
+    },
+    reconstruction: {
+      onSceneReady(sceneId, url, stats) {
+        hooks.reconstruction.onSceneReady(sceneId, url, stats);
+        void spaces.recordAsset(sceneId, url, stats.bytes);
+      },
+      onJobChange: hooks.reconstruction.onJobChange,
+    },
+  };
+}
+
+/**
+ * Puts a stored scene into a fresh session: the stream with its measured renditions, the
+ * asset, and the version it had (so clients that cached version n see the same n).
+ */
+export function restoreScene(session: SpaceSession, scene: SpaceScene): void {
+  const has = scene.streamUrl !== "" || scene.assetUrl !== "";
+  if (has) {
+    session.setScene({
+      streamUrl: scene.streamUrl,
+      video: scene.renditions,
+      assetUrl: scene.assetUrl,
+      assetBytes: scene.assetBytes,
+      status: "ready",
+      error: "",
+    });
+  }
+  session.scene.version = Math.max(session.scene.version, scene.version);
+}
+
+function fail(): never {
+  throw new Error("the space was created and deleted at once");
+}

@@ -23,13 +23,21 @@ type View = ViewerSnapshot["view"];
 
 /**
  * `#metaverse&token=…`, `#token=…&view=metaverse`, `#login=…`, `#twin`, `#metaverse&room=<id>`
- * (a share link: join that room), `` → view, token, code, room.
+ * (a share link: join that room), `#metaverse&space=<name>` (a share link: join or reopen
+ * that space), `` → view, token, code, room, space.
  */
-export function parseHash(hash: string): { view: View; token: string; code: string; room: string } {
+export function parseHash(hash: string): {
+  view: View;
+  token: string;
+  code: string;
+  room: string;
+  space: string;
+} {
   let view: View = "twin";
   let token = "";
   let code = "";
   let room = "";
+  let space = "";
   for (const part of hash.replace(/^#/, "").split("&")) {
     const [k, v] = part.split("=", 2) as [string, string | undefined];
     if (v === undefined) {
@@ -38,16 +46,18 @@ export function parseHash(hash: string): { view: View; token: string; code: stri
     else if (k === "login") code = decodeURIComponent(v);
     else if (k === "room" && /^[\w-]{1,64}$/.test(decodeURIComponent(v)))
       room = decodeURIComponent(v);
+    else if (k === "space" && /^[\w-]{1,64}$/.test(decodeURIComponent(v)))
+      space = decodeURIComponent(v);
     else if (k === "view" && v === "metaverse") view = "metaverse";
   }
-  return { view, token, code, room };
+  return { view, token, code, room, space };
 }
 
 const NAME_RE = /^[\w .-]{1,64}$/;
 
 function boot(): void {
-  const { view, token, code, room } = parseHash(location.hash);
-  const keep = `#${view}${room ? `&room=${encodeURIComponent(room)}` : ""}`;
+  const { view, token, code, room, space } = parseHash(location.hash);
+  const keep = `#${view}${room ? `&room=${encodeURIComponent(room)}` : ""}${space ? `&space=${encodeURIComponent(space)}` : ""}`;
   if (token || code) {
     // Keep the token out of the address bar, bookmarks and screenshots.
     history.replaceState(null, "", `${location.pathname}${location.search}${keep}`);
@@ -76,6 +86,7 @@ function boot(): void {
       token: jwt,
       role,
       roomId: room,
+      space,
       status,
       expose: (fn) => {
         snapshot = fn;

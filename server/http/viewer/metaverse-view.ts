@@ -94,9 +94,11 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   client.auth.token = ctx.token;
   let room: Room<unknown, MetaverseState>;
   try {
-    room = ctx.roomId
-      ? await client.joinById(ctx.roomId, {}, MetaverseState)
-      : await client.joinOrCreate("metaverse", {}, MetaverseState);
+    room = ctx.space
+      ? await client.joinOrCreate("metaverse", { space: ctx.space }, MetaverseState)
+      : ctx.roomId
+        ? await client.joinById(ctx.roomId, {}, MetaverseState)
+        : await client.joinOrCreate("metaverse", {}, MetaverseState);
   } catch (err) {
     const why = describeError(err);
     // The matchmaker answers an undefined room name with "… not defined" (4210/4212).
@@ -115,7 +117,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
   let me = room.sessionId;
   snapshot.sessionId = me;
   snapshot.roomId = room.roomId;
-  showSpace("metaverse", room.roomId, true);
+  showSpace("metaverse", room.roomId, true, ctx.space);
   snapshot.role = ctx.role;
   const send = <K extends keyof typeof MetaverseMessageSchemas>(type: K, body: MvBody<K>) => {
     room.send(type, body);
@@ -252,7 +254,8 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
     r.onLeave(
       onRoomLost(r, {
         roomName: "metaverse",
-        join: () => client.joinOrCreate("metaverse", {}, MetaverseState),
+        join: () =>
+          client.joinOrCreate("metaverse", ctx.space ? { space: ctx.space } : {}, MetaverseState),
         status,
         events,
         role: ctx.role,
@@ -262,7 +265,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
           me = next.sessionId;
           snapshot.sessionId = me;
           snapshot.roomId = next.roomId;
-          showSpace("metaverse", next.roomId, true);
+          showSpace("metaverse", next.roomId, true, ctx.space);
           wire(next);
           panelTimer ??= setTimeout(update, PANEL_MS);
         },

@@ -52,11 +52,20 @@ export function showJob(status: string, progress: number, detail: string): void 
 /**
  * The space (room) this page is in, with a link that opens the same room for someone else
  * (no token in it: each person signs in) and, in the metaverse, how to upload a clip to it.
+ * A named `space` (metaverse) is shown and linked by its name: the link reopens it with its
+ * scene even after the room is gone; uploads name it too.
  */
-export function showSpace(view: "twin" | "metaverse", roomId: string, uploads: boolean): void {
+export function showSpace(
+  view: "twin" | "metaverse",
+  roomId: string,
+  uploads: boolean,
+  space = "",
+): void {
   $("#space").hidden = false;
-  setText($("#space-id"), roomId);
-  const link = `${location.origin}${location.pathname}#${view}&room=${encodeURIComponent(roomId)}`;
+  const target = space || roomId;
+  setText($("#space-id"), target);
+  const param = space ? `space=${encodeURIComponent(space)}` : `room=${encodeURIComponent(roomId)}`;
+  const link = `${location.origin}${location.pathname}#${view}&${param}`;
   const input = $<HTMLInputElement>("#space-link");
   input.value = link;
   const copy = $<HTMLButtonElement>("#space-copy");
@@ -72,7 +81,7 @@ export function showSpace(view: "twin" | "metaverse", roomId: string, uploads: b
   setText(
     $("#space-note"),
     uploads
-      ? `Share the link to watch together. Upload a clip (operator token): POST ${location.origin}/media/video?room=${roomId}; RGB-D or a PNG: POST ${location.origin}/media/scenes?sceneId=${roomId}.`
+      ? `Share the link to watch together${space ? " (the space keeps its scene after everyone left)" : ""}. Upload a clip (operator token): POST ${location.origin}/media/video?room=${target}; RGB-D or a PNG: POST ${location.origin}/media/scenes?sceneId=${target}.`
       : "Share the link to work in the same cell (each person signs in).",
   );
 }

@@ -9,6 +9,11 @@ export interface ViewContext {
   role: Role;
   /** A room to join by id (from a share link `#…&room=<id>`), or "" to join or create one. */
   roomId: string;
+  /**
+   * A space to join or reopen by name (share link `#metaverse&space=<name>`; its scene is
+   * kept after everyone left), or "".
+   */
+  space: string;
   status: StatusLine;
   /** Registers the function behind `window.__agenttwin.snapshot()`. */
   expose(snapshot: () => ViewerSnapshot): void;

@@ -1,9 +1,11 @@
 /**
- * Which rungs a clip gets: never one above the source's pixels per degree.
+ * Which rungs a clip gets (never one above the source's pixels per degree) and how a job's
+ * progress is read from ffmpeg's `-progress` lines, weighted over rungs encoded in turn.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { VIDEO_LADDER } from "../../shared/video-ladder.ts";
+import { LadderProgress, parseProgressLine } from "../../server/media/video/ffmpeg-progress.ts";
 import { placement } from "../../server/media/video/ffmpeg-args.ts";
 import { selectRungs, sourcePixelsPerDegree } from "../../server/media/video/rung-selection.ts";
 
@@ -90,5 +92,38 @@ describe("rung selection", () => {
       s.skipped.map((r) => r.name),
       ["1440p", "4k", "6k", "8k"],
     );
+  });
+});
+
+describe("ladder progress from -progress lines", () => {
+  it("reads key=value lines", () => {
+    assert.deepEqual(parseProgressLine("out_time_us=1500000"), {
+      key: "out_time_us",
+      value: "1500000",
+    });
+    assert.equal(parseProgressLine("garbage"), null);
+  });
+
+  it("rises within each rung, weighted by pixels, and never reaches 1 before publishing", () => {
+    const seen: number[] = [];
+    // Weights 1 and 3: the first rung is a quarter of the job.
+    const p = new LadderProgress(
+      [
+        { width: 100, height: 50 },
+        { width: 300, height: 50 },
+      ],
+      4,
+      (f) => seen.push(f),
+    );
+    p.startRung(0);
+    p.line("out_time_us=N/A");
+    p.line("out_time_us=2000000");
+    p.line("progress=continue");
+    p.line("progress=end");
+    p.startRung(1);
+    p.line("out_time_us=2000000");
+    p.line("out_time_us=1000000"); // never goes back
+    p.line("progress=end");
+    assert.deepEqual(seen, [0.125, 0.25, 0.625, 0.99]);
   });
 });

@@ -15,6 +15,7 @@ import { QueueFullError } from "../../server/media/video/errors.ts";
 import { parseMasterPlaylist, parseMediaPlaylist } from "../../server/media/video/hls.ts";
 import { probeVideo, type VideoProbe } from "../../server/media/video/probe.ts";
 import {
+  type RungEvent,
   TranscodeQueue,
   transcodeLadder,
   type VideoJob,
@@ -217,7 +218,7 @@ describe("TranscodeQueue (real ffmpeg, tiny ladder)", () => {
     assert.throws(() => queue.enqueue({ inputPath: clips.h264, probe }), QueueFullError);
   });
 
-  it("never encodes a rung above a 640×360 clip, and lists the skipped ones", async () => {
+  it("never encodes a rung above a 640×360 clip, lists the skipped ones, and reports progress during each rung", async () => {
     const clip = join(dir, "clip-640x360.mp4");
     await ffmpeg([
       "-f",
@@ -237,6 +238,7 @@ describe("TranscodeQueue (real ffmpeg, tiny ladder)", () => {
       { name: "high", width: 512, height: 256, bitrateBps: 800e3 },
       { name: "top", width: 2560, height: 1280, bitrateBps: 4e6 },
     ];
+    const events: ({ kind: "progress"; fraction: number } | ({ kind: "rung" } & RungEvent))[] = [];
     const outDir = join(dir, "no-upscale");
     const manifest = await transcodeLadder({
       config,
@@ -246,6 +248,8 @@ describe("TranscodeQueue (real ffmpeg, tiny ladder)", () => {
       outDir,
       streamId: "no-upscale",
       timeoutMs: 120_000,
+      onProgress: (fraction) => events.push({ kind: "progress", fraction }),
+      onRung: (e) => events.push({ kind: "rung", ...e }),
     });
 
     assert.deepEqual(
@@ -270,5 +274,18 @@ describe("TranscodeQueue (real ffmpeg, tiny ladder)", () => {
       written.skipped.map((r) => `${r.name}:${r.reason}`),
       ["top:above_source"],
     );
+
+    // Progress rises above 0 inside the first rung (before its "done"), and again inside
+    // the second; it only grows and stays below 1 until the job publishes.
+    const rungAt = (phase: string, name: string) =>
+      events.findIndex((e) => e.kind === "rung" && e.phase === phase && e.name === name);
+    const progressBetween = (from: number, to: number) =>
+      events.slice(from + 1, to).filter((e) => e.kind === "progress");
+    assert.ok(rungAt("started", "low") === 0, JSON.stringify(events));
+    assert.ok(progressBetween(rungAt("started", "low"), rungAt("done", "low")).length > 0);
+    assert.ok(progressBetween(rungAt("started", "high"), rungAt("done", "high")).length > 0);
+    const fractions = events.flatMap((e) => (e.kind === "progress" ? [e.fraction] : []));
+    assert.ok(fractions[0] !== undefined && fractions[0] > 0);
+    assert.ok(fractions.every((f, i) => f < 1 && (i === 0 || f > (fractions[i - 1] ?? 0))));
   });
 });

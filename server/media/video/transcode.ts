@@ -1,8 +1,9 @@
 /**
- * VOD transcoding: a clip becomes the 360° equirectangular HLS ladder in one ffmpeg
- * process (see ffmpeg-args.ts for the graph and the projection), and a bounded,
- * cancellable job queue runs those processes. A clip gets only the rungs its resolution
- * fills (rung-selection.ts); the manifest lists the others.
+ * VOD transcoding: a clip becomes the 360° equirectangular HLS ladder (see ffmpeg-args.ts
+ * for the graph and the projection), and a bounded, cancellable job queue runs the jobs.
+ * A clip gets only the rungs its resolution fills (rung-selection.ts), and they are encoded
+ * one ffmpeg process after another, lowest first: a job's memory is that of its largest
+ * rung, not of the whole ladder at once, and progress rises from the first rung on.
  *
  * A job writes into `video/.tmp/<jobId>/`; only when ffmpeg succeeded and the output checks out
  * (every rendition complete, as long as the clip, segments aligned across renditions)
@@ -32,6 +33,7 @@ import {
   parseMediaPlaylist,
   renderMasterPlaylist,
 } from "./hls.ts";
+import { LadderProgress } from "./ffmpeg-progress.ts";
 import { runProcess, SpawnError } from "./process.ts";
 import { addProgressive } from "./progressive.ts";
 import { type RenditionInfo, type StreamManifest, writeManifest } from "./manifest.ts";
@@ -76,8 +78,20 @@ export interface TranscodeRequest {
   readonly streamId: string;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
-  /** Fraction of the clip encoded so far, 0..1. */
+  /** Fraction of the job done so far, 0..0.99, each time it rises (rungs weighted by pixels). */
   readonly onProgress?: (fraction: number) => void;
+  /** A rung's encode started or finished (`index` among the rungs encoded). */
+  readonly onRung?: (event: RungEvent) => void;
+}
+
+/** A rung's encode starting or finishing. */
+export interface RungEvent {
+  readonly phase: "started" | "done";
+  readonly name: string;
+  /** Position among the rungs encoded, 0 = lowest. */
+  readonly index: number;
+  /** How many rungs are encoded. */
+  readonly count: number;
 }
 
 /** Folder of a rendition's files inside the stream folder. */
@@ -156,50 +170,22 @@ async function measureRendition(
 }
 
 /**
- * Transcodes `input` into the HLS ladder under `outDir` (created) — the rungs not above the
- * clip's resolution — checks the result and writes `master.m3u8` and `stream.json` (which
- * lists the rungs skipped and why). Does not publish (rename) anything and does not
- * clean up on failure; `TranscodeQueue` does both.
- * @throws TranscodeError (ffmpeg failed or produced an incomplete/misaligned ladder, with
- *   ffmpeg's stderr tail), TranscodeTimeoutError, JobCancelledError, CorruptMediaError
- *   (the output is much shorter than the clip: the input is damaged part way through)
+ * Runs one rung's ffmpeg with `timeoutMs` left of the job.
+ * @returns ffmpeg's stderr tail
+ * @throws TranscodeError, TranscodeTimeoutError, JobCancelledError
  */
-export async function transcodeLadder(req: TranscodeRequest): Promise<StreamManifest> {
-  const { config, probe } = req;
-  const selection = selectRungs(req.rungs, probe, {
-    kind: "flat",
-    fovDeg: config.fovDeg,
-    mapping: config.mapping,
-  });
-  const { rungs } = selection;
-  for (const rung of rungs) await mkdir(renditionDir(req.outDir, rung), { recursive: true });
-  const audio = config.audio && probe.hasAudio;
-  const { args, fps } = transcodeArgs({
-    input: req.input,
-    outDir: req.outDir,
-    rungs,
-    source: probe,
-    maxFps: config.maxFps,
-    fovDeg: config.fovDeg,
-    mapping: config.mapping,
-    preset: config.preset,
-    crf: config.crf,
-    segmentDurationS: config.segmentDurationS,
-    segmentFormat: config.segmentFormat,
-    audioBitrateBps: audio ? config.audioBitrateBps : null,
-    threads: config.threads,
-  });
-  const onLine = (line: string) => {
-    if (!req.onProgress || !line.startsWith("out_time_us=")) return;
-    const us = Number(line.slice(12));
-    if (Number.isFinite(us) && us >= 0) {
-      req.onProgress(Math.min(0.99, us / 1e6 / probe.durationS));
-    }
-  };
+async function runRung(
+  req: TranscodeRequest,
+  args: string[],
+  timeoutMs: number,
+  onLine: (line: string) => void,
+): Promise<string> {
+  if (req.signal?.aborted) throw new JobCancelledError();
+  if (timeoutMs <= 0) throw new TranscodeTimeoutError(req.timeoutMs);
   let result;
   try {
-    result = await runProcess(config.ffmpegPath, args, {
-      timeoutMs: req.timeoutMs,
+    result = await runProcess(req.config.ffmpegPath, args, {
+      timeoutMs,
       onStdoutLine: onLine,
       stderrTailBytes: 16 * 1024,
       tags: { stream: req.streamId },
@@ -218,6 +204,56 @@ export async function transcodeLadder(req: TranscodeRequest): Promise<StreamMani
       `ffmpeg failed (exit ${result.exitCode ?? result.signal ?? "?"})${last ? `: ${last}` : ""}`,
       { exitCode: result.exitCode, stderrTail: tail },
     );
+  }
+  return result.stderrTail;
+}
+
+/**
+ * Transcodes `input` into the HLS ladder under `outDir` (created) — the rungs not above the
+ * clip's resolution, one ffmpeg after another, lowest first — checks the result and
+ * writes `master.m3u8` and `stream.json` (which lists the rungs skipped and why). Does not publish (rename) anything and does not
+ * clean up on failure; `TranscodeQueue` does both.
+ * @throws TranscodeError (ffmpeg failed or produced an incomplete/misaligned ladder, with
+ *   ffmpeg's stderr tail), TranscodeTimeoutError, JobCancelledError, CorruptMediaError
+ *   (the output is much shorter than the clip: the input is damaged part way through)
+ */
+export async function transcodeLadder(req: TranscodeRequest): Promise<StreamManifest> {
+  const { config, probe } = req;
+  const selection = selectRungs(req.rungs, probe, {
+    kind: "flat",
+    fovDeg: config.fovDeg,
+    mapping: config.mapping,
+  });
+  const { rungs } = selection;
+  for (const rung of rungs) await mkdir(renditionDir(req.outDir, rung), { recursive: true });
+  const audio = config.audio && probe.hasAudio;
+  const progress = new LadderProgress(rungs, probe.durationS, (f) => req.onProgress?.(f));
+  const deadline = performance.now() + req.timeoutMs;
+  let fps = 0;
+  let stderrTail = "";
+  for (const [index, rung] of rungs.entries()) {
+    req.onRung?.({ phase: "started", name: rung.name, index, count: rungs.length });
+    progress.startRung(index);
+    const built = transcodeArgs({
+      input: req.input,
+      outDir: req.outDir,
+      rungs: [rung],
+      source: probe,
+      maxFps: config.maxFps,
+      fovDeg: config.fovDeg,
+      mapping: config.mapping,
+      preset: config.preset,
+      crf: config.crf,
+      segmentDurationS: config.segmentDurationS,
+      segmentFormat: config.segmentFormat,
+      audioBitrateBps: audio ? config.audioBitrateBps : null,
+      threads: config.threads,
+    });
+    fps = built.fps;
+    stderrTail = await runRung(req, built.args, deadline - performance.now(), (line) =>
+      progress.line(line),
+    );
+    req.onRung?.({ phase: "done", name: rung.name, index, count: rungs.length });
   }
 
   const measured = [];
@@ -245,7 +281,7 @@ export async function transcodeLadder(req: TranscodeRequest): Promise<StreamMani
     throw new CorruptMediaError(
       `only ${durationS.toFixed(1)} s of the ${probe.durationS.toFixed(1)} s clip could be ` +
         "decoded: the file is damaged part way through",
-      { cause: new TranscodeError("short output", { stderrTail: result.stderrTail }) },
+      { cause: new TranscodeError("short output", { stderrTail }) },
     );
   }
 

@@ -5,7 +5,8 @@
  * refused at once with {@link AgentBusyError} (the room answers `busy`); nothing is queued
  * without limit.
  *
- * One limiter per room; the twin's agent bridge and the metaverse session both use it.
+ * One limiter per room, held by the room's AgentOrchestrator (orchestrator.ts), which admits the
+ * decisions people ask for through it (see decision-lane.ts).
  */
 
 /** Refused because the room or the user already has as much agent work as allowed. */

@@ -99,11 +99,6 @@ export class AgentBridge implements SessionAgents, AgentSessionContext<Actor> {
     this.#agents.redecide(CELL, "start");
   }
 
-  /** The orchestrator (for tests: its lane and controller). */
-  get agents(): AgentOrchestrator<Actor> {
-    return this.#agents;
-  }
-
   decisions(): readonly Decision[] {
     return this.#agents.decisions();
   }

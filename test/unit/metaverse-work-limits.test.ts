@@ -4,7 +4,8 @@
  * instead of queued, and a request after the answer is accepted again. Real MetaverseSession
  * and controller; the channel agent is the geometric channel model behind a gate the test
  * opens, so "the agents are still working" is an event, not a timing. A spoken stop is
- * answered by the intent model's own stop (nothing moves in this room) and decides nothing.
+ * heard by the agent orchestrator before any model is asked and answered with what stop
+ * means here (nothing moves in this room); it decides nothing.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";

@@ -13,12 +13,12 @@
  * - `onJoin`: seats the client at the message boundary with its actor (identity from
  *   `onAuth`) and joins the session.
  * - `onDrop` (the socket closed without a consented leave): the session marks the seat
- *   disconnected and the seat — and so the role — is held for `ROOM_RECONNECT_S` seconds
+ *   disconnected and the seat — and so the role — is held for `RECONNECT_S` seconds
  *   with `allowReconnection`. An SDK (web 0.17, Unity 0.17.2) that reconnects in that window
  *   gets the same `sessionId` and `onReconnect` runs; otherwise Colyseus runs `onLeave`.
  * - `onReconnect`: counts the new socket's bytes, marks the seat connected again.
  * - `onLeave` (consented leave, or a drop whose window ran out): unseats and leaves.
- * - Tick: `setSimulationInterval` at `ROOM_PATCH_RATE_HZ` with Colyseus's own patch timer
+ * - Tick: `setSimulationInterval` at `PATCH_RATE_HZ` with Colyseus's own patch timer
  *   off (`patchRate = null`), so each tick's change goes out in the patch right after it;
  *   a tick never throws out of its interval.
  * - `onDispose`: gives the quota slot back, closes what `open()` built.

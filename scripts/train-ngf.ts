@@ -28,15 +28,9 @@ import {
   type NgfLosses,
 } from "../server/ml/ngf-mgan.ts";
 import type { NamedTensors } from "../server/ml/weights.ts";
-import {
-  FLOW_CLASSES,
-  type FlowTrace,
-  mean,
-  SEED_BASE,
-  trainingTraces,
-  VIDEO_LADDER,
-  WINDOW_S,
-} from "../server/net/traffic-traces.ts";
+import { FLOW_CLASSES, VIDEO_LADDER } from "../server/ml/datasets/flow-classes.ts";
+import { mean, WINDOW_S } from "../server/ml/datasets/trace-windows.ts";
+import { type FlowTrace, SEED_BASE, trainingTraces } from "../server/ml/datasets/traffic-sets.ts";
 import { trainNgfOnRecordings } from "./own-data.ts";
 
 const { values: args } = parseArgs({

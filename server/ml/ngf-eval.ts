@@ -14,16 +14,15 @@
  */
 import { nominalDemandPrediction } from "../net/allocation.ts";
 import type { DemandPrediction, FlowClass, FlowWindow, TrafficScenario } from "../net/contracts.ts";
+import { FLOW_CLASSES, VIDEO_LADDER } from "./datasets/flow-classes.ts";
+import { mixSeed } from "./datasets/trace-random.ts";
 import {
-  FLOW_CLASSES,
   heldOutScenarios,
   type MeasuredScenario,
   measureScenario,
-  mixSeed,
   SEED_BASE,
   type TrafficShift,
-  VIDEO_LADDER,
-} from "../net/traffic-traces.ts";
+} from "./datasets/traffic-sets.ts";
 
 /** What the evaluation needs of a traffic agent (`agents/traffic-agent.ts` has it). */
 export interface DemandModel {

@@ -9,6 +9,7 @@
  * different flows with the same index cover the same time and add up to the aggregate.
  */
 import type { FlowClass, FlowWindow } from "./contracts.ts";
+import { windowOf } from "./flow-window.ts";
 
 /** Options of a {@link TrafficMeter}. */
 export interface TrafficMeterOptions {
@@ -241,13 +242,7 @@ export class TrafficMeter {
   }
 
   #window(flowClass: FlowClass, bytes: number, packets: number): FlowWindow {
-    return {
-      flowClass,
-      windowS: this.windowS,
-      throughputBps: (bytes * 8) / this.windowS,
-      meanPacketBytes: packets > 0 ? bytes / packets : 0,
-      meanInterArrivalS: packets > 0 ? this.windowS / packets : this.windowS,
-    };
+    return windowOf(flowClass, bytes, packets, this.windowS);
   }
 
   #evict(): void {

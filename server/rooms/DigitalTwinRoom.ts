@@ -10,7 +10,7 @@ import { Role } from "../auth/roles.ts";
 import type { ErrorMessage } from "../../shared/messages/common.ts";
 import { TwinMessageSchemas } from "../../shared/messages/twin.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
-import { controlMessageBytes } from "../net/traffic-traces.ts";
+import { controlMessageBytes } from "../net/colyseus-frames.ts";
 import { REQUIRED_CAPABILITY } from "../twin/permissions.ts";
 import type { TwinRegistry } from "../twin/registry.ts";
 import type { TwinSession } from "../twin/session.ts";

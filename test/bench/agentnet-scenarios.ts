@@ -35,7 +35,7 @@ import { DEFAULT_BANDS } from "../../server/net/bands.ts";
 import { computeChannel } from "../../server/net/channel-model.ts";
 import type { ArmGeometry, RadioEnvironment, TrafficScenario } from "../../server/net/contracts.ts";
 import { GNB_POSITION } from "../../server/net/environments.ts";
-import { measureScenario } from "../../server/net/traffic-traces.ts";
+import { measureScenario } from "../../server/ml/datasets/traffic-sets.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { summarize } from "./stats.ts";
 

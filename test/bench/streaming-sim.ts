@@ -27,7 +27,7 @@ import { DEFAULT_BANDS } from "../../server/net/bands.ts";
 import { computeChannel } from "../../server/net/channel-model.ts";
 import type { Vec3 } from "../../shared/geometry.ts";
 import { GNB_POSITION } from "../../server/net/environments.ts";
-import { measureScenario } from "../../server/net/traffic-traces.ts";
+import { measureScenario } from "../../server/ml/datasets/traffic-sets.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
 
 const SEGMENT_S = 2;

@@ -23,14 +23,13 @@ import {
   NgfTrainer,
 } from "../../server/ml/ngf-mgan.ts";
 import type { FlowWindow, TrafficScenario } from "../../server/net/contracts.ts";
+import { FLOW_CLASSES, VIDEO_LADDER } from "../../server/ml/datasets/flow-classes.ts";
 import {
-  FLOW_CLASSES,
   heldOutScenarios,
   measureScenario,
   SEED_BASE,
   trainingTraces,
-  VIDEO_LADDER,
-} from "../../server/net/traffic-traces.ts";
+} from "../../server/ml/datasets/traffic-sets.ts";
 
 let agent: TrafficAgent;
 

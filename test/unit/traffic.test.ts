@@ -9,18 +9,13 @@ import { Decoder } from "@colyseus/schema";
 import { Packr } from "msgpackr";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 import { TrafficMeter, TrafficMeterError } from "../../server/net/traffic-meter.ts";
-import {
-  controlMessageBytes,
-  controlWindows,
-  mean,
-  measureScenario,
-  quantile,
-  TraceError,
-  TwinPatchSource,
-  twinStateTrace,
-  VIDEO_LADDER,
-  videoWindows,
-} from "../../server/net/traffic-traces.ts";
+import { controlWindows } from "../../server/ml/datasets/control-traces.ts";
+import { VIDEO_LADDER } from "../../server/ml/datasets/flow-classes.ts";
+import { mean, quantile, TraceError } from "../../server/ml/datasets/trace-windows.ts";
+import { measureScenario } from "../../server/ml/datasets/traffic-sets.ts";
+import { TwinPatchSource, twinStateTrace } from "../../server/ml/datasets/twin-state-traces.ts";
+import { videoWindows } from "../../server/ml/datasets/video-traces.ts";
+import { controlMessageBytes } from "../../server/net/colyseus-frames.ts";
 
 describe("TrafficMeter", () => {
   it("cuts records into clock-aligned windows with throughput, size and inter-arrival", () => {

@@ -22,7 +22,7 @@
  *   level the reports show (e.g. interference the geometry does not explain).
  */
 import type { RadioEnvironment } from "../../net/contracts.ts";
-import { quantile } from "../../net/traffic-traces.ts";
+import { quantile } from "./trace-windows.ts";
 import {
   type AheadTrack,
   type Capacities,

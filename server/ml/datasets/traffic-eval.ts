@@ -21,16 +21,13 @@
  */
 import { nominalDemand } from "../../net/allocation.ts";
 import type { FlowClass, FlowWindow, TrafficScenario } from "../../net/contracts.ts";
-import {
-  controlWindows,
-  mixSeed,
-  quantile,
-  rungIndex,
-  SEED_BASE,
-  TRAIN_GRID,
-  twinStateWindows,
-  videoWindows,
-} from "../../net/traffic-traces.ts";
+import { controlWindows } from "./control-traces.ts";
+import { rungIndex } from "./flow-classes.ts";
+import { mixSeed } from "./trace-random.ts";
+import { quantile } from "./trace-windows.ts";
+import { SEED_BASE, TRAIN_GRID } from "./traffic-sets.ts";
+import { twinStateWindows } from "./twin-state-traces.ts";
+import { videoWindows } from "./video-traces.ts";
 import { ksStatistic } from "../ngf-eval.ts";
 import { CLASS_GROUPS, type ClassGroup, groupOf, type TrafficSession } from "./traffic-tasks.ts";
 

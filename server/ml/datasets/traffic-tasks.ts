@@ -1,7 +1,7 @@
 /**
  * Evaluation sessions of the traffic agent's predictive task, kept apart from the runtime:
  * a session is a sequence of 1 s windows of the cell's measured traffic (the generators of
- * server/net/traffic-traces.ts, real schema/msgpack frame sizes, modelled video encoder)
+ * server/ml/datasets/*-traces.ts, real schema/msgpack frame sizes, modelled video encoder)
  * across scenario changes the controller knows before they happen:
  *
  * - `crowd-arriving`: 3 → 7 headsets (4k video each);
@@ -9,11 +9,12 @@
  * - `arm-added`: 1 → 3 arms, 5 headsets on 1440p;
  * - `steady`: one scenario throughout (5 headsets, 6k).
  *
- * Patch rates and headset counts are the held-out values of traffic-traces.ts (45/72 Hz;
+ * Patch rates and headset counts are the held-out values of traffic-sets.ts (45/72 Hz;
  * 3, 5, 7 headsets), never in the training grid. Seeds: {@link TRAFFIC_TASK_SEEDS}.
  */
 import type { FlowClass, TrafficScenario } from "../../net/contracts.ts";
-import { measureScenario, mixSeed } from "../../net/traffic-traces.ts";
+import { mixSeed } from "./trace-random.ts";
+import { measureScenario } from "./traffic-sets.ts";
 
 /** Seeds of the session sets (fit: baselines' headroom and parameters; heldOut: reported). */
 export const TRAFFIC_TASK_SEEDS = Object.freeze({ fit: 3_300_001, heldOut: 4_400_007 });

@@ -8,7 +8,7 @@
  * redis-server is not installed).
  */
 import assert from "node:assert/strict";
-import { access, mkdtemp, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +24,7 @@ import {
   RGBD_CONTENT_TYPE,
 } from "../../server/media/reconstruction/upload-format.ts";
 import { SpaceBody, SpaceListBody } from "../../server/http/openapi.ts";
+import { makeClips, skipWithoutFfmpeg } from "../fixtures/video/clips.ts";
 import type { Role } from "../../server/auth/roles.ts";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
 import {
@@ -87,10 +88,15 @@ describe("spaces: a scene that outlives its room", { timeout: 120_000 }, () => {
     });
 
   let dataDir: string;
+  let first: MvRoom;
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "agenttwin-spaces-"));
     server = await startTestServer({
       DATA_DIR: dataDir,
+      // A tiny ladder at test sizes (as in metaverse-media.test.ts).
+      VIDEO_LADDER: "1080p:256x128:300k,4k:512x256:800k",
+      VIDEO_SEGMENT_S: "1",
+      VIDEO_PRESET: "ultrafast",
       ROBOT_LINK: "inprocess",
       AGENTS: "false",
       RECORD: "false",
@@ -104,10 +110,13 @@ describe("spaces: a scene that outlives its room", { timeout: 120_000 }, () => {
 
   let firstRoomId = "";
   let version = 0;
+  /** The scene's stream and renditions before everyone left ("" without ffmpeg). */
+  let stream = { url: "", renditions: "" };
 
   it("an operator's room opens a new space; an upload for the space name becomes its asset", async () => {
     const room = await enter("operator", "op-1", { space: "lab-1" });
     firstRoomId = room.roomId;
+    first = room;
     const created = await json(await server.get("/api/spaces/lab-1", {}, "observer"));
     assert.equal(created.status, 200);
     assert.equal(created.body.scene.assetUrl, "");
@@ -129,6 +138,29 @@ describe("spaces: a scene that outlives its room", { timeout: 120_000 }, () => {
     });
   });
 
+  it(
+    "a clip uploaded for the space name becomes its stream",
+    { skip: skipWithoutFfmpeg() },
+    async () => {
+      const clips = await makeClips(join(dataDir, "clips"));
+      const res = await server.get("/media/video?room=lab-1", {
+        method: "POST",
+        headers: { "content-type": "video/mp4" },
+        body: await readFile(clips.h264),
+      });
+      assert.equal(res.status, 202, await res.clone().text());
+      const s = await waitForState(first, (st) => st.scene.streamUrl !== "", 90_000);
+      stream = { url: s.scene.streamUrl, renditions: s.scene.renditions };
+      version = s.scene.version;
+      await until("the space stores the stream", async () => {
+        const got = (await (await server.get("/api/spaces/lab-1")).json()) as {
+          scene: { streamUrl: string; version: number };
+        };
+        return got.scene.streamUrl === stream.url && got.scene.version === version;
+      });
+    },
+  );
+
   it("a second joiner of the same name joins the same room", async () => {
     const other = await enter("observer", "obs-1", { space: "lab-1" });
     assert.equal(other.roomId, firstRoomId);
@@ -147,6 +179,18 @@ describe("spaces: a scene that outlives its room", { timeout: 120_000 }, () => {
     assert.equal(s.scene.assetUrl, "/media/scenes/lab-1/v1.glb");
     assert.equal(s.scene.status, "ready");
     assert.equal(s.scene.version, version);
+    assert.equal(s.scene.streamUrl, stream.url);
+    assert.equal(s.scene.renditions, stream.renditions);
+    if (stream.url) {
+      // The restored renditions play: the headset gets a playlist that the server serves.
+      const me = await waitForState(
+        room,
+        (st) => (st.participants.get(room.sessionId)?.stream.playlistUrl ?? "") !== "",
+        5000,
+      );
+      const playlist = me.participants.get(room.sessionId)!.stream.playlistUrl;
+      assert.equal((await server.get(playlist, {}, "observer")).status, 200);
+    }
     assert.equal((await server.get(s.scene.assetUrl, {}, "observer")).status, 200);
   });
 
@@ -217,12 +261,21 @@ describe("spaces: a scene that outlives its room", { timeout: 120_000 }, () => {
     const deleted = await json(await del("operator"));
     assert.equal(deleted.status, 200);
     assert.deepEqual(deleted.body as unknown, { name: "lab-1", deleted: true });
-    const s = await waitForState(room, (st) => st.scene.assetUrl === "", 5000);
+    const s = await waitForState(
+      room,
+      (st) => st.scene.assetUrl === "" && st.scene.streamUrl === "",
+      5000,
+    );
     assert.equal(s.scene.status, "idle");
     assert.match(s.scene.error, /space lab-1 was deleted/);
     assert.equal((await server.get("/api/spaces/lab-1")).status, 404);
     await assert.rejects(access(folder), { code: "ENOENT" });
     assert.equal((await server.get("/media/scenes/lab-1/v1.glb")).status, 404);
+    if (stream.url) {
+      const streamId = /\/media\/video\/([\w-]+)\//.exec(stream.url)![1]!;
+      await assert.rejects(access(join(dataDir, "media", "video", streamId)), { code: "ENOENT" });
+      assert.equal((await server.get(stream.url)).status, 404);
+    }
     assert.equal((await server.get("/media/scenes/lab-1")).status, 404);
     assert.equal((await del("operator")).status, 404);
   });

@@ -34,8 +34,6 @@ import {
 } from "../../ros/sim-cell/wire.ts";
 import { loadPanda } from "./support.ts";
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function throwsProtocol(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof ProtocolError && pattern.test(err.message));
 }
@@ -138,9 +136,22 @@ class RecordingSink implements PublishSink {
   congested = false;
   drops = 0;
   readonly sent: unknown[] = [];
+  #waiters: { n: number; resolve: () => void }[] = [];
   sendFrames(frames: Frame[]): boolean {
     for (const f of frames) this.sent.push(typeof f === "string" ? JSON.parse(f) : decodeCbor(f));
+    const done = this.#waiters.filter((w) => this.sent.length >= w.n);
+    this.#waiters = this.#waiters.filter((w) => this.sent.length < w.n);
+    for (const w of done) w.resolve();
     return true;
+  }
+  /** Resolves once `n` messages have been sent. */
+  whenSent(n: number): Promise<void> {
+    if (this.sent.length >= n) return Promise.resolve();
+    // The subscription's own timers are unref'd: hold the process open while waiting.
+    const keepAlive = setInterval(() => undefined, 1000);
+    return new Promise<void>((resolve) => this.#waiters.push({ n, resolve })).finally(() =>
+      clearInterval(keepAlive),
+    );
   }
   nextFragmentId(): string {
     return "f";
@@ -187,7 +198,7 @@ describe("TopicSubscription", () => {
     sub.add("q", { ...plain, throttleMs: 30, queueLength: 2 });
     for (let k = 1; k <= 5; k++) sub.offer(msg(k));
     assert.deepEqual(payloads(sink), [1]);
-    await sleep(150);
+    await sink.whenSent(3);
     assert.deepEqual(payloads(sink), [1, 4, 5]);
     assert.equal(sink.drops, 2);
     sub.close();

@@ -22,6 +22,9 @@ export const FOLLOW_JOINT_TRAJECTORY_ACTION = "/panda_arm_controller/follow_join
  */
 export const RESET_ARM_SERVICE = "/sim_cell/reset_arm";
 export const RESET_ARM_TYPE = "agenttwin_msgs/ResetArm";
+/** Simulation only: the `/joint_states` scheduler's own lateness (see deadline-scheduler.ts). */
+export const PUBLISH_LATENESS_SERVICE = "/sim_cell/publish_lateness";
+export const PUBLISH_LATENESS_TYPE = "agenttwin_msgs/PublishLateness";
 
 /** The two trajectory actions; they share one controller, so one goal runs at a time. */
 export type TrajectoryActionKind = "execute_trajectory" | "follow_joint_trajectory";
@@ -47,7 +50,7 @@ export interface TopicSpec {
   readonly action?: ActionSpec;
 }
 
-export type ServiceRole = "plan" | "ik" | "cancel_goal" | "reset_arm";
+export type ServiceRole = "plan" | "ik" | "cancel_goal" | "reset_arm" | "publish_lateness";
 
 export interface ServiceSpec {
   readonly name: string;
@@ -95,6 +98,7 @@ export function cellCatalog(version: RosVersion): CellCatalog {
     { name: PLAN_SERVICE, type: names.getMotionPlan, role: "plan" },
     { name: IK_SERVICE, type: names.getPositionIK, role: "ik" },
     { name: RESET_ARM_SERVICE, type: RESET_ARM_TYPE, role: "reset_arm" },
+    { name: PUBLISH_LATENESS_SERVICE, type: PUBLISH_LATENESS_TYPE, role: "publish_lateness" },
   ];
   for (const action of actions) {
     if (version === 1) {

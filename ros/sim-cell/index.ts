@@ -35,6 +35,8 @@ export interface SimCellOptions {
   port?: number;
   /** `/joint_states` publish rate, Hz (default 100, at most 1000). */
   jointStatesHz?: number;
+  /** Spin window of the `/joint_states` scheduler, ms (default 0: timers only; at most 2). */
+  jointStatesSpinMs?: number;
   /** Arm controller rate, Hz (default 1000, as a Panda's 1 kHz loop). */
   controllerHz?: number;
   /** Logger (default: pino at "info"). */
@@ -101,6 +103,9 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     problems.push(`rosVersion must be 1 or 2, got ${String(version)}`);
   if (!(jointStatesHz > 0 && jointStatesHz <= 1000))
     problems.push("jointStatesHz must be in (0, 1000]");
+  const jointStatesSpinMs = options.jointStatesSpinMs ?? 0;
+  if (!(jointStatesSpinMs >= 0 && jointStatesSpinMs <= 2))
+    problems.push("jointStatesSpinMs must be in [0, 2]");
   if (!(controllerHz >= 20 && controllerHz <= 10_000))
     problems.push("controllerHz must be in [20, 10000]");
   const quirks = options.quirks ?? "none";
@@ -134,6 +139,7 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     rosVersion: version,
     jointNames,
     jointStatesHz,
+    jointStatesSpinMs,
     maxMessageBytes,
     logger,
     faults,
@@ -185,6 +191,7 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
       url,
       rosVersion: version,
       jointStatesHz,
+      jointStatesSpinMs,
       controllerHz,
       objects: layout.objects.map((o) => o.id),
     },

@@ -14,6 +14,7 @@ import type { RawData, WebSocket } from "ws";
 import type { RosVersion } from "../../shared/ros-msgs.ts";
 import { Ros2ActionGoals, TrajectoryExecutor } from "./actions.ts";
 import { ActionlibServer } from "./actionlib.ts";
+import { DeadlineScheduler, nodeRuntime } from "./deadline-scheduler.ts";
 import { type CellCatalog, cellCatalog, JOINT_STATES_TOPIC, sameType } from "./catalog.ts";
 import type { ArmSample, SimCellCore } from "./cell.ts";
 import { type ClientLimits, ClientSession } from "./client.ts";
@@ -48,6 +49,11 @@ export interface RosbridgeServerOptions {
   jointNames: readonly string[];
   /** `/joint_states` publish rate, Hz (≤ 1000). */
   jointStatesHz: number;
+  /**
+   * Spin window of the `/joint_states` scheduler before each deadline, ms (default 0: timers
+   * only). See deadline-scheduler.ts: it buys punctuality with CPU.
+   */
+  jointStatesSpinMs?: number;
   /** Largest incoming frame (and reassembled fragmented message), bytes. */
   maxMessageBytes: number;
   logger: Logger;
@@ -81,8 +87,11 @@ const ResetArmRequest = z
     message: "name and position differ in length",
   });
 
-/** Joint-state samples sent back to back at most after a late timer. */
-const MAX_JOINT_STATE_BURST = 50;
+/** `agenttwin_msgs/PublishLateness` request (simulation only): `reset` starts a new window. */
+const PublishLatenessRequest = z.object({ reset: z.boolean().default(false) });
+
+/** Late `/joint_states` deadlines still published (one per loop turn); older ones are skipped. */
+const JOINT_STATES_CATCH_UP_PERIODS = 2;
 
 export class RosbridgeServer {
   readonly catalog: CellCatalog;
@@ -102,6 +111,7 @@ export class RosbridgeServer {
   readonly #actionlib = new Map<string, ActionlibServer>();
   readonly #handlers: Handlers;
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #jointStates: DeadlineScheduler;
   #nextClientId = 1;
   #jointStateSeq = 0;
   readonly faults: SimCellFaults;
@@ -196,7 +206,17 @@ export class RosbridgeServer {
         this.#dispatch(c, inner);
       },
     };
-    this.#startJointStates(options.jointStatesHz);
+    this.#jointStates = new DeadlineScheduler(
+      {
+        periodMs: 1000 / options.jointStatesHz,
+        spinWindowMs: options.jointStatesSpinMs ?? 0,
+        maxCatchUpPeriods: JOINT_STATES_CATCH_UP_PERIODS,
+        runtime: { ...nodeRuntime, now: () => this.#cell.now() },
+        onError: (err) => this.#logger.error({ err }, "joint state publish failed"),
+      },
+      (atMs) => this.#publishJointStates(atMs),
+    );
+    this.#jointStates.start();
   }
 
   /** Connected clients. */
@@ -288,6 +308,7 @@ export class RosbridgeServer {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
+    this.#jointStates.stop();
     this.#executor.close();
     const sockets = [...this.#clients].map((c) => c.socket);
     for (const c of [...this.#clients]) this.#disconnect(c);
@@ -567,6 +588,21 @@ export class RosbridgeServer {
         }
         break;
       }
+      case "publish_lateness": {
+        const parsed = PublishLatenessRequest.safeParse(args);
+        if (!parsed.success) return fail(`invalid request: ${describeZodError(parsed.error)}`);
+        const f = this.#jointStates.figures();
+        values = {
+          topic: JOINT_STATES_TOPIC,
+          published: f.ran,
+          skipped: f.skipped,
+          p50_ms: f.p50Ms,
+          p99_ms: f.p99Ms,
+          max_ms: f.maxMs,
+        };
+        if (parsed.data.reset) this.#jointStates.resetFigures();
+        break;
+      }
       case "cancel_goal": {
         const parsed = this.#schemas.CancelGoalRequest.safeParse(args);
         if (!parsed.success) return fail(`invalid request: ${describeZodError(parsed.error)}`);
@@ -577,24 +613,6 @@ export class RosbridgeServer {
       }
     }
     reply({ op: "service_response", service: op.service, result: true, values });
-  }
-
-  /**
-   * Publishes joint states at exactly `hz` on average: a timer at half the period sends
-   * every sample that is due, each from the controller stepped to its own due time (timers
-   * in Node fire late and coarsely, so one message per tick would fall short of 1 kHz).
-   */
-  #startJointStates(hz: number): void {
-    const period = 1000 / hz;
-    let next = this.#cell.now();
-    this.#every(Math.max(1, period / 2), () => {
-      const now = this.#cell.now();
-      for (let burst = 0; next <= now && burst < MAX_JOINT_STATE_BURST; burst++) {
-        this.#publishJointStates(next);
-        next += period;
-      }
-      if (next <= now) next = now + period; // after a long stall, skip ahead instead of flooding
-    });
   }
 
   /** Publishes the arm as it was at `atMs` (the cell's monotonic clock). */

@@ -3,13 +3,16 @@
  * as `npm run sim-cell` runs it), so publisher and subscriber do not share a thread.
  *  1. joint_states through roslib at 100 / 500 / 1000 Hz, JSON and CBOR: messages per
  *     second received vs published, loss, and added latency = receive time − header stamp
- *     (same machine, same clock), p50/p99.
+ *     (same machine, same clock), p50/p99. Beside it, the cell's own publish lateness
+ *     (actual − scheduled start of each publish, from its `/sim_cell/publish_lateness`
+ *     service) and the cell process's CPU use over the window; the top rate runs once more
+ *     with the scheduler's spin window on (SIM_CELL_SPIN_MS) to show what it buys and costs.
  *  2. End to end: the server linked to that cell over rosbridge (ROBOT_LINK=ros), a headset
  *     (Colyseus SDK) in one room while the arm jogs: joint sample at the cell → headset
  *     onStateChange, p50/p99, against one patch interval + 5 ms.
  */
 import { Client } from "@colyseus/sdk";
-import { Ros, Topic } from "roslib";
+import { Ros, Service, Topic } from "roslib";
 import type { Role } from "../../server/auth/roles.ts";
 import type { JointStateMsg } from "../../shared/ros-msgs.ts";
 import { fromRosTime } from "../../shared/ros-msgs.ts";
@@ -17,26 +20,43 @@ import { TwinState } from "../../shared/schema/twin-state.ts";
 import { type ServerHandle, startScriptProcess, startServerProcess } from "../support/processes.ts";
 import { benchTokens } from "./bench-tokens.ts";
 import { sleep } from "./load-common.ts";
+import { procCpuS } from "./proc-stats.ts";
 import { latencyFigures, round } from "./stats.ts";
 
 export interface RosBenchOptions {
   rates: number[];
   windowS: number;
   patchRateHz: number;
+  /** Spin window tried at the top rate besides 0 (timers only), ms (default 1; 0 = skip). */
+  spinMs?: number;
+}
+
+/** The `/sim_cell/publish_lateness` response (simulation-only service of the cell). */
+interface PublishLateness {
+  published: number;
+  skipped: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
 }
 
 export async function runRosBench(
   options: RosBenchOptions = { rates: [100, 500, 1000], windowS: 5, patchRateHz: 60 },
 ): Promise<Record<string, unknown>> {
   const jointStates: Record<string, unknown>[] = [];
-  for (const rate of options.rates) {
-    const cell = await startSimCellProcess(rate);
+  const runs = options.rates.map((rate) => ({ rate, spinMs: 0 }));
+  const top = Math.max(...options.rates);
+  const spin = options.spinMs ?? 1;
+  if (spin > 0) runs.push({ rate: top, spinMs: spin });
+  for (const { rate, spinMs } of runs) {
+    const cell = await startSimCellProcess(rate, spinMs);
     try {
       for (const compression of ["none", "cbor"] as const) {
         jointStates.push({
           rateHz: rate,
+          spinMs,
           compression,
-          ...(await measureJointStates(cellUrl(cell), compression, options.windowS, rate)),
+          ...(await measureJointStates(cell, compression, options.windowS, rate)),
         });
       }
     } finally {
@@ -48,11 +68,12 @@ export async function runRosBench(
 }
 
 async function measureJointStates(
-  url: string,
+  cell: ServerHandle,
   compression: "none" | "cbor",
   windowS: number,
   rate: number,
 ) {
+  const url = cellUrl(cell);
   const ros = new Ros({});
   await new Promise<void>((resolve, reject) => {
     ros.on("connection", () => resolve());
@@ -77,12 +98,25 @@ async function measureJointStates(
       performance.timeOrigin + performance.now() - fromRosTime(msg.header.stamp) * 1000,
     );
   });
+  const lateness = new Service<{ reset: boolean }, PublishLateness>({
+    ros,
+    name: "/sim_cell/publish_lateness",
+    serviceType: "agenttwin_msgs/PublishLateness",
+  });
+  const readLateness = (reset: boolean) =>
+    new Promise<PublishLateness>((resolve, reject) =>
+      lateness.callService({ reset }, resolve, (e) => reject(new Error(String(e)))),
+    );
   await sleep(1000);
+  await readLateness(true);
+  const cpu0 = procCpuS(cell.pid);
   recording = true;
   const t0 = performance.now();
   await sleep(windowS * 1000);
   recording = false;
   const elapsed = (performance.now() - t0) / 1000;
+  const cellCpuPercent = (100 * (procCpuS(cell.pid) - cpu0)) / elapsed;
+  const own = await readLateness(false);
   topic.unsubscribe();
   ros.close();
   const perS = received / elapsed;
@@ -90,6 +124,14 @@ async function measureJointStates(
     receivedPerS: round(perS),
     lossPercent: round(Math.max(0, 100 * (1 - perS / rate))),
     addedLatencyMs: latencyFigures(latencies),
+    cellLatenessMs: {
+      p50: round(own.p50_ms),
+      p99: round(own.p99_ms),
+      max: round(own.max_ms),
+      published: own.published,
+      skipped: own.skipped,
+    },
+    cellCpuPercent: round(cellCpuPercent),
   };
 }
 
@@ -152,10 +194,10 @@ async function measureEndToEnd(options: RosBenchOptions) {
 }
 
 /** The simulated cell in its own process (as `npm run sim-cell` runs it), any free port. */
-function startSimCellProcess(rateHz: number): Promise<ServerHandle> {
+function startSimCellProcess(rateHz: number, spinMs = 0): Promise<ServerHandle> {
   return startScriptProcess(
     "ros/sim-cell/main.ts",
-    { SIM_CELL_PORT: "0", SIM_CELL_RATE_HZ: String(rateHz) },
+    { SIM_CELL_PORT: "0", SIM_CELL_RATE_HZ: String(rateHz), SIM_CELL_SPIN_MS: String(spinMs) },
     { ready: "sim cell listening" },
   );
 }

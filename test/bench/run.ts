@@ -89,13 +89,19 @@ if (!values.only || values.only === "ros") {
   console.table(
     (ros.jointStates as Record<string, unknown>[]).map((r) => {
       const lat = r.addedLatencyMs as Record<string, number>;
+      const own = r.cellLatenessMs as Record<string, number>;
       return {
         "rate Hz": r.rateHz,
+        "spin ms": r.spinMs,
         encoding: r.compression,
         "received/s": r.receivedPerS,
         "loss %": r.lossPercent,
         "latency p50 ms": lat.p50,
         "latency p99 ms": lat.p99,
+        "cell late p50 ms": own.p50,
+        "cell late p99 ms": own.p99,
+        "cell skipped": own.skipped,
+        "cell CPU %": r.cellCpuPercent,
       };
     }),
   );

@@ -7,7 +7,7 @@
  * where a SIGKILLed owner's lease expires.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { TokenService } from "../../server/auth/tokens.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
@@ -68,6 +68,12 @@ describe("one arm, one owner (two rooms, one process)", { timeout: 120_000 }, ()
     assert.notEqual(a.room.roomId, b.room.roomId);
     await waitForState(a.room, (st) => st.robot.link === "connected", 10_000);
     await waitForState(b.room, (st) => st.robot.link === "connected", 10_000);
+  });
+  // Every command is awaited: a second answer or an error nobody asked for is a bug
+  // (ownership notices are expected and not checked).
+  afterEach(() => {
+    a.replies.expectNoUnexpected();
+    b.replies.expectNoUnexpected();
   });
   after(async () => {
     await Promise.allSettled([a, b].map((c) => leaveWithin(c.room, 2000)));

@@ -109,6 +109,9 @@ describe("headset protocol (Colyseus 0.17 client, reflection decoding)", () => {
       (st) => ["executing", "succeeded"].includes(st.plans.get(planId)?.status ?? ""),
       15_000,
     );
+    // Each request was answered once, and nothing was refused on the side.
+    op.replies.expectNoUnexpected();
+    late.replies.expectNoUnexpected();
     await Promise.all([late.room.leave(), op.room.leave()]);
   });
 

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import type { Decision } from "../../server/agents/controller.ts";
 import {
@@ -78,6 +78,8 @@ describe(
       replies = new ReplyQueue(room as unknown as Room);
       await waitForState(room, () => me()?.stream.rendition !== "", 15_000);
     });
+    // Every request is answered once; an answer or error nobody asked for is a bug.
+    afterEach(() => replies.expectNoUnexpected());
     after(async () => {
       await room?.leave();
       await server?.close();

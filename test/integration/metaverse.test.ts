@@ -5,7 +5,7 @@
  * again; bad reports are refused.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
 import { ReplyQueue, startTestServer, type TestServer, waitForState } from "../support/server.ts";
@@ -39,6 +39,8 @@ describe("metaverse room", () => {
       15_000,
     );
   });
+  // Every request is answered once; an answer or error nobody asked for is a bug.
+  afterEach(() => h.replies.expectNoUnexpected());
   after(async () => {
     await h.room.leave();
     await server.close();

@@ -26,6 +26,12 @@ export interface TestServer {
    * up), unless `waitForLink` is false.
    */
   join(role: Role, name?: string, roomId?: string, waitForLink?: boolean): Promise<TwinClient>;
+  /**
+   * {@link ReplyQueue.expectNoUnexpected} on the replies of every client `join` made since the
+   * last call (then forgets them, so one leftover fails one test): in `afterEach` of suites
+   * where every request is awaited, a double answer or a stray error fails the test.
+   */
+  expectNoUnexpectedReplies(kinds?: readonly Reply["kind"][]): void;
   close(): Promise<void>;
 }
 
@@ -55,6 +61,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     open.add(room);
     room.onLeave(() => open.delete(room));
   };
+  /** Reply queues of the clients joined since the last expectNoUnexpectedReplies. */
+  let unchecked: { name: string; replies: ReplyQueue }[] = [];
   const token = (role: Role, name: string = role) =>
     app.tokens.issue({ userId: name, name, role }, config.auth.tokenTtlS);
   return {
@@ -75,12 +83,26 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
         : await client.joinOrCreate("digital_twin", {}, TwinState);
       track(room);
       const replies = new ReplyQueue(room);
+      unchecked.push({ name: name ?? role, replies });
       await waitForState(
         room,
         (s) => s.robot.joints.length > 0 && (!waitForLink || s.robot.link !== "disconnected"),
         10_000,
       );
       return { client, room, replies };
+    },
+    expectNoUnexpectedReplies(kinds) {
+      const queues = unchecked;
+      unchecked = [];
+      const problems: string[] = [];
+      for (const q of queues) {
+        try {
+          q.replies.expectNoUnexpected(kinds);
+        } catch (err) {
+          problems.push(`${q.name}: ${(err as Error).message}`);
+        }
+      }
+      if (problems.length > 0) throw new Error(problems.join("\n"));
     },
     async close() {
       await Promise.allSettled([...open].map((r) => leaveWithin(r, 2000)));
@@ -107,13 +129,16 @@ export interface Reply {
 }
 
 /**
- * Collects server replies in arrival order; `next` waits for one matching a filter.
- * `expectDrained` (opt-in) fails a test that asserts an exact conversation when a reply it
- * never read is left over (a double answer, an unexpected notice).
+ * Collects server replies in arrival order; `next` waits for one matching a filter and skips
+ * (keeps queued) the others. Leftovers never fail a test by themselves: a test that asserts a
+ * conversation says so with {@link ReplyQueue.expectNoUnexpected} (typically in `afterEach`)
+ * or {@link ReplyQueue.expectDrained}.
  */
 export class ReplyQueue {
   readonly items: Reply[] = [];
   #waiters: { match: (r: Reply) => boolean; resolve: (r: Reply) => void }[] = [];
+  /** Request ids whose answer (ack or error) a test has taken. */
+  readonly #answered = new Set<string>();
 
   constructor(room: Room) {
     for (const kind of ["ack", "error", "notice"] as const) {
@@ -125,14 +150,23 @@ export class ReplyQueue {
     const i = this.#waiters.findIndex((w) => w.match(r));
     if (i >= 0) {
       const [w] = this.#waiters.splice(i, 1);
+      this.#taken(r);
       w!.resolve(r);
     } else this.items.push(r);
+  }
+
+  #taken(r: Reply): void {
+    if (r.kind !== "notice" && r.body.requestId !== undefined) this.#answered.add(r.body.requestId);
   }
 
   /** Resolves with the first (queued or future) reply matching `match`, removing it. */
   next(match: (r: Reply) => boolean = () => true, timeoutMs = 5000): Promise<Reply> {
     const i = this.items.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.items.splice(i, 1)[0]!);
+    if (i >= 0) {
+      const r = this.items.splice(i, 1)[0]!;
+      this.#taken(r);
+      return Promise.resolve(r);
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
@@ -156,9 +190,26 @@ export class ReplyQueue {
   }
 
   /**
-   * Throws when a reply that no `next` took is queued, other than those `allowed` (which are
-   * left in the queue). Replies come in the order the server sent them, so once the last
-   * expected reply was read, any leftover of the conversation before it is already here.
+   * Throws when a reply of `kinds` (default: answers, `ack` and `error`) is queued that no
+   * `next` took: a second answer to a request already answered (named so in the message),
+   * an answer to a request nobody sent, an error nobody expected. Replies of other kinds
+   * (notices, by default) stay queued. Replies come in the order the server sent them, so
+   * once the last expected reply was read, any leftover sent before it is already here.
+   */
+  expectNoUnexpected(kinds: readonly Reply["kind"][] = ["ack", "error"]): void {
+    const left = this.items.filter((r) => kinds.includes(r.kind));
+    if (left.length === 0) return;
+    const described = left.map((r) => {
+      const id = r.body.requestId;
+      const again = id !== undefined && this.#answered.has(id) ? ` (second answer to ${id})` : "";
+      return `${r.kind}${again}: ${JSON.stringify(r.body)}`;
+    });
+    throw new Error(`unexpected ${kinds.join("/")} replies left:\n  ${described.join("\n  ")}`);
+  }
+
+  /**
+   * Throws when any reply that no `next` took is queued, other than those `allowed` (which
+   * are left in the queue): for tests that assert an exact conversation, notices included.
    */
   expectDrained(allowed: (r: Reply) => boolean = () => false): void {
     const left = this.items.filter((r) => !allowed(r));

@@ -33,7 +33,7 @@ import { idleSnapshot } from "./debug-hooks.ts";
 import { $, el, mbps } from "./dom.ts";
 import { sceneToWorld } from "./frames.ts";
 import { Chat, EventLog, renderAgentPanel, showJob, showSpace } from "./panels.ts";
-import { onRoomLost } from "./rejoin.ts";
+import { followRoom, leaveOnPageHide } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
 
@@ -125,11 +125,7 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
 
   const chat = new Chat((body) => send("utterance", body));
   snapshot.answers = chat.answers;
-  let leaving = false;
-  window.addEventListener("pagehide", () => {
-    leaving = true;
-    void room.leave(true).catch(() => undefined);
-  });
+  const leaving = leaveOnPageHide(() => room);
 
   const rendition = $<HTMLSelectElement>("#mv-rendition");
   rendition.addEventListener("change", () => {
@@ -249,29 +245,25 @@ export async function startMetaverseView(ctx: ViewContext): Promise<void> {
       events.push("error", text);
     });
     r.onMessage("notice", (n: ErrorMessage) => events.push("notice", `${n.code}: ${n.message}`));
-    r.onDrop((code) => status.set("reconnecting", `connection lost (${code}); reconnecting…`));
-    r.onReconnect(() => status.set("connected", `reconnected as ${ctx.role}`));
-    r.onLeave(
-      onRoomLost(r, {
-        roomName: "metaverse",
-        join: () =>
-          client.joinOrCreate("metaverse", ctx.space ? { space: ctx.space } : {}, MetaverseState),
-        status,
-        events,
-        role: ctx.role,
-        leaving: () => leaving,
-        adopt: (next) => {
-          room = next;
-          me = next.sessionId;
-          snapshot.sessionId = me;
-          snapshot.roomId = next.roomId;
-          showSpace("metaverse", next.roomId, true, ctx.space);
-          wire(next);
-          panelTimer ??= setTimeout(update, PANEL_MS);
-        },
-        ended: () => clearInterval(qoe),
-      }),
-    );
+    followRoom(r, {
+      roomName: "metaverse",
+      join: () =>
+        client.joinOrCreate("metaverse", ctx.space ? { space: ctx.space } : {}, MetaverseState),
+      status,
+      events,
+      role: ctx.role,
+      leaving,
+      adopt: (next) => {
+        room = next;
+        me = next.sessionId;
+        snapshot.sessionId = me;
+        snapshot.roomId = next.roomId;
+        showSpace("metaverse", next.roomId, true, ctx.space);
+        wire(next);
+        panelTimer ??= setTimeout(update, PANEL_MS);
+      },
+      ended: () => clearInterval(qoe),
+    });
     r.onStateChange(() => {
       panelTimer ??= setTimeout(update, PANEL_MS);
     });

@@ -4,8 +4,10 @@
  * crashed, `onLeave` fires. Then the viewer joins again through matchmaking — same room name
  * and options, so a surviving room is found or a new one is created on a live process — with
  * capped backoff, and says so. A consented leave and a refusal of the token are final.
- * Both views hand their room's `onLeave` to {@link onRoomLost}.
+ * Both views wire each room they hold with {@link followRoom} and leave on closing the tab
+ * with {@link leaveOnPageHide}.
  */
+import type { Room } from "@colyseus/sdk";
 import type { EventLog, StatusLine } from "./panels.ts";
 import { describeError } from "./view-context.ts";
 
@@ -111,4 +113,50 @@ export function onRoomLost<R extends { readonly roomId: string }>(
       },
     );
   };
+}
+
+/** What {@link followRoom} needs of a view: {@link RoomLossHandling}, and its controls. */
+export interface RoomFollowing<R extends { readonly roomId: string }> extends RoomLossHandling<R> {
+  /** The seat's socket is up (true) or not (false): enables or disables the view's controls. */
+  connected?(up: boolean): void;
+}
+
+/**
+ * Wires the connection events of `room` to the view: a drop (the SDK then retries on its
+ * own, and the server holds the seat) and the reconnection that follows are told in the
+ * status line; a leave goes to {@link onRoomLost}. Called again for each room adopted.
+ */
+export function followRoom<R extends { readonly roomId: string }>(
+  room: Pick<Room, "roomId" | "onDrop" | "onReconnect" | "onLeave">,
+  h: RoomFollowing<R>,
+): void {
+  room.onDrop((code) => {
+    h.status.set("reconnecting", `connection lost (${code}); reconnecting…`);
+    h.connected?.(false);
+  });
+  room.onReconnect(() => {
+    h.status.set("connected", `reconnected as ${h.role}`);
+    h.connected?.(true);
+  });
+  const lost = onRoomLost(room, h);
+  room.onLeave((code, reason) => {
+    h.connected?.(false);
+    lost(code, reason);
+  });
+}
+
+/**
+ * Closing the tab is leaving: on `pagehide` the room `current()` returns is left with
+ * consent, which frees the seat now instead of holding it for a reconnection.
+ * @returns whether the user is leaving (for {@link RoomLossHandling.leaving})
+ */
+export function leaveOnPageHide(current: () => Pick<Room, "leave">): () => boolean {
+  let leaving = false;
+  window.addEventListener("pagehide", () => {
+    leaving = true;
+    void current()
+      .leave(true)
+      .catch(() => undefined);
+  });
+  return () => leaving;
 }

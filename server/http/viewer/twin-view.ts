@@ -17,7 +17,7 @@ import { $, el, setText } from "./dom.ts";
 import { JointInterpolator } from "./interpolation.ts";
 import { GoalGizmo } from "./goal-gizmo.ts";
 import { Chat, EventLog, renderAgentPanel, showSpace } from "./panels.ts";
-import { onRoomLost } from "./rejoin.ts";
+import { followRoom, leaveOnPageHide } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { TwinScene } from "./twin-scene.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
@@ -179,12 +179,7 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
   };
   setConnected(true);
 
-  // Closing the tab is leaving: free the seat now instead of holding it for a reconnection.
-  let leaving = false;
-  window.addEventListener("pagehide", () => {
-    leaving = true;
-    void room.leave(true).catch(() => undefined);
-  });
+  const leaving = leaveOnPageHide(() => room);
 
   // --- state → scene and panels ------------------------------------------------------
   const interp = new JointInterpolator();
@@ -233,21 +228,14 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
       events.push("error", text);
     });
     r.onMessage("notice", (n: ErrorMessage) => events.push("notice", `${n.code}: ${n.message}`));
-    r.onDrop((code) => {
-      status.set("reconnecting", `connection lost (${code}); reconnecting…`);
-      setConnected(false);
-    });
-    r.onReconnect(() => {
-      status.set("connected", `reconnected as ${ctx.role}`);
-      setConnected(true);
-    });
-    const lost = onRoomLost(r, {
+    followRoom(r, {
       roomName: "digital_twin",
       join: () => client.joinOrCreate("digital_twin", {}, TwinState),
       status,
       events,
       role: ctx.role,
-      leaving: () => leaving,
+      leaving,
+      connected: setConnected,
       adopt: (next) => {
         room = next;
         me = next.sessionId;
@@ -257,10 +245,6 @@ export async function startTwinView(ctx: ViewContext): Promise<void> {
         setConnected(true);
         panelTimer ??= setTimeout(updatePanels, PANEL_MS);
       },
-    });
-    r.onLeave((code, reason) => {
-      setConnected(false);
-      lost(code, reason);
     });
     r.onError((code, message) => events.push("error", `room error ${code}: ${message ?? ""}`));
     r.onStateChange((s) => {

@@ -180,7 +180,7 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
     assert.equal(recovered.length, 1, names.join(","));
 
     const handle = await open(join(recDir, recovered[0]!), "r");
-    const stamps: number[] = [];
+    const joints: { t: number; q: number[] }[] = [];
     const commands: string[] = [];
     try {
       const reader = await McapIndexedReader.Initialize({
@@ -190,21 +190,36 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
         const body = JSON.parse(new TextDecoder().decode(m.data)) as {
           timestamp: { sec: number; nsec: number };
           type?: string;
+          position?: number[];
         };
         if (body.type !== undefined) commands.push(body.type);
-        else stamps.push(body.timestamp.sec * 1000 + body.timestamp.nsec / 1e6);
+        else
+          joints.push({
+            t: body.timestamp.sec * 1000 + body.timestamp.nsec / 1e6,
+            q: body.position ?? [],
+          });
       }
     } finally {
       await handle.close();
     }
     assert.ok(commands.includes("approve"), commands.join(","));
+    const stamps = joints.map((j) => j.t);
     const last = Math.max(...stamps);
-    // Everything flushed before the kill is in the recovered file.
+    // Everything flushed before the kill is in the recovered file (an arm that came to rest
+    // still has a 1 Hz keep-alive sample).
     assert.ok(last >= mark, `last sample ${mark - last} ms before the flush awaited`);
-    // Every sample the cell sent (100/s): a whole second in the middle holds ~100.
-    const mid = last - 1000;
+    // Joint states are recorded when they change: while the arm moved, every sample the
+    // cell sent (100/s), so a whole second in the middle of the motion holds ~100 (fewer
+    // only where a loaded cell sent late or repeated a position; the unit test checks that
+    // every change is written).
+    const moved = joints
+      .filter((j, i) => i > 0 && j.q.some((v, k) => Math.abs(v - joints[i - 1]!.q[k]!) > 1e-6))
+      .map((j) => j.t);
+    const [firstMove, lastMove] = [moved[0] ?? 0, moved.at(-1) ?? 0];
+    assert.ok(lastMove - firstMove >= 1000, `moved for ${lastMove - firstMove} ms`);
+    const mid = (firstMove + lastMove) / 2 + 500;
     const inSecond = stamps.filter((t) => t > mid - 1000 && t <= mid).length;
-    assert.ok(inSecond >= 90, `${inSecond} samples in one second`);
+    assert.ok(inSecond >= 75, `${inSecond} samples in one second of motion`);
     const after2 = await auditLines(dataDir);
     assert.ok(after2.some((a) => String(a.message ?? "").includes("left by a crash")));
     // The first server is dead: the SDK's leave would wait forever for its answer.

@@ -130,6 +130,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     streamsDir: join(config.media.video.mediaDir, "video"),
     scenesDir: config.media.reconstruction.dir,
     logger: logger.child({ component: "spaces" }),
+    // Scaled out, a room on a space hears of changes made through other processes.
+    ...(scaleOut && { news: scaleOut.presence }),
   });
   const agents = config.agents.enabled
     ? await loadAgents(
@@ -425,6 +427,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         await media.close();
         await agents?.close();
         await cellLink.close();
+        spaces.close();
         await spaceStore.close();
         dataDir.close();
         http.closeAllConnections();

@@ -5,7 +5,7 @@
  *   POST   /spaces         `{ name }` → 201, an empty space (operator; 409 when it exists)
  *   GET    /spaces/:name   one space with its whole stored scene
  *   DELETE /spaces/:name   deletes it and its media files (operator); a room open on it
- *                          here goes back to idle and is told through its scene's `error`
+ *                          (on any process) goes back to idle, told by its scene's `error`
  *
  * A bad name is 400, an unknown one 404; a damaged stored space is left out of the listing
  * (and logged) and read as 500. Reads need any token (the `/api` gate in routes.ts); the

@@ -11,16 +11,23 @@
  * camera (live-scene.ts puts the stored stream back afterwards).
  *
  * Deleting a space removes its record and its media files (the stream folder, the scene's
- * GLB folder). A room open on it on this process is told through its scene — the scene goes
- * back to idle with `error` saying the space was deleted — and stays on the name: an upload
- * to it afterwards starts the space afresh.
+ * GLB folder). A room open on it is told through its scene — the scene goes back to idle
+ * with `error` saying the space was deleted — and stays on the name: an upload to it
+ * afterwards starts the space afresh.
+ *
+ * Scaled out, the processes tell each other (through Colyseus's Redis presence, the
+ * {@link SpaceNews} port) when a space's scene was stored or the space deleted, so a room open
+ * on it in another process shows the new scene, or goes idle, too.
  */
+import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { z } from "zod";
 import {
   EMPTY_SPACE_SCENE,
   isSpaceName,
+  SPACE_NAME_PATTERN,
   SPACE_NAME_RULE,
   type SpaceRecord,
   type SpaceScene,
@@ -44,6 +51,24 @@ export class SpaceRefusal extends Error {
   }
 }
 
+/** Publish/subscribe between processes (Colyseus's presence has this shape). */
+export interface SpaceNews {
+  publish(topic: string, data: unknown): unknown;
+  subscribe(topic: string, callback: (data: unknown) => void): unknown;
+  unsubscribe(topic: string, callback?: (data: unknown) => void): unknown;
+}
+
+/** The topic of {@link SpaceNewsMessage}s. */
+export const SPACE_NEWS_TOPIC = "agenttwin:spaces";
+
+/** What one process tells the others: a space's scene was stored, or the space deleted. */
+const SpaceNewsMessage = z.strictObject({
+  kind: z.enum(["updated", "deleted"]),
+  name: z.string().regex(SPACE_NAME_PATTERN),
+  /** The process that made the change (it has applied it already). */
+  origin: z.string(),
+});
+
 export interface SpaceScenesDeps {
   store: SpaceStore;
   /** Metaverse sessions of this process by room id. */
@@ -53,6 +78,8 @@ export interface SpaceScenesDeps {
   /** Folder of the reconstructed scenes (`<dir>/<sceneId>/v<n>.glb`). */
   scenesDir: string;
   logger: Logger;
+  /** Other processes, when scaled out (none: this process is alone). */
+  news?: SpaceNews;
 }
 
 const STREAM_IN_URL = /\/media\/video\/([A-Za-z0-9_-]{1,64})\//;
@@ -64,9 +91,18 @@ export class SpaceScenes {
   readonly #spaceOf = new Map<string, string>();
   /** Pending store writes per space (one read-change-write at a time). */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** This process in {@link SpaceNewsMessage}s. */
+  readonly #origin = randomUUID();
+  readonly #onNews = (data: unknown) => void this.#heard(data);
 
   constructor(deps: SpaceScenesDeps) {
     this.#d = deps;
+    deps.news?.subscribe(SPACE_NEWS_TOPIC, this.#onNews);
+  }
+
+  /** Stops listening to other processes. */
+  close(): void {
+    this.#d.news?.unsubscribe(SPACE_NEWS_TOPIC, this.#onNews);
   }
 
   get store(): SpaceStore {
@@ -172,20 +208,58 @@ export class SpaceScenes {
       const record = await this.#d.store.get(name).catch(() => null);
       if (!(await this.#d.store.delete(name))) return false;
       if (record) await this.#removeMedia(record);
-      for (const [roomId, space] of this.#spaceOf) {
-        if (space !== name) continue;
-        this.#d.sessions.get(roomId)?.setScene({
-          streamUrl: "",
-          video: [],
-          assetUrl: "",
-          assetBytes: 0,
-          status: "idle",
-          error: `space ${name} was deleted`,
-        });
-      }
+      this.#idle(name);
+      this.#tell("deleted", name);
       this.#d.logger.info({ space: name }, "space deleted");
       return true;
     });
+  }
+
+  /** Rooms open on deleted space `name` here go back to idle and say why. */
+  #idle(name: string): void {
+    for (const session of this.#sessionsOn(name)) {
+      session.setScene({
+        streamUrl: "",
+        video: [],
+        assetUrl: "",
+        assetBytes: 0,
+        status: "idle",
+        error: `space ${name} was deleted`,
+      });
+    }
+  }
+
+  #sessionsOn(name: string): SpaceSession[] {
+    const out: SpaceSession[] = [];
+    for (const [roomId, space] of this.#spaceOf) {
+      const session = space === name ? this.#d.sessions.get(roomId) : undefined;
+      if (session) out.push(session);
+    }
+    return out;
+  }
+
+  #tell(kind: "updated" | "deleted", name: string): void {
+    try {
+      this.#d.news?.publish(SPACE_NEWS_TOPIC, { kind, name, origin: this.#origin });
+    } catch (err) {
+      this.#d.logger.warn({ err, space: name }, "telling the other processes failed");
+    }
+  }
+
+  /** Another process stored a space's scene or deleted the space: rooms here follow. */
+  async #heard(data: unknown): Promise<void> {
+    const news = SpaceNewsMessage.safeParse(data);
+    if (!news.success || news.data.origin === this.#origin) return;
+    const { kind, name } = news.data;
+    const sessions = this.#sessionsOn(name);
+    if (sessions.length === 0) return;
+    if (kind === "deleted") return this.#idle(name);
+    try {
+      const record = await this.#d.store.get(name);
+      if (record) for (const session of this.#sessionsOn(name)) restoreScene(session, record.scene);
+    } catch (err) {
+      this.#d.logger.error({ err, space: name }, "reading a space another process stored failed");
+    }
   }
 
   /**
@@ -209,7 +283,9 @@ export class SpaceScenes {
       };
       const stored =
         (await this.#d.store.update(space, scene)) ?? (await this.#d.store.create(space, scene));
-      if (stored) this.#d.logger.info({ space, version: scene.version }, "space scene stored");
+      if (!stored) return;
+      this.#d.logger.info({ space, version: scene.version }, "space scene stored");
+      this.#tell("updated", space);
     };
     return this.#serial(space, write).catch((err: unknown) => {
       this.#d.logger.error({ err, space }, "storing a space's scene failed");

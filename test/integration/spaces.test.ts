@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { matchMaker } from "@colyseus/core";
-import { Client, type Room } from "@colyseus/sdk";
+import { Client, type Room, type SeatReservation } from "@colyseus/sdk";
 import {
   orbitPoses,
   renderRgbd,
@@ -352,6 +352,41 @@ describe(
         name: string;
       };
       assert.equal(got.name, "shared-2");
+    });
+
+    it("a room open on a space follows an upload and a delete made through the other process", async () => {
+      const ann = new Client(a.url);
+      ann.auth.token = await devToken(a.url, "ann", "operator");
+      // Matchmaking by HTTP, to learn which process hosts the room.
+      const res = await fetch(`${a.url}/matchmake/joinOrCreate/metaverse`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${ann.auth.token}`,
+        },
+        body: JSON.stringify({ space: "shared-3" }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      const reservation = (await res.json()) as SeatReservation;
+      const room = await ann.consumeSeatReservation(reservation, MetaverseState);
+      rooms.push(room);
+      const other = reservation.publicAddress === `127.0.0.1:${a.port}` ? b : a;
+
+      const upload = await call(other, "/media/scenes?sceneId=shared-3", "operator", {
+        method: "POST",
+        headers: { "content-type": RGBD_CONTENT_TYPE },
+        body: capture(),
+      });
+      assert.equal(upload.status, 202, await upload.clone().text());
+      const s = await waitForState(room, (st) => st.scene.assetUrl !== "", 60_000);
+      assert.equal(s.scene.assetUrl, "/media/scenes/shared-3/v1.glb");
+
+      assert.equal(
+        (await call(other, "/api/spaces/shared-3", "operator", { method: "DELETE" })).status,
+        200,
+      );
+      const idle = await waitForState(room, (st) => st.scene.assetUrl === "", 10_000);
+      assert.match(idle.scene.error, /space shared-3 was deleted/);
     });
   },
 );

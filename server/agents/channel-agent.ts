@@ -19,6 +19,7 @@ import {
 } from "../ml/pgf-diffusion.ts";
 import type { NamedTensors, WeightEncoding } from "../ml/weights.ts";
 import type { BandChannel, ChannelPrediction, RadioEnvironment } from "../net/contracts.ts";
+import { checkRadioEnvironment } from "../net/channel-model.ts";
 import { encodeEnvironment } from "../net/environments.ts";
 import { seededRandom } from "../sim/random.ts";
 
@@ -270,6 +271,7 @@ export class ChannelAgent {
    */
   predictMany(envs: readonly RadioEnvironment[]): PgfPrediction[] {
     this.#alive();
+    for (const env of envs) checkRadioEnvironment(env);
     const t0 = performance.now();
     const m = this.#model;
     const C = m.config.condDim;

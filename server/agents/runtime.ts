@@ -125,14 +125,10 @@ export async function loadAgents(
         capabilities: [Capability.ChannelPrediction],
         model: "geometric channel model (no learned model)",
       },
-      predict: (env) => {
+      predict: async (env) => {
         const t0 = performance.now();
         const bands = computeChannel(env, DEFAULT_BANDS, { seed: 1, fading: false });
-        return Promise.resolve({
-          bands,
-          inferenceMs: performance.now() - t0,
-          source: "channel-model",
-        });
+        return { bands, inferenceMs: performance.now() - t0, source: "channel-model" };
       },
     };
   }
@@ -164,7 +160,7 @@ export async function loadAgents(
         capabilities: [Capability.TrafficPrediction],
         model: "nominal bitrates (no learned model)",
       },
-      predictDemand: (s) => Promise.resolve(nominalDemandPrediction(s)),
+      predictDemand: async (s) => nominalDemandPrediction(s),
     };
   }
   registry.register(traffic);

@@ -13,7 +13,7 @@
  *    of its bands, or its bandwidth share, whichever is smaller).
  */
 import { VIDEO_LADDER, type VideoRung } from "../../shared/video-ladder.ts";
-import type { BandChannel, DemandPrediction, TrafficScenario } from "./contracts.ts";
+import type { BandChannel, DemandPrediction, FlowClass, TrafficScenario } from "./contracts.ts";
 
 /** One rung of the video ladder as the allocator sees it: its name and nominal bitrate. */
 export type Rung = Pick<VideoRung, "name" | "bitrateBps">;
@@ -52,19 +52,46 @@ export function nominalDemand(s: TrafficScenario): {
 export const NOMINAL_P95_FACTOR = 1.3;
 
 /**
- * {@link nominalDemand} as a prediction (p95 = {@link NOMINAL_P95_FACTOR} × mean, per class
- * for state and control): what the runtime answers when no learned traffic model loads, and
- * the no-ML row of the traffic agent's accuracy figures.
+ * What is wrong with a traffic scenario, one line each (empty when it is usable): counts are
+ * non-negative integers, the patch rate in (0, 240] Hz, the rung one of `ladder`.
+ */
+export function trafficScenarioProblems(
+  s: TrafficScenario,
+  ladder: readonly Rung[] = DEFAULT_LADDER,
+): string[] {
+  const bad: string[] = [];
+  if (!Number.isInteger(s.arms) || s.arms < 0) bad.push(`arms ${s.arms}`);
+  if (!Number.isInteger(s.headsets) || s.headsets < 0) bad.push(`headsets ${s.headsets}`);
+  if (!(s.patchRateHz > 0 && s.patchRateHz <= 240)) bad.push(`patchRateHz ${s.patchRateHz}`);
+  if (s.videoRung !== null && !ladder.some((r) => r.name === s.videoRung)) {
+    bad.push(`video rung ${s.videoRung} (known: ${ladder.map((r) => r.name).join(", ")})`);
+  }
+  return bad;
+}
+
+/**
+ * {@link nominalDemand} as a prediction (p95 = {@link NOMINAL_P95_FACTOR} × mean, per class,
+ * the classes adding up to the aggregate): what the runtime answers when no learned traffic
+ * model loads, and the no-ML row of the traffic agent's accuracy figures.
+ * @throws RangeError for a scenario with {@link trafficScenarioProblems}
  */
 export function nominalDemandPrediction(s: TrafficScenario): DemandPrediction {
+  const bad = trafficScenarioProblems(s);
+  if (bad.length > 0) throw new RangeError(`invalid traffic scenario: ${bad.join("; ")}`);
   const { twin_state: state, control, video } = nominalDemand(s);
   const mean = state + control + video;
+  const entry = (flowClass: FlowClass, bps: number) => ({
+    flowClass,
+    meanBps: bps,
+    p95Bps: bps * NOMINAL_P95_FACTOR,
+  });
   return {
     meanBps: mean,
     p95Bps: mean * NOMINAL_P95_FACTOR,
     perClass: [
-      { flowClass: "twin_state", meanBps: state, p95Bps: state * NOMINAL_P95_FACTOR },
-      { flowClass: "control", meanBps: control, p95Bps: control * NOMINAL_P95_FACTOR },
+      entry("twin_state", state),
+      entry("control", control),
+      ...(s.videoRung !== null ? [entry(`video_${s.videoRung}`, video)] : []),
     ],
     inferenceMs: 0,
     source: "nominal",

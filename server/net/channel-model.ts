@@ -430,6 +430,44 @@ export function specularPaths(
   return paths;
 }
 
+/** Closest a headset may be to the gNB antenna for the far-field model to hold, m. */
+export const MIN_GNB_DISTANCE_M = 0.1;
+
+/**
+ * What makes `env` unusable for the channel model or a channel estimator, one line each
+ * (empty when usable): a non-finite coordinate, or the headset within
+ * {@link MIN_GNB_DISTANCE_M} of the gNB (no far field; path loss undefined at 0 m).
+ */
+export function radioEnvironmentProblems(env: RadioEnvironment): string[] {
+  const bad: string[] = [];
+  const finite = (v: Vec3) => Number.isFinite(v.x) && Number.isFinite(v.y) && Number.isFinite(v.z);
+  if (!finite(env.gnb)) bad.push("gnb position is not finite");
+  if (!finite(env.headset)) bad.push("headset position is not finite");
+  for (const arm of env.arms) {
+    const p = arm.base.position;
+    if (!finite(p) || arm.links.some((l) => !finite(l.a) || !finite(l.b) || !(l.r >= 0))) {
+      bad.push(`arm ${arm.id} geometry is not finite`);
+    }
+  }
+  if (bad.length === 0) {
+    const d = Math.hypot(
+      env.headset.x - env.gnb.x,
+      env.headset.y - env.gnb.y,
+      env.headset.z - env.gnb.z,
+    );
+    if (d < MIN_GNB_DISTANCE_M) {
+      bad.push(`headset ${d.toFixed(3)} m from the gnb (at least ${MIN_GNB_DISTANCE_M} m)`);
+    }
+  }
+  return bad;
+}
+
+/** @throws RangeError naming every {@link radioEnvironmentProblems} of `env` */
+export function checkRadioEnvironment(env: RadioEnvironment): void {
+  const bad = radioEnvironmentProblems(env);
+  if (bad.length > 0) throw new RangeError(`invalid radio environment: ${bad.join("; ")}`);
+}
+
 /**
  * The channel of every band between the gNB and the headset (see the module comment).
  * Pure and deterministic: the same environment, bands and options give the same result.
@@ -440,6 +478,7 @@ export function computeChannel(
   bands: readonly Band[],
   options: ChannelOptions,
 ): BandChannel[] {
+  checkRadioEnvironment(env);
   const room = options.room ?? DEFAULT_ROOM;
   const paths = specularPaths(env, bands, room);
   const rand = seededRandom(options.seed);

@@ -81,6 +81,11 @@ const NOT_UNDERSTOOD: readonly Omit<Case, "intents">[] = [
     utterance: "jog the arm",
     modelAnswer: completion([{ name: "unknown", args: { reason: "jogging is not an intent" } }]),
   },
+  {
+    // Not a plan to the named pose `left`.
+    utterance: "jog joint 1 left",
+    modelAnswer: completion([{ name: "unknown", args: { reason: "jogging is not an intent" } }]),
+  },
   { utterance: "blorp zzz", modelAnswer: completion([], "I am not sure what you mean.") },
 ];
 

@@ -288,7 +288,17 @@ const STOP_WORDS_NOT_POSES = new Set([
   "arm",
 ]);
 
+/** Jogging by voice: a jog verb, or one joint named by number ("move joint 2 left"). */
+const JOG_RE =
+  /\b(?:jog|jogging|nudge|inch)\b|\bjoint\s*(?:\d|one|two|three|four|five|six|seven)\b/;
+const JOG_REFUSAL =
+  "jogging is not offered by voice: hold the controller's jog button (a jog needs its dead-man)";
+
 function matchMove(clause: string, ctx: IntentContext): Match | null {
+  // A jog is not a plan to a pose: "jog joint 1 left" must not plan to the pose `left`.
+  if (has(clause, JOG_RE)) {
+    return { intent: { kind: "unknown", reason: JOG_REFUSAL }, score: UNKNOWN_CONFIDENCE };
+  }
   const verb = has(clause, MOVE_VERB_RE);
   const arm = has(clause, ARM_NOUN_RE);
   const poseNoun = has(clause, POSE_NOUN_RE);

@@ -138,6 +138,14 @@ export class TwinSession {
     this.#log = deps.logger;
     this.#initialWorld = deps.initialWorld;
     this.#recorder = deps.recorder ?? null;
+    // The server's own traffic, for `npm run train:ngf -- --from-recordings` (the scenario
+    // is the one the agents are asked about).
+    this.#recorder?.followTraffic(this.traffic, () => ({
+      arms: 1 + this.virtualArms().length,
+      headsets: Math.max(1, this.presence.count()),
+      patchRateHz: deps.config.room.patchRateHz,
+      videoRung: null,
+    }));
     this.#audit = deps.audit ?? null;
     const recorder = this.#recorder;
     if (recorder && deps.cell.onMeasurement) {

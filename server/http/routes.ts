@@ -27,7 +27,7 @@
  * Errors are JSON `{ error: { code, message } }` with a fitting status and one code
  * vocabulary (errors.ts); a known path with another method is 405 with `Allow`.
  */
-import express from "express";
+import express, { type Request, type RequestHandler, type Response } from "express";
 import { readFile } from "node:fs/promises";
 import { matchMaker } from "@colyseus/core";
 import type { Logger } from "pino";
@@ -36,6 +36,7 @@ import type { LoginCodes } from "../auth/login-codes.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { Config } from "../config.ts";
 import type { TwinRegistry } from "../twin/registry.ts";
+import type { TwinSession } from "../twin/session.ts";
 import type { RobotDescription } from "../sim/robot-description.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import { forbidden, identify, requireBearer, unauthorized } from "./operator-auth.ts";
@@ -65,7 +66,7 @@ export interface HttpDeps {
  * no `Origin`). A foreign page cannot read our answers anyway (CORS); this also keeps it
  * from spending a login code or minting a token it cannot read.
  */
-function originAllowed(req: express.Request, allowed: readonly string[]): boolean {
+function originAllowed(req: Request, allowed: readonly string[]): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   if (allowed.includes(origin)) return true;
@@ -85,12 +86,38 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
   app.disable("x-powered-by");
   const api = express.Router();
   api.use(express.json({ limit: "16kb" }));
+  app.use(["/api", "/media"], tokenGate(deps));
 
-  // Every read and write under /api and /media needs a token; writes to media an operator.
+  app.get("/healthz", healthz());
+  app.get("/readyz", readyz(deps));
+  app.get("/metrics", metrics(deps));
+
+  api.get("/robot", robotSummary(deps));
+  api.get("/robot/urdf", robotUrdf(deps));
+  api.get("/rooms", listRooms());
+  api.get("/rooms/:roomId/robot", roomRobot(deps));
+  api.get("/rooms/:roomId/plans", roomPlans(deps));
+  api.get("/rooms/:roomId/plans/:planId", roomPlan(deps));
+  api.post("/dev/token", devToken(deps));
+  api.post("/login", login(deps));
+  mountRecordingRoutes(api, deps.recordings, deps.logger);
+  api.get("/openapi.json", openApi());
+
+  // Unknown paths (404), wrong methods (405 with Allow) and request errors are answered
+  // by mountFallbacks (openapi-routes.ts), mounted after every other route.
+  app.use("/api", api);
+}
+
+/**
+ * The token check of everything under `/api` and `/media` (the {@link TOKENLESS} routes
+ * excepted): any valid token to read (media reads also by `?access_token=`), an operator's
+ * to write media.
+ */
+function tokenGate(deps: HttpDeps): RequestHandler {
   const reader = requireBearer(deps.tokens);
   const mediaReader = requireBearer(deps.tokens, undefined, { queryToo: true });
   const writer = requireBearer(deps.tokens, ["operator"]);
-  app.use(["/api", "/media"], (req, res, next) => {
+  return (req, res, next) => {
     // Express matches paths case-insensitively: compare the way it routes.
     const base = req.baseUrl.toLowerCase();
     if (TOKENLESS.has(`${req.method} ${base}${req.path.toLowerCase()}`)) return next();
@@ -98,42 +125,58 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     const write = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
     const gate = write ? (media ? writer : reader) : media ? mediaReader : reader;
     void gate(req, res, next);
-  });
+  };
+}
 
-  app.get("/healthz", (_req, res) => {
+/** `GET /healthz`: the process answers. */
+function healthz(): RequestHandler {
+  return (_req, res) => {
     res.json({ status: "ok" });
-  });
+  };
+}
 
-  app.get("/readyz", (_req, res) => {
+/** `GET /readyz`: 200 once rooms can be created, else 503 `not_ready`. */
+function readyz(deps: HttpDeps): RequestHandler {
+  return (_req, res) => {
     if (deps.isReady()) res.json({ status: "ready" });
     else fail(res, 503, "not_ready", "server is starting or shutting down");
-  });
+  };
+}
 
-  // Prometheus on the same host scrapes without a token; anything else sends one.
-  app.get("/metrics", async (req, res) => {
+/** `GET /metrics`: Prometheus on the same host scrapes without a token; anyone else sends one. */
+function metrics(deps: HttpDeps): RequestHandler {
+  return async (req, res) => {
     if (!isLocalRequest(req)) {
       const who = await identify(deps.tokens, req);
       if ("reason" in who) return unauthorized(res, who.reason, who.invalid);
     }
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);
-  });
+  };
+}
 
-  api.get("/robot", (_req, res) => {
+/** `GET /api/robot`: joints, limits, named poses. */
+function robotSummary(deps: HttpDeps): RequestHandler {
+  return (_req, res) => {
     res.json(deps.robot.summary);
-  });
+  };
+}
 
-  // Read on the first request only: the file does not change while the server runs.
+/** `GET /api/robot/urdf`: read on the first request only (it does not change while running). */
+function robotUrdf(deps: HttpDeps): RequestHandler {
   let urdf: Promise<string> | undefined;
-  api.get("/robot/urdf", async (_req, res) => {
+  return async (_req, res) => {
     urdf ??= readFile(deps.robot.urdfPath, "utf8").catch((err: unknown) => {
       urdf = undefined;
       throw err;
     });
     res.type("application/xml").send(await urdf);
-  });
+  };
+}
 
-  api.get("/rooms", async (_req, res) => {
+/** `GET /api/rooms`: this process's open rooms with client counts. */
+function listRooms(): RequestHandler {
+  return async (_req, res) => {
     const rooms = await matchMaker.query({});
     res.json(
       rooms.map((r) => ({
@@ -144,29 +187,46 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
         locked: r.locked,
       })),
     );
-  });
+  };
+}
 
-  api.get("/rooms/:roomId/robot", (req, res) => {
-    const session = deps.registry.get(req.params.roomId);
-    if (!session) return fail(res, 404, "not_found", `no twin room ${req.params.roomId}`);
-    res.json(session.robotSnapshot());
-  });
+/** `GET /api/rooms/:roomId/robot`: a twin room's robot snapshot. */
+function roomRobot(deps: HttpDeps): RequestHandler<{ roomId: string }> {
+  return (req, res) => {
+    const session = twinSession(deps, req.params.roomId, res);
+    if (session) res.json(session.robotSnapshot());
+  };
+}
 
-  api.get("/rooms/:roomId/plans", (req, res) => {
-    const session = deps.registry.get(req.params.roomId);
-    if (!session) return fail(res, 404, "not_found", `no twin room ${req.params.roomId}`);
-    res.json(session.listPlans());
-  });
+/** `GET /api/rooms/:roomId/plans`: a twin room's plans, summarised. */
+function roomPlans(deps: HttpDeps): RequestHandler<{ roomId: string }> {
+  return (req, res) => {
+    const session = twinSession(deps, req.params.roomId, res);
+    if (session) res.json(session.listPlans());
+  };
+}
 
-  api.get("/rooms/:roomId/plans/:planId", (req, res) => {
-    const session = deps.registry.get(req.params.roomId);
-    if (!session) return fail(res, 404, "not_found", `no twin room ${req.params.roomId}`);
+/** `GET /api/rooms/:roomId/plans/:planId`: one plan with its full trajectory. */
+function roomPlan(deps: HttpDeps): RequestHandler<{ roomId: string; planId: string }> {
+  return (req, res) => {
+    const session = twinSession(deps, req.params.roomId, res);
+    if (!session) return;
     const plan = session.getPlan(req.params.planId);
     if (!plan) return fail(res, 404, "not_found", `no plan ${req.params.planId}`);
     res.json(plan);
-  });
+  };
+}
 
-  api.post("/dev/token", async (req, res) => {
+/** The twin session of `:roomId`, or undefined after answering 404. */
+function twinSession(deps: HttpDeps, roomId: string, res: Response): TwinSession | undefined {
+  const session = deps.registry.get(roomId);
+  if (!session) fail(res, 404, "not_found", `no twin room ${roomId}`);
+  return session;
+}
+
+/** `POST /api/dev/token`: a development join token for a client on this machine. */
+function devToken(deps: HttpDeps): RequestHandler {
+  return async (req, res) => {
     if (!deps.config.auth.devTokens) {
       return fail(res, 404, "not_found", "development tokens are disabled (AUTH_DEV_TOKENS)");
     }
@@ -184,9 +244,12 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
     res
       .set("Cache-Control", "no-store")
       .json({ token, role, expiresInS: deps.config.auth.tokenTtlS });
-  });
+  };
+}
 
-  api.post("/login", async (req, res) => {
+/** `POST /api/login`: redeems a one-time login code for an operator token. */
+function login(deps: HttpDeps): RequestHandler {
+  return async (req, res) => {
     if (!originAllowed(req, deps.config.http.corsOrigins)) {
       return forbidden(res, "login links are redeemed by the viewer of this server only");
     }
@@ -200,15 +263,12 @@ export function mountHttpRoutes(app: express.Application, deps: HttpDeps): void 
       ttl,
     );
     res.set("Cache-Control", "no-store").json({ token, role: "operator", expiresInS: ttl });
-  });
+  };
+}
 
-  mountRecordingRoutes(api, deps.recordings, deps.logger);
-
-  api.get("/openapi.json", (_req, res) => {
+/** `GET /api/openapi.json`: this API as an OpenAPI 3.1 document. */
+function openApi(): RequestHandler {
+  return (_req, res) => {
     res.set("Cache-Control", "no-cache").json(openApiDocument());
-  });
-
-  // Unknown paths (404), wrong methods (405 with Allow) and request errors are answered
-  // by mountFallbacks (openapi-routes.ts), mounted after every other route.
-  app.use("/api", api);
+  };
 }

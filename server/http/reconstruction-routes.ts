@@ -20,7 +20,7 @@
  * Errors are JSON `{ error: { code, message } }`. Nothing here checks tokens: the caller
  * gates the routes (routes.ts: a token to read, an operator's to upload).
  */
-import type { Request, Response, Router } from "express";
+import type { Request, RequestHandler, Response, Router } from "express";
 import type { Logger } from "pino";
 import { ReconstructionError } from "../media/reconstruction/errors.ts";
 import type { Reconstructor } from "../media/reconstruction/reconstructor.ts";
@@ -32,15 +32,11 @@ import {
   type ReconstructionJobMetrics,
   type SceneReadyHook,
 } from "../media/reconstruction/scene-jobs.ts";
-import {
-  RGBD_CONTENT_TYPE,
-  RgbdUploadParser,
-  UploadError,
-  type ParsedUpload,
-} from "../media/reconstruction/upload-format.ts";
+import { RGBD_CONTENT_TYPE, UploadError } from "../media/reconstruction/upload-format.ts";
 import type { ReconstructionLimits } from "../media/reconstruction/reconstructor.ts";
 import { hasRoom } from "../store/disk.ts";
 import { fail } from "./errors.ts";
+import { isClientAbort, readPng, readRgbd, refuse } from "./scene-upload.ts";
 
 /** What the routes need. */
 export interface ReconstructionRouteDeps {
@@ -81,6 +77,19 @@ const JOB_POLL_MS = 500;
 
 const PNG_CONTENT_TYPE = "image/png";
 
+/** What the handlers share: the deps, the scene store, its job queue and the upload count. */
+interface SceneRoutes {
+  readonly deps: ReconstructionRouteDeps;
+  readonly store: SceneStore;
+  readonly jobs: SceneJobs;
+  /** URL path of the scenes, e.g. `/api/media/scenes`. */
+  readonly prefix: string;
+  /** Starts telling `onJobChange` how an accepted job moves on. */
+  readonly watch: (job: SceneJob) => void;
+  /** Uploads being received now. */
+  inFlight: number;
+}
+
 /**
  * Mounts the routes on `router` and returns the job queue (close it on shutdown; add more
  * `onSceneReady` hooks on it).
@@ -89,6 +98,16 @@ export function mountReconstructionRoutes(
   router: Router,
   deps: ReconstructionRouteDeps,
 ): SceneJobs {
+  const routes = sceneRoutes(deps);
+  router.post("/media/scenes", uploadScene(routes));
+  router.get("/media/scenes/jobs/:id", readJob(routes));
+  router.get("/media/scenes/:sceneId", latestScene(routes));
+  router.get("/media/scenes/:sceneId/:file", sceneAsset(routes));
+  return routes.jobs;
+}
+
+/** The store and job queue of `deps.dir`, and the watcher of accepted jobs. */
+function sceneRoutes(deps: ReconstructionRouteDeps): SceneRoutes {
   const prefix = `${(deps.mountPath ?? "").replace(/\/+$/, "")}/media/scenes`;
   const store = new SceneStore(deps.dir);
   const jobs = new SceneJobs({
@@ -102,7 +121,14 @@ export function mountReconstructionRoutes(
     ...(deps.onSceneReady && { onSceneReady: deps.onSceneReady }),
     ...(deps.metrics && { metrics: deps.metrics }),
   });
+  return { deps, store, jobs, prefix, watch: jobWatcher(deps, jobs), inFlight: 0 };
+}
 
+/**
+ * Tells `deps.onJobChange` each status an accepted job goes through: at once, then polled
+ * every {@link JOB_POLL_MS} while any watched job is unfinished.
+ */
+function jobWatcher(deps: ReconstructionRouteDeps, jobs: SceneJobs): (job: SceneJob) => void {
   /** Jobs whose changes are still to be told, with the status told last. */
   const watched = new Map<string, string>();
   let poll: ReturnType<typeof setInterval> | undefined;
@@ -113,41 +139,54 @@ export function mountReconstructionRoutes(
       deps.logger.error({ err, jobId: job.id }, "onJobChange threw");
     }
   };
-  const watch = (job: SceneJob) => {
+  const tick = () => {
+    for (const [id, last] of watched) {
+      const now = jobs.get(id);
+      if (now && now.status !== last) {
+        watched.set(id, now.status);
+        tell(now);
+      }
+      // Finished (closing the queue finishes every job too) or forgotten: stop watching.
+      if (!now || now.status === "succeeded" || now.status === "failed") watched.delete(id);
+    }
+    if (watched.size === 0) {
+      clearInterval(poll);
+      poll = undefined;
+    }
+  };
+  return (job) => {
     if (!deps.onJobChange) return;
     watched.set(job.id, job.status);
     tell(job);
-    poll ??= setInterval(() => {
-      for (const [id, last] of watched) {
-        const now = jobs.get(id);
-        if (now && now.status !== last) {
-          watched.set(id, now.status);
-          tell(now);
-        }
-        // Finished (closing the queue finishes every job too) or forgotten: stop watching.
-        if (!now || now.status === "succeeded" || now.status === "failed") watched.delete(id);
-      }
-      if (watched.size === 0) {
-        clearInterval(poll);
-        poll = undefined;
-      }
-    }, JOB_POLL_MS);
+    poll ??= setInterval(tick, JOB_POLL_MS);
     poll.unref?.();
   };
+}
 
-  // A refused upload's remaining bytes are read and dropped up to this much, then cut off.
-  const drain = deps.maxUploadBytes;
-  let inFlight = 0;
-  router.post("/media/scenes", async (req, res) => {
+/** Why an upload is refused before its body is read. */
+interface Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  /** Bytes of the body still read and dropped before the connection is cut. */
+  readonly drainBytes: number;
+  /** `Retry-After`, s, when trying again later may succeed. */
+  readonly retryAfterS?: number;
+}
+
+/** `POST /media/scenes?sceneId=`: receives an upload and queues its reconstruction (202). */
+function uploadScene(routes: SceneRoutes): RequestHandler {
+  const { deps } = routes;
+  return async (req, res) => {
     // Bounded: uploads in flight are capped, and one that stalls is dropped.
-    if (inFlight >= (deps.maxInFlight ?? 2)) {
+    if (routes.inFlight >= (deps.maxInFlight ?? 2)) {
       res.set("Retry-After", "5");
       refuse(req, res, 503, "busy", "too many uploads in progress, try again shortly", 0);
       return;
     }
-    inFlight += 1;
+    routes.inFlight += 1;
     res.once("close", () => {
-      inFlight -= 1;
+      routes.inFlight -= 1;
       req.setTimeout(0);
     });
     req.setTimeout(deps.idleTimeoutMs ?? 30_000, () => {
@@ -155,113 +194,134 @@ export function mountReconstructionRoutes(
       req.destroy();
     });
     const sceneId = typeof req.query.sceneId === "string" ? req.query.sceneId : "";
-    if (!SceneStore.isSceneId(sceneId)) {
-      refuse(
-        req,
-        res,
-        400,
-        "bad_request",
-        "query parameter sceneId must match [A-Za-z0-9_-]{1,64}",
-        drain,
-      );
-      return;
-    }
     const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-    if (type !== RGBD_CONTENT_TYPE && type !== PNG_CONTENT_TYPE) {
-      refuse(
-        req,
-        res,
-        415,
-        "unsupported_media_type",
-        `send ${RGBD_CONTENT_TYPE} or ${PNG_CONTENT_TYPE}`,
-        drain,
-      );
+    const refusal = await uploadRefusal(routes, req, sceneId, type);
+    if (refusal) {
+      if (refusal.retryAfterS !== undefined) res.set("Retry-After", String(refusal.retryAfterS));
+      refuse(req, res, refusal.status, refusal.code, refusal.message, refusal.drainBytes);
       return;
     }
-    if (!jobs.accepts(type === PNG_CONTENT_TYPE ? "image" : "rgbd")) {
-      refuse(
-        req,
-        res,
-        415,
-        "unsupported_media_type",
-        "no single-image backend is configured",
-        drain,
-      );
-      return;
-    }
-    const declared = Number(req.headers["content-length"] ?? Number.NaN);
-    if (declared > deps.maxUploadBytes) {
-      refuse(
-        req,
-        res,
-        413,
-        "too_large",
-        `upload of ${declared} bytes exceeds the limit of ${deps.maxUploadBytes}`,
-        declared > 2 * deps.maxUploadBytes ? 0 : drain,
-      );
-      return;
-    }
-    if (
-      !(await hasRoom(deps.dir, deps.minFreeBytes ?? 0, Number.isFinite(declared) ? declared : 0))
-    ) {
-      refuse(req, res, 507, "insufficient_storage", "not enough free disk for the upload", 0);
-      return;
-    }
-    if (jobs.waiting >= (deps.maxQueue ?? 4)) {
-      res.set("Retry-After", "10");
-      refuse(req, res, 503, "queue_full", "reconstruction queue is full, try again later", drain);
-      return;
-    }
-    try {
-      const job =
-        type === PNG_CONTENT_TYPE
-          ? jobs.submit(sceneId, { kind: "image", png: await readPng(req, deps.maxUploadBytes) })
-          : jobs.submit(sceneId, { kind: "rgbd", ...(await readRgbd(req, deps)) });
-      watch(job);
-      const statusUrl = `${prefix}/jobs/${job.id}`;
-      res.status(202).location(statusUrl).json({ jobId: job.id, sceneId, statusUrl });
-    } catch (err) {
-      if (err instanceof UploadError) {
-        refuse(req, res, err.status, err.code, err.message, drain);
-      } else if (err instanceof ReconstructionError) {
-        refuse(req, res, 422, err.code, err.message, drain);
-      } else if (err instanceof QueueFullError) {
-        res.set("Retry-After", "10");
-        fail(res, 503, "queue_full", err.message);
-      } else if (isClientAbort(err)) {
-        if (!res.writableEnded) res.destroy();
-      } else {
-        deps.logger.error({ err }, "scene upload failed");
-        refuse(req, res, 500, "internal", "could not accept the upload", drain);
-      }
-    }
-  });
+    await receiveAndSubmit(routes, req, res, sceneId, type);
+  };
+}
 
-  router.get("/media/scenes/jobs/:id", (req, res) => {
-    const job = jobs.get(req.params.id);
+/**
+ * Why an upload for `sceneId` of content `type` cannot be taken (checked in this order:
+ * scene id, content type, backend, declared length, free disk, queue), or undefined.
+ */
+async function uploadRefusal(
+  routes: SceneRoutes,
+  req: Request,
+  sceneId: string,
+  type: string,
+): Promise<Refusal | undefined> {
+  const { deps, jobs } = routes;
+  // A refused upload's remaining bytes are read and dropped up to this much, then cut off.
+  const drain = deps.maxUploadBytes;
+  if (!SceneStore.isSceneId(sceneId)) {
+    const message = "query parameter sceneId must match [A-Za-z0-9_-]{1,64}";
+    return { status: 400, code: "bad_request", message, drainBytes: drain };
+  }
+  if (type !== RGBD_CONTENT_TYPE && type !== PNG_CONTENT_TYPE) {
+    const message = `send ${RGBD_CONTENT_TYPE} or ${PNG_CONTENT_TYPE}`;
+    return { status: 415, code: "unsupported_media_type", message, drainBytes: drain };
+  }
+  if (!jobs.accepts(type === PNG_CONTENT_TYPE ? "image" : "rgbd")) {
+    const message = "no single-image backend is configured";
+    return { status: 415, code: "unsupported_media_type", message, drainBytes: drain };
+  }
+  const declared = Number(req.headers["content-length"] ?? Number.NaN);
+  if (declared > deps.maxUploadBytes) {
+    return {
+      status: 413,
+      code: "too_large",
+      message: `upload of ${declared} bytes exceeds the limit of ${deps.maxUploadBytes}`,
+      drainBytes: declared > 2 * deps.maxUploadBytes ? 0 : drain,
+    };
+  }
+  const need = Number.isFinite(declared) ? declared : 0;
+  if (!(await hasRoom(deps.dir, deps.minFreeBytes ?? 0, need))) {
+    const message = "not enough free disk for the upload";
+    return { status: 507, code: "insufficient_storage", message, drainBytes: 0 };
+  }
+  if (jobs.waiting >= (deps.maxQueue ?? 4)) {
+    const message = "reconstruction queue is full, try again later";
+    return { status: 503, code: "queue_full", message, drainBytes: drain, retryAfterS: 10 };
+  }
+  return undefined;
+}
+
+/** Reads an admitted upload's body, submits its job and answers 202, or the reason not. */
+async function receiveAndSubmit(
+  routes: SceneRoutes,
+  req: Request,
+  res: Response,
+  sceneId: string,
+  type: string,
+): Promise<void> {
+  const { deps, jobs } = routes;
+  const drain = deps.maxUploadBytes;
+  try {
+    const job =
+      type === PNG_CONTENT_TYPE
+        ? jobs.submit(sceneId, { kind: "image", png: await readPng(req, deps.maxUploadBytes) })
+        : jobs.submit(sceneId, {
+            kind: "rgbd",
+            ...(await readRgbd(req, deps.rgbd.limits, deps.maxUploadBytes)),
+          });
+    routes.watch(job);
+    const statusUrl = `${routes.prefix}/jobs/${job.id}`;
+    res.status(202).location(statusUrl).json({ jobId: job.id, sceneId, statusUrl });
+  } catch (err) {
+    if (err instanceof UploadError) {
+      refuse(req, res, err.status, err.code, err.message, drain);
+    } else if (err instanceof ReconstructionError) {
+      refuse(req, res, 422, err.code, err.message, drain);
+    } else if (err instanceof QueueFullError) {
+      res.set("Retry-After", "10");
+      fail(res, 503, "queue_full", err.message);
+    } else if (isClientAbort(err)) {
+      if (!res.writableEnded) res.destroy();
+    } else {
+      deps.logger.error({ err }, "scene upload failed");
+      refuse(req, res, 500, "internal", "could not accept the upload", drain);
+    }
+  }
+}
+
+/** `GET /media/scenes/jobs/:id`: the job, not cached. */
+function readJob(routes: SceneRoutes): RequestHandler<{ id: string }> {
+  return (req, res) => {
+    const job = routes.jobs.get(req.params.id);
     if (!job) return fail(res, 404, "not_found", "no such job");
     res.set("Cache-Control", "no-store").json(job);
-  });
+  };
+}
 
-  router.get("/media/scenes/:sceneId", async (req, res) => {
+/** `GET /media/scenes/:sceneId`: the latest version `{ sceneId, version, url, bytes }`. */
+function latestScene(routes: SceneRoutes): RequestHandler<{ sceneId: string }> {
+  return async (req, res) => {
     const { sceneId } = req.params;
     if (!SceneStore.isSceneId(sceneId)) return fail(res, 404, "not_found", "no such scene");
     try {
-      const latest = await store.latest(sceneId);
+      const latest = await routes.store.latest(sceneId);
       if (!latest) return fail(res, 404, "not_found", "no such scene");
       res.set("Cache-Control", "no-store").json({
         sceneId,
         version: latest.version,
-        url: `${prefix}/${sceneId}/${latest.file}`,
+        url: `${routes.prefix}/${sceneId}/${latest.file}`,
         bytes: latest.bytes,
       });
     } catch (err) {
-      deps.logger.error({ err, sceneId }, "reading a scene failed");
+      routes.deps.logger.error({ err, sceneId }, "reading a scene failed");
       fail(res, 500, "internal", "could not read the scene");
     }
-  });
+  };
+}
 
-  router.get("/media/scenes/:sceneId/:file", (req, res) => {
+/** `GET /media/scenes/:sceneId/v<n>.glb`: the asset, immutable, with Range support. */
+function sceneAsset(routes: SceneRoutes): RequestHandler<{ sceneId: string; file: string }> {
+  return (req, res) => {
     const { sceneId, file } = req.params;
     if (!SceneStore.isSceneId(sceneId) || !SceneStore.isVersionFile(file)) {
       return fail(res, 404, "not_found", "no such asset");
@@ -270,7 +330,7 @@ export function mountReconstructionRoutes(
     res.sendFile(
       `${sceneId}/${file}`,
       {
-        root: store.dir,
+        root: routes.store.dir,
         dotfiles: "deny",
         acceptRanges: true,
         // A version never changes once written.
@@ -292,100 +352,9 @@ export function mountReconstructionRoutes(
         if (status === 416) {
           return fail(res, 416, "range_not_satisfiable", "requested range is outside the file");
         }
-        deps.logger.error({ err, sceneId, file }, "sending a scene asset failed");
+        routes.deps.logger.error({ err, sceneId, file }, "sending a scene asset failed");
         fail(res, 500, "internal", "could not send the asset");
       },
     );
-  });
-
-  return jobs;
-}
-
-/**
- * Answers an upload early. The rest of the body is read and dropped (so the client, still
- * sending, gets the answer instead of a reset) up to `drainBytes` more; past that the
- * connection is cut.
- */
-function refuse(
-  req: Request,
-  res: Response,
-  status: number,
-  code: string,
-  message: string,
-  drainBytes: number,
-): void {
-  fail(res, status, code, message);
-  if (req.complete || req.destroyed) return;
-  let drained = 0;
-  req.on("data", (chunk: Buffer) => {
-    drained += chunk.byteLength;
-    if (drained > drainBytes) req.destroy();
-  });
-  req.resume();
-}
-
-/**
- * Feeds the body's chunks to `onChunk` as they arrive; resolves at the end. When `onChunk`
- * throws, reading pauses and the promise rejects with that error (the caller answers).
- */
-function consume(req: Request, onChunk: (chunk: Buffer) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("aborted", onAborted);
-    };
-    const onData = (chunk: Buffer) => {
-      try {
-        onChunk(chunk);
-      } catch (err) {
-        cleanup();
-        req.pause();
-        reject(err);
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onAborted = () =>
-      onError(Object.assign(new Error("client aborted"), { code: "ECONNRESET" }));
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("error", onError);
-    req.once("aborted", onAborted);
-  });
-}
-
-function isClientAbort(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ECONNABORTED";
-}
-
-async function readRgbd(req: Request, deps: ReconstructionRouteDeps): Promise<ParsedUpload> {
-  const parser = new RgbdUploadParser({
-    ...deps.rgbd.limits,
-    maxUploadBytes: deps.maxUploadBytes,
-  });
-  await consume(req, (chunk) => parser.push(chunk));
-  return parser.finish();
-}
-
-async function readPng(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  await consume(req, (chunk) => {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      throw new UploadError("too_large", `upload exceeds the limit of ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  });
-  const buf = Buffer.concat(chunks, total);
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  };
 }

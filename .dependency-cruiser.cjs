@@ -14,7 +14,8 @@
  *
  * `server/config.ts`, `server/log.ts` and `server/node-compat.ts` are read by every layer and
  * import from none above 0. `ros/sim-cell` is a separate program that reaches the server
- * only through `server/sim`'s public module (and `server/shutdown.ts` for its signals).
+ * only through `server/sim`'s public module (and `server/shutdown.ts` for its signals); in
+ * the server, only the composition root (`server/app.ts`) starts it.
  *
  * Arrows that break these rules today are listed in `.dependency-cruiser-known.json` (made
  * with `npm run check:deps:baseline`); `npm run check:deps` fails on any arrow not listed
@@ -82,6 +83,14 @@ module.exports = {
       severity: "error",
       from: { path: "^ros/sim-cell/" },
       to: { path: "^server/", pathNot: "^server/(sim/index|shutdown)\\.ts$" },
+    },
+    {
+      name: "sim-cell-started-by-composition-root",
+      comment:
+        "only the composition root starts ros/sim-cell; the domain gets its rosbridge URL (ROBOT_LINK=sim)",
+      severity: "error",
+      from: { path: ["^shared/", "^server/"], pathNot: LAYERS[LAYERS.length - 1] },
+      to: { path: "^ros/sim-cell/" },
     },
   ],
   options: {

@@ -53,10 +53,11 @@ import type { SpaceStore } from "./store/space-store.ts";
 import { ServerError } from "@colyseus/core";
 import { MetaverseSession, renditionPlaylist } from "./metaverse/metaverse-session.ts";
 import { openCellLink } from "./robot/cell-link.ts";
+import { type SimCell, startSimCell } from "../ros/sim-cell/index.ts";
 import { createMetaverseRoom, METAVERSE_ROOM } from "./rooms/MetaverseRoom.ts";
 import { createDigitalTwinRoom, DIGITAL_TWIN_ROOM } from "./rooms/DigitalTwinRoom.ts";
 import { TwinRegistry } from "./twin/registry.ts";
-import { loadRobotDescription } from "./sim/robot-description.ts";
+import { loadRobotDescription, type RobotDescription } from "./sim/robot-description.ts";
 import { createTwinSession } from "./twin/session-factory.ts";
 import { openScaleOut } from "./scaleout.ts";
 import { guardMatchmaking } from "./scaleout-health.ts";
@@ -115,8 +116,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   // With REDIS_URL: matchmaking shared with the other processes (see scaleout.ts).
   const scaleOut = await openScaleOut(config, logger, (up) => metrics.presenceUp.set(up ? 1 : 0));
+  // ROBOT_LINK=sim: the simulated cell runs beside the server, on loopback, until close().
+  const simCell =
+    config.link.mode === "sim" ? await startLoopbackSimCell(config, robot, logger) : null;
   // Cell ownership leases live in the shared presence when scaled out (one arm, one owner).
-  const cellLink = await openCellLink(config, robot, logger, { presence: scaleOut?.presence });
+  const cellLink = openCellLink(config, robot, logger, {
+    rosbridgeUrl: simCell?.url ?? config.link.url,
+    presence: scaleOut?.presence,
+  });
   /** Metaverse rooms of this process, by room id (for media hooks and dashboards). */
   const metaverseSessions = new Map<string, MetaverseSession>();
   // Spaces (named scenes that outlive rooms) are shared through Redis when scaled out.
@@ -426,7 +433,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         await sceneJobs?.close();
         await media.close();
         await agents?.close();
-        await cellLink.close();
+        await simCell?.close();
         spaces.close();
         await spaceStore.close();
         dataDir.close();
@@ -454,6 +461,30 @@ function challengeMatchmaking401(http: HttpServer): void {
       return writeHead(status, ...rest);
     }) as typeof res.writeHead;
   });
+}
+
+/**
+ * The simulated robot cell (ros/sim-cell) for `ROBOT_LINK=sim`: a rosbridge server on an
+ * ephemeral loopback port, publishing joint states at `link.simCellRateHz` (Hz) with its arm
+ * controller at `room.simRateHz` (Hz). The caller closes it. Rejects with the cell's
+ * SimCellStartError when it cannot listen.
+ */
+async function startLoopbackSimCell(
+  config: Config,
+  robot: RobotDescription,
+  logger: Logger,
+): Promise<SimCell> {
+  const sim = await startSimCell({
+    robot,
+    rosVersion: config.link.rosVersion,
+    host: "127.0.0.1",
+    port: 0,
+    jointStatesHz: config.link.simCellRateHz,
+    controllerHz: config.room.simRateHz,
+    logger: logger.child({ component: "sim-cell" }),
+  });
+  logger.info({ url: sim.url }, "simulated cell listening (rosbridge protocol)");
+  return sim;
 }
 
 /** Retention of streams and scene versions (recordings: server/store/data-dir.ts). */

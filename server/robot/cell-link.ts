@@ -1,7 +1,8 @@
 /**
  * Which robot cell the twin rooms link to, chosen by `ROBOT_LINK`:
- *  - `sim` (default): a simulated cell (ros/sim-cell) started on loopback, reached over the
- *    rosbridge protocol exactly as a real cell would be — `npm start` exercises the ROS path;
+ *  - `sim` (default): a simulated cell (ros/sim-cell) on loopback, reached over the rosbridge
+ *    protocol exactly as a real cell would be — `npm start` exercises the ROS path. The
+ *    composition root (server/app.ts) starts and closes that cell and passes its URL here;
  *  - `ros`: a real cell's rosbridge at `ROSBRIDGE_URL` (MoveIt behind it);
  *  - `inprocess`: the simulated arm in this process, no socket (fastest; tests of the room).
  * Every room gets its own link to the same cell, and a lease on it: one session at a time
@@ -9,7 +10,6 @@
  * in memory, or in the shared presence (Redis) when the server is scaled out.
  */
 import type { Logger } from "pino";
-import { startSimCell, type SimCell } from "../../ros/sim-cell/index.ts";
 import type { Config } from "../config.ts";
 import type { RobotDescription } from "../sim/robot-description.ts";
 import type { PlannerBackend } from "./planning.ts";
@@ -43,15 +43,29 @@ export interface CellLink {
   readonly cellId: string;
   /** A link for room `roomId` (each room its own rosbridge connection and lease). */
   connect(roomId?: string): LinkedCell;
-  close(): Promise<void>;
 }
 
-export async function openCellLink(
+/** Where the cell is and who keeps its leases. */
+export interface CellPeer {
+  /**
+   * `ws://host:port` of the cell's rosbridge: the simulated cell's (`ROBOT_LINK=sim`, started
+   * by the composition root) or `ROSBRIDGE_URL` (`ros`). Unused in-process.
+   */
+  rosbridgeUrl: string;
+  /** Shared presence (Redis) for the leases when scaled out; in memory when absent. */
+  presence?: LeasePresence | undefined;
+}
+
+/**
+ * Links the rooms to the cell at `peer.rosbridgeUrl` (or to an in-process arm). Opens no
+ * socket itself: each {@link CellLink.connect} makes one room's connection.
+ */
+export function openCellLink(
   config: Config,
   robot: RobotDescription,
   logger: Logger,
-  options: { presence?: LeasePresence | undefined } = {},
-): Promise<CellLink> {
+  peer: CellPeer,
+): CellLink {
   const link = config.link;
   if (link.mode === "inprocess") {
     return {
@@ -69,27 +83,12 @@ export async function openCellLink(
         label: "in-process",
         lease: null,
       }),
-      close: async () => undefined,
     };
   }
-  let sim: SimCell | null = null;
-  let url = link.url;
-  if (link.mode === "sim") {
-    sim = await startSimCell({
-      robot,
-      rosVersion: link.rosVersion,
-      host: "127.0.0.1",
-      port: 0,
-      jointStatesHz: link.simCellRateHz,
-      controllerHz: config.room.simRateHz,
-      logger: logger.child({ component: "sim-cell" }),
-    });
-    url = sim.url;
-    logger.info({ url }, "simulated cell listening (rosbridge protocol)");
-  }
+  const url = peer.rosbridgeUrl;
   const linkConfig = { ...link, url };
-  const store: LeaseStore = options.presence
-    ? new PresenceLeaseStore(options.presence)
+  const store: LeaseStore = peer.presence
+    ? new PresenceLeaseStore(peer.presence)
     : new MemoryLeaseStore();
   const cellId = link.cellId ?? url;
   let rooms = 0;
@@ -124,9 +123,6 @@ export async function openCellLink(
         logger,
       });
       return { cell, planner, label: link.mode === "sim" ? "sim-cell" : "ros", lease };
-    },
-    close: async () => {
-      await sim?.close();
     },
   };
 }

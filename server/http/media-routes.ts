@@ -30,19 +30,19 @@
  */
 import { randomUUID } from "node:crypto";
 import { hasRoom } from "../store/disk.ts";
-import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
-import { Transform, type TransformCallback } from "node:stream";
-import busboy from "busboy";
-import type { IRouter, Request, Response } from "express";
+import type { IRouter, Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
 import { UploadTooLargeError, VideoError } from "../media/video/errors.ts";
 import type { VideoPipeline } from "../media/video/pipeline.ts";
 import { probeVideo } from "../media/video/probe.ts";
 import { STREAM_ID, type VideoJob } from "../media/video/transcode.ts";
 import { fail } from "./errors.ts";
+import { ClientAbortError, drain, NoFileError, receiveUpload } from "./media-upload.ts";
+import { RoomUploads, type TellUploadProgress } from "./upload-progress.ts";
+
+export type { UploadProgress } from "./upload-progress.ts";
 
 /** A rendition as clients see it. */
 export interface PublicRendition {
@@ -105,21 +105,10 @@ export interface MediaRoutesDeps {
    * Where an upload for a room (`?room=`) is, for the room to show: `ingesting` while the
    * clip comes in and is probed, `transcoding` once queued (progress 0) and while ffmpeg runs
    * (its progress, read about twice a second), then `null` when it ends or was refused
-   * (`onJobDone` says how a job ended). `key` is stable for one upload.
+   * (`onJobDone` says how a job ended). `key` is stable for one upload (upload-progress.ts).
    */
-  readonly onUploadProgress?: (room: string, key: string, upload: UploadProgress | null) => void;
+  readonly onUploadProgress?: TellUploadProgress;
 }
-
-/** An upload for a room as it goes (see {@link MediaRoutesDeps.onUploadProgress}). */
-export interface UploadProgress {
-  readonly stage: "ingesting" | "transcoding";
-  /** 0..1 of the transcode; 0 while receiving, queued, or before ffmpeg reports. */
-  readonly progress: number;
-  readonly detail: string;
-}
-
-/** How often running jobs' progress is read for their rooms, ms. */
-const PROGRESS_POLL_MS = 500;
 
 const CONTENT_TYPES: Record<string, string> = {
   ".m3u8": "application/vnd.apple.mpegurl",
@@ -132,9 +121,6 @@ const CONTENT_TYPES: Record<string, string> = {
 /** A file name inside a stream folder: no dotfiles, no separators, a known extension. */
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.(m3u8|ts|m4s|mp4|json)$/;
 const DIR_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/;
-
-/** After a refused upload, the rest of the body is read and discarded for at most this. */
-const DRAIN_MS = 10_000;
 
 /** The HTTP status of a pipeline error. */
 export function statusOf(err: VideoError): number {
@@ -155,118 +141,6 @@ export function statusOf(err: VideoError): number {
   }
 }
 
-class ByteLimit extends Transform {
-  bytes = 0;
-  constructor(private readonly max: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.max) cb(new UploadTooLargeError(this.max));
-    else cb(null, chunk);
-  }
-}
-
-/** Thrown when the client went away mid-upload (nothing to answer). */
-class ClientAbortError extends Error {}
-
-/** Thrown for a multipart body without a file part. */
-class NoFileError extends Error {}
-
-/**
- * Writes `source` to `file` (created exclusively), failing with UploadTooLargeError past
- * `max` bytes and with ClientAbortError when `signal` aborts. On failure `source` is
- * unpiped, not destroyed, so the answer can still go out on the same socket.
- */
-function streamToFile(
-  source: NodeJS.ReadableStream,
-  file: string,
-  max: number,
-  signal: AbortSignal,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const limit = new ByteLimit(max);
-    const out = createWriteStream(file, { flags: "wx" });
-    let settled = false;
-    const onAbort = () => done(new ClientAbortError("client aborted the upload"));
-    const done = (err: Error | null) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener("abort", onAbort);
-      if (err) {
-        source.unpipe(limit);
-        limit.unpipe(out);
-        limit.destroy();
-        out.destroy();
-        reject(err);
-      } else resolve(limit.bytes);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    limit.on("error", done);
-    out.on("error", done);
-    out.on("finish", () => done(null));
-    source.pipe(limit).pipe(out);
-  });
-}
-
-/**
- * Receives the request body into `file`: raw, or the first file part of a multipart body
- * (other parts are skipped).
- * @throws UploadTooLargeError, ClientAbortError, NoFileError, Error (malformed multipart)
- */
-function receiveUpload(
-  req: IncomingMessage,
-  file: string,
-  max: number,
-  multipart: boolean,
-): Promise<number> {
-  const abort = new AbortController();
-  const aborted = new Promise<never>((_, reject) => {
-    req.once("close", () => {
-      if (req.complete) return;
-      abort.abort();
-      reject(new ClientAbortError("client aborted the upload"));
-    });
-  });
-  aborted.catch(() => undefined);
-  if (!multipart) return Promise.race([streamToFile(req, file, max, abort.signal), aborted]);
-
-  const parsed = new Promise<number>((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      // One byte over the limit reaches the byte counter, which then refuses the upload.
-      bb = busboy({
-        headers: req.headers,
-        limits: { files: 1, fileSize: max + 1, fields: 20, fieldSize: 4096, parts: 30 },
-      });
-    } catch (err) {
-      reject(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    let writing: Promise<number> | null = null;
-    bb.on("file", (_name, stream) => {
-      if (writing) {
-        stream.resume();
-        return;
-      }
-      writing = streamToFile(stream, file, max, abort.signal);
-      // Fail at once (the route then drains the rest) instead of after the whole body.
-      writing.catch((err: unknown) => {
-        stream.resume();
-        reject(err instanceof Error ? err : new Error(String(err)));
-      });
-    });
-    bb.once("error", (err) => reject(err instanceof Error ? err : new Error(String(err))));
-    bb.once("close", () => {
-      if (!writing) reject(new NoFileError("the multipart body has no file part"));
-      else writing.then(resolve, reject);
-    });
-    req.pipe(bb);
-  });
-  return Promise.race([parsed, aborted]);
-}
-
 /** Why an upload was refused. */
 interface Refusal {
   status: number;
@@ -279,28 +153,60 @@ function refusal(status: number, code: string, message: string): Refusal {
   return { status, code, message };
 }
 
-/** Reads and drops the rest of a refused upload so the answer reaches the client. */
-function drain(req: IncomingMessage): void {
-  req.unpipe();
-  req.resume();
-  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
-  timer.unref();
-  req.once("end", () => clearTimeout(timer));
-  req.once("close", () => clearTimeout(timer));
+/** What the handlers share: the deps, the pipeline's config, the rooms' uploads, the count. */
+interface MediaRoutes {
+  readonly deps: MediaRoutesDeps;
+  readonly config: VideoPipeline["config"];
+  /** Where the router is mounted, without a trailing slash. */
+  readonly base: string;
+  readonly uploads: RoomUploads;
+  /** Uploads being received now. */
+  uploading: number;
 }
 
 /** Mounts the media routes on `router`. Returns a function that detaches `onJobDone`. */
 export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => void {
   const { pipeline, logger } = deps;
-  const config = pipeline.config;
-  const base = (deps.mountPath ?? "").replace(/\/+$/, "");
-  const streamUrl = (streamId: string, file: string) => `${base}/media/video/${streamId}/${file}`;
-  let uploading = 0;
+  const routes: MediaRoutes = {
+    deps,
+    config: pipeline.config,
+    base: (deps.mountPath ?? "").replace(/\/+$/, ""),
+    uploads: new RoomUploads(pipeline, logger, deps.onUploadProgress),
+    uploading: 0,
+  };
+  const unsubscribeDone = pipeline.queue.onJobDone((job) => {
+    const room = routes.uploads.ended(job);
+    deps.onJobDone?.(publicJob(routes, job), room);
+  });
 
+  router.post("/media/video", uploadVideo(routes));
+  router.get("/media/jobs/:id", readJob(routes));
+  router.delete("/media/jobs/:id", cancelJob(routes));
+  router.get(
+    "/media/video/:streamId/*file",
+    serveStreamFile(routes.config.videoDir, false, logger),
+  );
+  router.get("/media/live/:streamId/*file", serveStreamFile(routes.config.liveDir, true, logger));
+  // Folders (`/media/video/<id>`, `/media/video/<id>/`) are not listed.
+  router.get(["/media/video/:streamId", "/media/live/:streamId"], noListing());
+
+  return () => {
+    unsubscribeDone();
+    routes.uploads.stop();
+  };
+}
+
+/** URL of `file` in finished stream `streamId`. */
+function streamUrl(routes: MediaRoutes, streamId: string, file: string): string {
+  return `${routes.base}/media/video/${streamId}/${file}`;
+}
+
+/** A job as clients see it: URLs instead of paths, server paths out of messages. */
+function publicJob(routes: MediaRoutes, job: VideoJob): PublicJob {
+  const url = (file: string) => streamUrl(routes, job.streamId, file);
   /** Strips server paths out of messages that reach clients. */
-  const sanitize = (message: string) => message.split(config.mediaDir).join("<media>");
-
-  const toPublic = (job: VideoJob): PublicJob => ({
+  const sanitize = (message: string) => message.split(routes.config.mediaDir).join("<media>");
+  return {
     id: job.id,
     streamId: job.streamId,
     status: job.status,
@@ -316,7 +222,7 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       codec: job.source.codec,
     },
     error: job.error ? { code: job.error.code, message: sanitize(job.error.message) } : null,
-    streamUrl: job.result ? streamUrl(job.streamId, job.result.master) : null,
+    streamUrl: job.result ? url(job.result.master) : null,
     renditions:
       job.result?.renditions.map((r) => ({
         name: r.name,
@@ -324,131 +230,46 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
         height: r.height,
         bitrateBps: r.nominalBitrateBps,
         bandwidthBps: r.bandwidthBps,
-        playlistUrl: streamUrl(job.streamId, r.playlist),
-        mp4Url: r.progressive ? streamUrl(job.streamId, r.progressive) : null,
+        playlistUrl: url(r.playlist),
+        mp4Url: r.progressive ? url(r.progressive) : null,
       })) ?? [],
     durationS: job.result?.durationS ?? null,
-  });
+  };
+}
 
-  /** Room named by each upload still running, by job id. */
-  const rooms = new Map<string, string>();
-  /** The upload key and the last progress told, of each room's job still running. */
-  const told = new Map<string, { key: string; last: string }>();
-  const tell = (room: string, key: string, upload: UploadProgress | null) => {
-    try {
-      deps.onUploadProgress?.(room, key, upload);
-    } catch (err) {
-      logger.error({ err, room }, "onUploadProgress threw");
-    }
-  };
-  /**
-   * What the room shows of a job. ffmpeg reports progress only once its encoders give out
-   * their first frames, which on a large ladder takes tens of seconds: the seconds since the
-   * job started say it is alive meanwhile.
-   */
-  const jobProgress = (job: VideoJob): UploadProgress => {
-    if (job.status === "queued") {
-      const ahead = pipeline.queue.load();
-      return {
-        stage: "transcoding",
-        progress: 0,
-        detail: `queued (${ahead.running} running, ${ahead.queued} waiting)`,
-      };
-    }
-    const since = job.startedAt ? Math.max(0, (Date.now() - Date.parse(job.startedAt)) / 1000) : 0;
-    return {
-      stage: "transcoding",
-      progress: job.progress,
-      detail: `${job.source.durationS.toFixed(0)} s clip, ${since.toFixed(0)} s so far`,
-    };
-  };
-  /** Tells each room how its job moves on; runs only while a room's job is under way. */
-  let poll: ReturnType<typeof setInterval> | undefined;
-  const watch = () => {
-    poll ??= setInterval(() => {
-      for (const [jobId, t] of told) {
-        const room = rooms.get(jobId);
-        const job = pipeline.queue.get(jobId);
-        if (!room || !job) {
-          told.delete(jobId);
-          continue;
-        }
-        const p = jobProgress(job);
-        const key = `${p.detail}|${p.progress.toFixed(3)}`;
-        if (key === t.last) continue;
-        t.last = key;
-        tell(room, t.key, p);
-      }
-      if (told.size === 0) {
-        clearInterval(poll);
-        poll = undefined;
-      }
-    }, PROGRESS_POLL_MS);
-    poll.unref?.();
-  };
-  const unsubscribeDone = pipeline.queue.onJobDone((job) => {
-    const room = rooms.get(job.id);
-    rooms.delete(job.id);
-    const t = told.get(job.id);
-    told.delete(job.id);
-    if (room !== undefined && t) tell(room, t.key, null);
-    deps.onJobDone?.(toPublic(job), room);
-  });
-  const unsubscribe = () => {
-    unsubscribeDone();
-    if (poll) clearInterval(poll);
-    poll = undefined;
-    told.clear();
-  };
-
-  router.post("/media/video", async (req, res) => {
+/** `POST /media/video[?room=]`: receives a clip, probes it and queues its transcode (202). */
+function uploadVideo(routes: MediaRoutes): RequestHandler {
+  const { config } = routes;
+  return async (req, res) => {
     const room = typeof req.query.room === "string" ? req.query.room : undefined;
-    if (room !== undefined && !((await deps.roomExists?.(room)) ?? false)) {
-      drain(req);
-      return fail(res, 404, "unknown_room", `no metaverse room "${room.slice(0, 64)}" here`);
-    }
     const type = (req.headers["content-type"] ?? "").toLowerCase();
     const multipart = type.startsWith("multipart/form-data");
-    if (!multipart && !/^(video\/[\w.+-]+|application\/octet-stream)\s*(;|$)/.test(type)) {
+    const early = await refusalBeforeBody(routes, req, room, type, multipart);
+    if (early) {
       drain(req);
-      return fail(
-        res,
-        415,
-        "unsupported_media_type",
-        `send the clip as video/* or application/octet-stream, or as multipart/form-data (got ${type || "none"})`,
-      );
+      if (early.retryAfterS) res.set("Retry-After", String(early.retryAfterS));
+      return fail(res, early.status, early.code, early.message);
     }
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > config.maxUploadBytes) {
-      drain(req);
-      return fail(res, 413, "too_large", new UploadTooLargeError(config.maxUploadBytes).message);
-    }
-    if (uploading >= config.maxConcurrentUploads) {
-      drain(req);
-      res.set("Retry-After", "5");
-      return fail(res, 503, "busy", "too many uploads in progress; retry later");
-    }
-    // The upload, its stream and the ladder need room: refuse before taking any of it.
-    const need = Number.isFinite(declared) ? declared : 0;
-    if (!(await hasRoom(config.uploadsDir, deps.minFreeBytes ?? 0, need))) {
-      drain(req);
-      return fail(res, 507, "insufficient_storage", "not enough free disk for the upload");
-    }
-    uploading++;
+    routes.uploading++;
     const uploadId = randomUUID();
     const file = join(config.uploadsDir, `${uploadId}.upload`);
     const key = `video:${uploadId}`;
     if (room !== undefined) {
-      tell(room, key, { stage: "ingesting", progress: 0, detail: "receiving the upload" });
+      routes.uploads.tell(room, key, {
+        stage: "ingesting",
+        progress: 0,
+        detail: "receiving the upload",
+      });
     }
     let answer: Refusal | { job: VideoJob } | null | undefined;
     try {
-      answer = await receiveAndQueue(req, file, multipart, room);
+      answer = await receiveAndQueue(routes, req, file, multipart, room);
     } finally {
-      uploading--;
+      routes.uploading--;
       // A refused upload's file is gone before the answer leaves: nothing is kept.
       if (!answer || !("job" in answer)) await rm(file, { force: true }).catch(() => undefined);
-      if (room !== undefined && (!answer || !("job" in answer))) tell(room, key, null);
+      if (room !== undefined && (!answer || !("job" in answer)))
+        routes.uploads.tell(room, key, null);
     }
     if (answer === null) return; // the client went away: nobody to answer
     if (!("job" in answer)) {
@@ -456,96 +277,138 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
       return fail(res, answer.status, answer.code, answer.message);
     }
     const { job } = answer;
-    if (room !== undefined) {
-      // Only I/O ends a job, so it is under way here; should it not be, the room just stops
-      // showing the upload.
-      const now = pipeline.queue.get(job.id);
-      if (now && (now.status === "queued" || now.status === "running")) {
-        rooms.set(job.id, room);
-        told.set(job.id, { key, last: "" });
-        tell(room, key, jobProgress(now));
-        watch();
-      } else tell(room, key, null);
-    }
+    if (room !== undefined) routes.uploads.follow(job, room, key);
     res.status(202).json({
       jobId: job.id,
       streamId: job.streamId,
-      statusUrl: `${base}/media/jobs/${job.id}`,
-      streamUrl: streamUrl(job.streamId, "master.m3u8"),
+      statusUrl: `${routes.base}/media/jobs/${job.id}`,
+      streamUrl: streamUrl(routes, job.streamId, "master.m3u8"),
     });
-  });
+  };
+}
 
-  /**
-   * Receives an upload into `file`, probes it and queues its job, or says why not (null when
-   * the client went away).
-   */
-  async function receiveAndQueue(
-    req: Request,
-    file: string,
-    multipart: boolean,
-    room: string | undefined,
-  ): Promise<Refusal | { job: VideoJob } | null> {
-    let bytes: number;
-    try {
-      bytes = await receiveUpload(req, file, config.maxUploadBytes, multipart);
-    } catch (err) {
-      if (err instanceof ClientAbortError) return null;
-      drain(req);
-      if (err instanceof UploadTooLargeError) return refusal(413, err.code, err.message);
-      if (err instanceof NoFileError) return refusal(400, "no_file", err.message);
-      if (err instanceof Error && !(err instanceof VideoError)) {
-        return refusal(400, "bad_request", `malformed upload: ${err.message}`);
-      }
-      throw err;
-    }
-    if (bytes === 0) return refusal(400, "empty", "the upload is empty");
-    let probe;
-    try {
-      probe = await probeVideo(file, {
-        ffprobePath: config.ffprobePath,
-        timeoutMs: config.probeTimeoutMs,
-        acceptedCodecs: config.acceptedCodecs,
-        maxDurationS: config.maxDurationS,
-      });
-    } catch (err) {
-      if (err instanceof VideoError && statusOf(err) < 500) {
-        return refusal(statusOf(err), err.code, err.message);
-      }
-      logger.error({ err }, "probing an upload failed");
-      return refusal(500, "probe_failed", "could not inspect the upload");
-    }
-    try {
-      const job = pipeline.queue.enqueue({ inputPath: file, probe, deleteInput: true });
-      logger.info(
-        { jobId: job.id, streamId: job.streamId, room, bytes, probe },
-        "video upload queued",
-      );
-      return { job };
-    } catch (err) {
-      if (err instanceof VideoError && err.code === "queue_full") {
-        return { ...refusal(503, err.code, err.message), retryAfterS: 30 };
-      }
-      throw err;
-    }
+/**
+ * Why an upload is refused before any of its body is read (checked in this order: unknown
+ * room, content type, declared length, uploads at once, free disk), or undefined.
+ */
+async function refusalBeforeBody(
+  routes: MediaRoutes,
+  req: Request,
+  room: string | undefined,
+  type: string,
+  multipart: boolean,
+): Promise<Refusal | undefined> {
+  const { config, deps } = routes;
+  if (room !== undefined && !((await deps.roomExists?.(room)) ?? false)) {
+    return refusal(404, "unknown_room", `no metaverse room "${room.slice(0, 64)}" here`);
   }
+  if (!multipart && !/^(video\/[\w.+-]+|application\/octet-stream)\s*(;|$)/.test(type)) {
+    return refusal(
+      415,
+      "unsupported_media_type",
+      `send the clip as video/* or application/octet-stream, or as multipart/form-data (got ${type || "none"})`,
+    );
+  }
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > config.maxUploadBytes) {
+    return refusal(413, "too_large", new UploadTooLargeError(config.maxUploadBytes).message);
+  }
+  if (routes.uploading >= config.maxConcurrentUploads) {
+    return { ...refusal(503, "busy", "too many uploads in progress; retry later"), retryAfterS: 5 };
+  }
+  // The upload, its stream and the ladder need room: refuse before taking any of it.
+  const need = Number.isFinite(declared) ? declared : 0;
+  if (!(await hasRoom(config.uploadsDir, deps.minFreeBytes ?? 0, need))) {
+    return refusal(507, "insufficient_storage", "not enough free disk for the upload");
+  }
+  return undefined;
+}
 
-  router.get("/media/jobs/:id", (req, res) => {
-    const job = pipeline.queue.get(req.params.id);
-    if (!job) return fail(res, 404, "not_found", "no such job");
-    res.set("Cache-Control", "no-store").json(toPublic(job));
-  });
+/**
+ * Receives an upload into `file`, probes it and queues its job, or says why not (null when
+ * the client went away).
+ */
+async function receiveAndQueue(
+  routes: MediaRoutes,
+  req: Request,
+  file: string,
+  multipart: boolean,
+  room: string | undefined,
+): Promise<Refusal | { job: VideoJob } | null> {
+  const { config, deps } = routes;
+  let bytes: number;
+  try {
+    bytes = await receiveUpload(req, file, config.maxUploadBytes, multipart);
+  } catch (err) {
+    if (err instanceof ClientAbortError) return null;
+    drain(req);
+    if (err instanceof UploadTooLargeError) return refusal(413, err.code, err.message);
+    if (err instanceof NoFileError) return refusal(400, "no_file", err.message);
+    if (err instanceof Error && !(err instanceof VideoError)) {
+      return refusal(400, "bad_request", `malformed upload: ${err.message}`);
+    }
+    throw err;
+  }
+  if (bytes === 0) return refusal(400, "empty", "the upload is empty");
+  let probe;
+  try {
+    probe = await probeVideo(file, {
+      ffprobePath: config.ffprobePath,
+      timeoutMs: config.probeTimeoutMs,
+      acceptedCodecs: config.acceptedCodecs,
+      maxDurationS: config.maxDurationS,
+    });
+  } catch (err) {
+    if (err instanceof VideoError && statusOf(err) < 500) {
+      return refusal(statusOf(err), err.code, err.message);
+    }
+    deps.logger.error({ err }, "probing an upload failed");
+    return refusal(500, "probe_failed", "could not inspect the upload");
+  }
+  try {
+    const job = deps.pipeline.queue.enqueue({ inputPath: file, probe, deleteInput: true });
+    deps.logger.info(
+      { jobId: job.id, streamId: job.streamId, room, bytes, probe },
+      "video upload queued",
+    );
+    return { job };
+  } catch (err) {
+    if (err instanceof VideoError && err.code === "queue_full") {
+      return { ...refusal(503, err.code, err.message), retryAfterS: 30 };
+    }
+    throw err;
+  }
+}
 
-  router.delete("/media/jobs/:id", async (req, res) => {
-    const job = pipeline.queue.get(req.params.id);
+/** `GET /media/jobs/:id`: the job, not cached. */
+function readJob(routes: MediaRoutes): RequestHandler<{ id: string }> {
+  return (req, res) => {
+    const job = routes.deps.pipeline.queue.get(req.params.id);
     if (!job) return fail(res, 404, "not_found", "no such job");
-    if (!pipeline.queue.cancel(job.id)) {
+    res.set("Cache-Control", "no-store").json(publicJob(routes, job));
+  };
+}
+
+/** `DELETE /media/jobs/:id`: cancels a queued or running job and answers it once it ended. */
+function cancelJob(routes: MediaRoutes): RequestHandler<{ id: string }> {
+  const { queue } = routes.deps.pipeline;
+  return async (req, res) => {
+    const job = queue.get(req.params.id);
+    if (!job) return fail(res, 404, "not_found", "no such job");
+    if (!queue.cancel(job.id)) {
       return fail(res, 409, "finished", `job is already ${job.status}`);
     }
-    const done = await pipeline.queue.whenDone(job.id);
-    res.json(toPublic(done ?? job));
-  });
+    const done = await queue.whenDone(job.id);
+    res.json(publicJob(routes, done ?? job));
+  };
+}
 
-  const serve = (root: string, live: boolean) => (req: Request, res: Response) => {
+/**
+ * `GET /media/{video,live}/:streamId/[<rung>/]<file>`: a stream's file under `root`, its name
+ * checked first; playlists of `live` streams are not cached.
+ */
+function serveStreamFile(root: string, live: boolean, logger: Logger): RequestHandler {
+  return (req, res) => {
     const id = req.params.streamId;
     const raw = (req.params as Record<string, unknown>).file;
     const parts = Array.isArray(raw) ? raw.map(String) : [String(raw ?? "")];
@@ -570,36 +433,39 @@ export function mountMediaRoutes(router: IRouter, deps: MediaRoutesDeps): () => 
     res.set("X-Content-Type-Options", "nosniff");
     const rel = [id, ...dirs, name].join("/");
     res.sendFile(rel, { root, dotfiles: "deny", cacheControl: false }, (err?: Error) => {
-      if (!err) return;
-      const e = err as Error & { status?: number; statusCode?: number; code?: string };
-      if (res.headersSent || e.code === "ECONNABORTED" || e.code === "ECONNRESET") {
-        if (!res.writableEnded) res.destroy();
-        return;
-      }
-      for (const h of ["Content-Type", "Cache-Control", "ETag", "Last-Modified"]) {
-        res.removeHeader(h);
-      }
-      const status = e.status ?? e.statusCode;
-      if (status === 416) {
-        return fail(res, 416, "range_not_satisfiable", "requested range is outside the file");
-      }
-      if (status === 404 || e.code === "ENOENT" || e.code === "EISDIR") {
-        return fail(res, 404, "not_found", "no such file");
-      }
-      if (status !== undefined && status >= 400 && status < 500) {
-        return fail(res, status, "bad_request", e.message);
-      }
-      logger.error({ err, rel }, "sending a media file failed");
-      fail(res, 500, "internal", "could not send the file");
+      if (err) sendFailed(res, err, rel, logger);
     });
   };
+}
 
-  router.get("/media/video/:streamId/*file", serve(config.videoDir, false));
-  router.get("/media/live/:streamId/*file", serve(config.liveDir, true));
-  // Folders (`/media/video/<id>`, `/media/video/<id>/`) are not listed.
-  router.get(["/media/video/:streamId", "/media/live/:streamId"], (_req, res) =>
-    fail(res, 404, "not_found", "no such file"),
-  );
+/**
+ * Answers a file that could not be sent: 404, 416 or another 4xx as JSON while nothing has
+ * gone out yet, else (or when the client went away) just closes the response.
+ */
+function sendFailed(res: Response, err: Error, rel: string, logger: Logger): void {
+  const e = err as Error & { status?: number; statusCode?: number; code?: string };
+  if (res.headersSent || e.code === "ECONNABORTED" || e.code === "ECONNRESET") {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  for (const h of ["Content-Type", "Cache-Control", "ETag", "Last-Modified"]) {
+    res.removeHeader(h);
+  }
+  const status = e.status ?? e.statusCode;
+  if (status === 416) {
+    return fail(res, 416, "range_not_satisfiable", "requested range is outside the file");
+  }
+  if (status === 404 || e.code === "ENOENT" || e.code === "EISDIR") {
+    return fail(res, 404, "not_found", "no such file");
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return fail(res, status, "bad_request", e.message);
+  }
+  logger.error({ err, rel }, "sending a media file failed");
+  fail(res, 500, "internal", "could not send the file");
+}
 
-  return unsubscribe;
+/** A stream folder itself: 404, never a listing. */
+function noListing(): RequestHandler {
+  return (_req, res) => fail(res, 404, "not_found", "no such file");
 }

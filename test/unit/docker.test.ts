@@ -141,18 +141,13 @@ describe("server images", () => {
         assert.equal(loadConfig({ ...env, ...DEPLOYMENT }).viewerDir, "/app/viewer");
       });
 
-      it("bases on a supported Node, pinned by digest or marked TODO(digest) honestly", () => {
+      it("bases on a supported Node, every base pinned by tag and digest", () => {
         const text = read(file);
         const node = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1] ?? "";
         const major = Number(/^node:(\d+)/.exec(node)?.[1]);
         assert.ok(major >= 22 && major % 2 === 0, `${node}: an LTS line that is not end of life`);
         for (const m of text.matchAll(/^ARG (\w+_IMAGE)=(\S+)$/gm)) {
-          const pinned = /@sha256:[0-9a-f]{64}$/.test(m[2]!);
-          assert.ok(
-            pinned || /TODO\(digest\)/.test(text),
-            `${m[1]} ${m[2]}: pin by digest, or say TODO(digest) where it is to be filled in`,
-          );
-          assert.match(m[2]!, /:[\w.-]+(@sha256:[0-9a-f]{64})?$/, `${m[1]} has an exact tag`);
+          assert.match(m[2]!, /:[\w.-]+@sha256:[0-9a-f]{64}$/, `${m[1]}: exact tag and digest`);
         }
       });
 
@@ -223,7 +218,7 @@ describe("server images", () => {
 
   it("the ROS 2 image launches the project's launch file with rosbridge on 9090", () => {
     const ins = parseDockerfile(read("docker/ros2/Dockerfile"));
-    assert.match(ins[0]!.args, /^ros:humble/);
+    assert.match(ins[0]!.args, /^ros:humble-[\w.-]+@sha256:[0-9a-f]{64}$/, "tag and digest");
     const install = ins
       .filter((i) => i.op === "RUN")
       .map((i) => i.args)

@@ -722,6 +722,44 @@ describe("web viewer in Chromium (headless)", { skip: noChromium, timeout: 480_0
     }
   });
 
+  it("opens a space from its share link, and reopens it after everyone left", async () => {
+    const token = await server.token("operator", "e2e-space");
+    const link = `${server.url}/#metaverse&space=e2e-space`;
+    const open = async (what: string) => {
+      const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      p.on("pageerror", (e) => pageErrors.push(e.message));
+      await p.goto(`${link}&token=${encodeURIComponent(token)}`);
+      const s = await waitForPage(
+        p,
+        what,
+        (x) => x.view === "metaverse" && x.status === "connected",
+      );
+      assert.equal((await p.locator("#space-id").textContent())?.trim(), "e2e-space");
+      assert.equal(await p.locator("#space-link").inputValue(), link, "the link names the space");
+      return { p, roomId: s.roomId };
+    };
+    const first = await open("in the space");
+    try {
+      const stored = await server.get("/api/spaces/e2e-space");
+      assert.equal(stored.status, 200, "joining by name created the space");
+    } finally {
+      await closePage(first.p);
+    }
+    // Everyone left: the room closes, the space stays.
+    await poll(
+      "the space's room closed",
+      async () => server.app.metaverse.get(first.roomId) === undefined,
+      (gone) => gone,
+    );
+    assert.equal((await server.get("/api/spaces/e2e-space")).status, 200, "the space stays");
+    const again = await open("back in the space");
+    try {
+      assert.notEqual(again.roomId, first.roomId, "a new room on the same space");
+    } finally {
+      await closePage(again.p);
+    }
+  });
+
   it("offers the way back to the sign-in form after a refused token", async () => {
     const p = await browser.newPage({ viewport: { width: 1000, height: 700 } });
     try {

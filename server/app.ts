@@ -107,13 +107,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const quota = new RoomQuota(config.room.maxRooms, config.room.maxRoomsPerUser);
   const registry = new TwinRegistry();
   const robot = await loadRobotDescription(config);
-  // Audit log, recordings a crash left (.part), retention (server/store/data-dir.ts).
-  const dataDir = await openDataDir({
-    store: config.store,
-    recordingsDir: config.recording.dir,
-    retention: mediaRetention(config),
-    logger,
-  });
   // With REDIS_URL: matchmaking shared with the other processes (see scaleout.ts).
   const scaleOut = await openScaleOut(config, logger, (up) => metrics.presenceUp.set(up ? 1 : 0));
   // ROBOT_LINK=sim: the simulated cell runs beside the server, on loopback, until close().
@@ -139,6 +132,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger: logger.child({ component: "spaces" }),
     // Scaled out, a room on a space hears of changes made through other processes.
     ...(scaleOut && { news: scaleOut.presence }),
+  });
+  // Audit log, recordings a crash left (.part), retention (server/store/data-dir.ts), which
+  // keeps the media stored spaces show.
+  const dataDir = await openDataDir({
+    store: config.store,
+    recordingsDir: config.recording.dir,
+    retention: mediaRetention(config, () => spaces.mediaInUse()),
+    logger,
   });
   const agents = config.agents.enabled
     ? await loadAgents(
@@ -487,8 +488,11 @@ async function startLoopbackSimCell(
   return sim;
 }
 
-/** Retention of streams and scene versions (recordings: server/store/data-dir.ts). */
-function mediaRetention(config: Config): RetentionRule[] {
+/**
+ * Retention of streams and scene versions (recordings: server/store/data-dir.ts); `inUse`
+ * names the media that must stay (what stored spaces show).
+ */
+function mediaRetention(config: Config, inUse: () => Promise<string[]>): RetentionRule[] {
   const maxAgeMs = config.store.retentionMaxAgeDays * 86_400_000;
   const mediaDir = config.media.video.mediaDir;
   return [
@@ -497,6 +501,7 @@ function mediaRetention(config: Config): RetentionRule[] {
       dir: join(mediaDir, "video"),
       maxAgeMs,
       maxBytes: config.store.retentionStreamsMaxBytes,
+      keep: inUse,
     },
     {
       name: "scenes",
@@ -504,6 +509,7 @@ function mediaRetention(config: Config): RetentionRule[] {
       maxAgeMs,
       maxBytes: config.store.retentionScenesMaxBytes,
       nested: true,
+      keep: inUse,
     },
   ];
 }

@@ -84,6 +84,8 @@ export interface SpaceScenesDeps {
 
 const STREAM_IN_URL = /\/media\/video\/([A-Za-z0-9_-]{1,64})\//;
 const SCENE_IN_URL = /\/media\/scenes\/([A-Za-z0-9_-]{1,64})\/v[1-9][0-9]{0,8}\.glb$/;
+/** The same, with the model's file name. */
+const MODEL_IN_URL = /\/media\/scenes\/([A-Za-z0-9_-]{1,64})\/(v[1-9][0-9]{0,8}\.glb)$/;
 
 export class SpaceScenes {
   readonly #d: SpaceScenesDeps;
@@ -290,6 +292,25 @@ export class SpaceScenes {
     return this.#serial(space, write).catch((err: unknown) => {
       this.#d.logger.error({ err, space }, "storing a space's scene failed");
     });
+  }
+
+  /**
+   * Absolute paths of the media stored spaces show (stream folders, model files), for
+   * retention to keep. A damaged space record is logged and left out.
+   * @throws when the store cannot be listed (retention then deletes nothing)
+   */
+  async mediaInUse(): Promise<string[]> {
+    const records = await this.#d.store.list((err) =>
+      this.#d.logger.warn({ err, space: err.space }, "a damaged space's media is not kept"),
+    );
+    const paths: string[] = [];
+    for (const r of records) {
+      const stream = STREAM_IN_URL.exec(r.scene.streamUrl)?.[1];
+      if (stream) paths.push(join(this.#d.streamsDir, stream));
+      const model = MODEL_IN_URL.exec(r.scene.assetUrl);
+      if (model) paths.push(join(this.#d.scenesDir, model[1]!, model[2]!));
+    }
+    return paths;
   }
 
   async #removeMedia(record: SpaceRecord): Promise<void> {

@@ -4,11 +4,12 @@
  * total is within `maxBytes`. A unit is one entry of a folder (a file, or a folder counted
  * with everything in it — a stream); with `nested`, the entries of each sub-folder (the
  * versions of each scene). The newest unit of each folder is never deleted by size, nor is
- * anything modified within `protectMs` (it may be in use right now).
+ * anything modified within `protectMs` (it may be in use right now), and units a rule's
+ * `keep` names (a stored space's stream and model) are never deleted at all.
  */
 import type { Dirent } from "node:fs";
 import { lstat, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 
 export interface RetentionRule {
@@ -26,6 +27,11 @@ export interface RetentionRule {
   readonly match?: (name: string) => boolean;
   /** Never delete by size what changed within this, ms (default 1 hour). */
   readonly protectMs?: number;
+  /**
+   * Absolute paths of units in use elsewhere (e.g. the media of a stored space), never
+   * deleted; asked once per sweep. When it fails, the rule deletes nothing in that sweep.
+   */
+  readonly keep?: () => Promise<Iterable<string>>;
 }
 
 /** One deleted unit. */
@@ -41,6 +47,8 @@ interface Unit {
   folder: string;
   bytes: number;
   mtimeMs: number;
+  /** Listed by the rule's `keep`: counted in the total, never deleted. */
+  inUse?: boolean;
 }
 
 const DEFAULT_PROTECT_MS = 3_600_000;
@@ -54,10 +62,18 @@ export async function runRetention(
   const removed: Removed[] = [];
   for (const rule of rules) {
     if (rule.maxAgeMs <= 0 && rule.maxBytes <= 0) continue;
+    let inUse: Set<string>;
+    try {
+      inUse = new Set([...((await rule.keep?.()) ?? [])].map((p) => resolve(p)));
+    } catch (err) {
+      logger.warn({ err, kind: rule.name }, "retention skipped: what is in use is unknown");
+      continue;
+    }
     const units = await listUnits(rule);
     const keep: Unit[] = [];
     for (const u of units) {
-      if (rule.maxAgeMs > 0 && nowMs - u.mtimeMs > rule.maxAgeMs) {
+      if (inUse.has(resolve(u.path))) u.inUse = true;
+      if (!u.inUse && rule.maxAgeMs > 0 && nowMs - u.mtimeMs > rule.maxAgeMs) {
         if (await remove(u))
           removed.push({ kind: rule.name, path: u.path, bytes: u.bytes, reason: "age" });
       } else keep.push(u);
@@ -72,7 +88,7 @@ export async function runRetention(
       const protectMs = rule.protectMs ?? DEFAULT_PROTECT_MS;
       for (const u of keep.sort((a, b) => a.mtimeMs - b.mtimeMs)) {
         if (total <= rule.maxBytes) break;
-        if (newest.get(u.folder) === u || nowMs - u.mtimeMs < protectMs) continue;
+        if (u.inUse || newest.get(u.folder) === u || nowMs - u.mtimeMs < protectMs) continue;
         if (await remove(u)) {
           total -= u.bytes;
           removed.push({ kind: rule.name, path: u.path, bytes: u.bytes, reason: "size" });

@@ -103,6 +103,41 @@ describe("data directory safety", () => {
     assert.deepEqual((await readdir(join(root, "b"))).sort(), ["v2.glb"]);
   });
 
+  it("never deletes what a rule's keep names, and deletes nothing when keep fails", async () => {
+    const root = join(dir, "streams");
+    const now = Date.now();
+    const stream = (id: string, bytes: number, ageH: number) => {
+      mkdirSync(join(root, id), { recursive: true });
+      const p = join(root, id, "master.m3u8");
+      writeFileSync(p, Buffer.alloc(bytes));
+      const t = (now - ageH * 3_600_000) / 1000;
+      utimesSync(join(root, id), t, t);
+    };
+    stream("space-clip", 100, 24 * 40); // older than 30 days, shown by a stored space
+    stream("old", 100, 24 * 40);
+    stream("mid", 100, 10);
+    stream("new", 100, 2);
+    const rule = {
+      name: "streams",
+      dir: root,
+      maxAgeMs: 30 * 86_400_000,
+      maxBytes: 150,
+    };
+    const failed = await runRetention(
+      [{ ...rule, keep: () => Promise.reject(new Error("store down")) }],
+      log,
+      now,
+    );
+    assert.deepEqual(failed, [], "unknown what is in use: nothing deleted");
+    const removed = await runRetention(
+      [{ ...rule, keep: async () => [join(root, "space-clip")] }],
+      log,
+      now,
+    );
+    assert.deepEqual(removed.map((r) => r.path.slice(root.length + 1)).sort(), ["mid", "old"]);
+    assert.deepEqual(readdirSync(root).sort(), ["new", "space-clip"]);
+  });
+
   it("kills a child's whole process group", async () => {
     const pids = join(dir, "run1");
     setPidDir(pids);

@@ -153,7 +153,9 @@ describe("http api", () => {
     assert.equal(list.length, 1, "one recording");
     const rec = list[0]!;
     assert.match(rec.name, /^twin-.*\.mcap$/);
-    assert.ok((rec.messageCount ?? 0) > 10, `messages: ${rec.messageCount}`);
+    // Joint states are written on change plus one a second at rest, so a short session
+    // with an arm at rest holds a handful: the first sample, keep-alives, the events.
+    assert.ok((rec.messageCount ?? 0) >= 2, `messages: ${rec.messageCount}`);
     const res = await server.get(`/api/recordings/${rec.name}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     assert.equal(bytes.length, rec.bytes);

@@ -137,9 +137,17 @@ describe("agents in the digital_twin room", () => {
     };
     assert.equal(sub.ok, true);
     assert.ok(sub.decisions.length > 0);
-    const next = new Promise<{ roomId: string; decision: { trigger: string } }>((resolve) =>
-      socket!.once("decision", resolve),
-    );
+    // Background decisions (a change in the cell) may come first: wait for the one the
+    // utterance asked for.
+    type Streamed = { roomId: string; decision: { trigger: string } };
+    const next = new Promise<Streamed>((resolve) => {
+      const onDecision = (d: Streamed) => {
+        if (d.decision.trigger !== "utterance") return;
+        socket!.off("decision", onDecision);
+        resolve(d);
+      };
+      socket!.on("decision", onDecision);
+    });
     await request(op, "utterance", { text: "lower the resolution" });
     const d = await next;
     assert.equal(d.roomId, op.room.roomId);

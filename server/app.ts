@@ -54,7 +54,7 @@ import { ServerError } from "@colyseus/core";
 import { MetaverseSession, renditionPlaylist } from "./metaverse/metaverse-session.ts";
 import { openCellLink } from "./robot/cell-link.ts";
 import { type SimCell, startSimCell } from "../ros/sim-cell/index.ts";
-import { createMetaverseRoom, METAVERSE_ROOM } from "./rooms/MetaverseRoom.ts";
+import { createMetaverseRoom, METAVERSE_ROOM, NO_SPACE } from "./rooms/MetaverseRoom.ts";
 import { createDigitalTwinRoom, DIGITAL_TWIN_ROOM } from "./rooms/DigitalTwinRoom.ts";
 import { TwinRegistry } from "./twin/registry.ts";
 import { loadRobotDescription, type RobotDescription } from "./sim/robot-description.ts";
@@ -350,7 +350,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         createSession: async (roomId, opening) => {
           // A room created with the join option `space` opens that space (restored scene).
           const space =
-            opening.space === undefined
+            opening.space === undefined || opening.space === NO_SPACE
               ? undefined
               : await spaces
                   .open(opening.space, opening.creator.role === "operator")

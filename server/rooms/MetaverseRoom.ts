@@ -4,6 +4,7 @@
  * tick, dispose) is the shared one of room-lifecycle.ts; what is its own is here: the
  * session it builds, the metaverse messages and the capability each needs.
  */
+import type { AuthContext } from "@colyseus/core";
 import { Capability, Role } from "../auth/roles.ts";
 import {
   MetaverseMessageSchemas,
@@ -24,6 +25,9 @@ const REQUIRED: Readonly<Record<MetaverseMessageType, Capability>> = {
   requestRendition: Capability.Presence,
   utterance: Capability.Presence,
 };
+
+/** The join option `space` of a room on no space. */
+export const NO_SPACE = "";
 
 /** Who created a room and the space it was asked for (join option `space`, unchecked). */
 export interface MetaverseOpening {
@@ -46,6 +50,19 @@ export function createMetaverseRoom(deps: MetaverseRoomDeps) {
   );
 
   return class MetaverseRoom extends Base {
+    /**
+     * A join without `space` asks for a room on no space (`space: ""`). Colyseus filters only
+     * on options a client gives, so without this a plain joinOrCreate (the Unity client's)
+     * could land in a room open on a space, and its uploads would change that space.
+     * Matchmaking filters with the options object it has just handed to onAuth.
+     */
+    static override onAuth(token: string, options: unknown, context: AuthContext) {
+      if (options !== null && typeof options === "object" && !("space" in options)) {
+        (options as { space?: string }).space = NO_SPACE;
+      }
+      return super.onAuth(token, options, context);
+    }
+
     override state = new MetaverseState();
     sync!: MetaverseStateSync;
 

@@ -166,6 +166,17 @@ describe("spaces: a scene that outlives its room", { timeout: 120_000 }, () => {
     assert.equal(other.roomId, firstRoomId);
   });
 
+  it("a join without a space never lands in a room open on one, and finds the plain room", async () => {
+    const plain = await enter("operator", "plain-1", {});
+    assert.notEqual(plain.roomId, firstRoomId, "not the space's room");
+    const again = await enter("observer", "plain-2", {});
+    assert.equal(again.roomId, plain.roomId, "plain joins share the plain room");
+    const listed = await matchMaker.query({ name: "metaverse", roomId: plain.roomId });
+    assert.equal((listed[0]?.metadata as { space?: string } | undefined)?.space, "");
+    for (const r of [plain, again]) rooms.splice(rooms.indexOf(r), 1);
+    await Promise.all([plain.leave(true), again.leave(true)]);
+  });
+
   it("after the last viewer left and the room is gone, rejoining the name restores the scene", async () => {
     const gone = disposed(firstRoomId);
     for (const r of rooms.splice(0)) await r.leave(true);

@@ -33,6 +33,7 @@ import { idleSnapshot } from "./debug-hooks.ts";
 import { $, el, mbps } from "./dom.ts";
 import { sceneToWorld } from "./frames.ts";
 import { Chat, EventLog, renderAgentPanel, showJob, showSpace } from "./panels.ts";
+import { PlaybackCounter } from "./playback-counter.ts";
 import { followRoom, leaveOnPageHide } from "./rejoin.ts";
 import { Stage } from "./stage.ts";
 import { describeError, stageMessage, throttle, type ViewContext } from "./view-context.ts";
@@ -373,15 +374,10 @@ function fill(dl: HTMLElement, facts: [string, string][]): void {
 
 /** The HLS player behind the video sphere, with the QoE figures the room wants. */
 class Player {
-  stalls = 0;
-  /** Times a VOD wrapped from its end back to its start. */
-  loops = 0;
+  /** Loops and stalls, from the video element's events. */
+  readonly counter = new PlaybackCounter();
   #url = "";
-  /** Between a seek (a loop's wrap included) and playback resuming: not a stall. */
-  #seeking = false;
   #hls: Hls | null = null;
-  #playing = false;
-  #lastTime = 0;
   /** Smoothed fragment download throughput, bit/s. */
   #throughput = 0;
   readonly #video: HTMLVideoElement;
@@ -392,22 +388,19 @@ class Player {
     this.#video = video;
     this.#events = events;
     this.#token = token;
-    video.addEventListener("playing", () => {
-      this.#playing = true;
-      this.#seeking = false;
-    });
-    video.addEventListener("seeking", () => {
-      // A looping video wraps by seeking to its start: count the wrap, not a stall.
-      if (video.loop && video.currentTime < 0.5 && this.#lastTime > 0.5) this.loops++;
-      this.#seeking = true;
-    });
-    video.addEventListener("timeupdate", () => {
-      this.#lastTime = video.currentTime;
-    });
-    // A stall: playback started, then the buffer ran dry (not while a seek refills it).
-    video.addEventListener("waiting", () => {
-      if (this.#playing && !this.#seeking) this.stalls++;
-    });
+    const c = this.counter;
+    video.addEventListener("playing", () => c.playing());
+    video.addEventListener("seeking", () => c.seeking(video.loop, video.currentTime));
+    video.addEventListener("timeupdate", () => c.timeUpdate(video.currentTime));
+    video.addEventListener("waiting", () => c.waiting());
+  }
+
+  get stalls(): number {
+    return this.counter.stalls;
+  }
+
+  get loops(): number {
+    return this.counter.loops;
   }
 
   get attached(): boolean {

@@ -323,13 +323,3 @@ export function rosSchemas(version: RosVersion) {
 export type RosSchemas = ReturnType<typeof rosSchemas>;
 /** A message as a schema outputs it: every field present, defaults filled in. */
 export type RosMessage<K extends keyof RosSchemas> = z.output<RosSchemas[K]>;
-
-/** "a.b: expected number, received string; …": the first few zod issues, for a client. */
-export function describeZodError(error: z.ZodError, max = 3): string {
-  const parts = error.issues.slice(0, max).map((i) => {
-    const path = i.path.map(String).join(".");
-    return path ? `${path}: ${i.message}` : i.message;
-  });
-  const more = error.issues.length > max ? ` (+${error.issues.length - max} more)` : "";
-  return parts.join("; ") + more;
-}

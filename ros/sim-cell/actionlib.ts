@@ -26,7 +26,8 @@ import type { ActionSpec } from "./catalog.ts";
 import type { SimCellCore } from "./cell.ts";
 import { stampedHeader } from "./conversions.ts";
 import { GoalRejectedError, ProtocolError, RequestRefusedError } from "./errors.ts";
-import { describeZodError, type RosSchemas } from "../../shared/ros-schemas.ts";
+import { describeIssues } from "../../shared/messages/common.ts";
+import { type RosSchemas } from "../../shared/ros-schemas.ts";
 
 /** Where actionlib publishes: the server's topic fan-out. */
 export interface TopicBus {
@@ -84,7 +85,7 @@ export class ActionlibServer {
     if (!parsed.success || !goal?.ok) {
       const reason = parsed.success
         ? (goal as { reason: string }).reason
-        : describeZodError(parsed.error);
+        : describeIssues(parsed.error);
       throw new ProtocolError(`${this.action.name}/goal: ${reason}`, undefined, {
         cause: parsed.success ? undefined : parsed.error,
       });
@@ -140,7 +141,7 @@ export class ActionlibServer {
     const parsed = this.#schemas.GoalId.safeParse(raw ?? {});
     if (!parsed.success) {
       throw new ProtocolError(
-        `${this.action.name}/cancel: ${describeZodError(parsed.error)}`,
+        `${this.action.name}/cancel: ${describeIssues(parsed.error)}`,
         undefined,
         {
           cause: parsed.error,

@@ -42,7 +42,8 @@ import type { ClientSession } from "./client.ts";
 import { type JointNames, pointMsg, stampedHeader, trajectoryFromMsg } from "./conversions.ts";
 import { GoalRejectedError } from "./errors.ts";
 import type { OpId, OpOf } from "./protocol.ts";
-import { describeZodError, type RosSchemas } from "../../shared/ros-schemas.ts";
+import { describeIssues } from "../../shared/messages/common.ts";
+import { type RosSchemas } from "../../shared/ros-schemas.ts";
 import type { EncodeOptions } from "./wire.ts";
 
 /** How a goal ended. */
@@ -258,12 +259,12 @@ export function trajectoryOf(
     const parsed = schemas.ExecuteTrajectoryGoal.safeParse(args ?? {});
     return parsed.success
       ? { ok: true, trajectory: parsed.data.trajectory.joint_trajectory }
-      : { ok: false, reason: describeZodError(parsed.error) };
+      : { ok: false, reason: describeIssues(parsed.error) };
   }
   const parsed = schemas.FollowJointTrajectoryGoal.safeParse(args ?? {});
   return parsed.success
     ? { ok: true, trajectory: parsed.data.trajectory }
-    : { ok: false, reason: describeZodError(parsed.error) };
+    : { ok: false, reason: describeIssues(parsed.error) };
 }
 
 /** ROS 2: rosbridge's action ops, one goal per `send_action_goal` id. */

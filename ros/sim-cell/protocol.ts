@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ProtocolError } from "./errors.ts";
-import { describeZodError } from "../../shared/ros-schemas.ts";
+import { describeIssues } from "../../shared/messages/common.ts";
 
 /** An op id: rosbridge clients send strings; numbers are accepted and echoed as sent. */
 const OpId = z.union([z.string().max(512), z.number()]);
@@ -146,7 +146,7 @@ export function parseOp(raw: unknown): IncomingOp {
   }
   const parsed = IncomingOpSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ProtocolError(`${op}: ${describeZodError(parsed.error)}`, id, {
+    throw new ProtocolError(`${op}: ${describeIssues(parsed.error)}`, id, {
       cause: parsed.error,
     });
   }

@@ -36,7 +36,8 @@ import {
   parseOp,
   type ServiceResponseMessage,
 } from "./protocol.ts";
-import { describeZodError, rosSchemas, type RosSchemas } from "../../shared/ros-schemas.ts";
+import { describeIssues } from "../../shared/messages/common.ts";
+import { rosSchemas, type RosSchemas } from "../../shared/ros-schemas.ts";
 import { applyJointJog } from "./servo.ts";
 import { MAX_SUBSCRIBE_IDS, type SubscribeRequest } from "./subscriptions.ts";
 import { decodeFrame, EncodedMessage, type EncodeOptions, frameBytes } from "./wire.ts";
@@ -462,7 +463,7 @@ export class RosbridgeServer {
       case "servo_joint_jog": {
         const parsed = this.#schemas.JointJog.safeParse(op.msg ?? {});
         if (!parsed.success) {
-          throw new ProtocolError(`${op.topic}: ${describeZodError(parsed.error)}`, op.id, {
+          throw new ProtocolError(`${op.topic}: ${describeIssues(parsed.error)}`, op.id, {
             cause: parsed.error,
           });
         }
@@ -558,19 +559,19 @@ export class RosbridgeServer {
     switch (spec.role) {
       case "plan": {
         const parsed = this.#schemas.GetMotionPlanRequest.safeParse(args);
-        if (!parsed.success) return fail(`invalid request: ${describeZodError(parsed.error)}`);
+        if (!parsed.success) return fail(`invalid request: ${describeIssues(parsed.error)}`);
         values = this.#moveit.planKinematicPath(parsed.data);
         break;
       }
       case "ik": {
         const parsed = this.#schemas.GetPositionIKRequest.safeParse(args);
-        if (!parsed.success) return fail(`invalid request: ${describeZodError(parsed.error)}`);
+        if (!parsed.success) return fail(`invalid request: ${describeIssues(parsed.error)}`);
         values = this.#moveit.computeIk(parsed.data);
         break;
       }
       case "reset_arm": {
         const parsed = ResetArmRequest.safeParse(args);
-        if (!parsed.success) return fail(`invalid request: ${describeZodError(parsed.error)}`);
+        if (!parsed.success) return fail(`invalid request: ${describeIssues(parsed.error)}`);
         const q = new Float64Array(this.#names.dof);
         const seen = new Set<number>();
         for (const [k, name] of parsed.data.name.entries()) {
@@ -590,7 +591,7 @@ export class RosbridgeServer {
       }
       case "publish_lateness": {
         const parsed = PublishLatenessRequest.safeParse(args);
-        if (!parsed.success) return fail(`invalid request: ${describeZodError(parsed.error)}`);
+        if (!parsed.success) return fail(`invalid request: ${describeIssues(parsed.error)}`);
         const f = this.#jointStates.figures();
         values = {
           topic: JOINT_STATES_TOPIC,
@@ -605,7 +606,7 @@ export class RosbridgeServer {
       }
       case "cancel_goal": {
         const parsed = this.#schemas.CancelGoalRequest.safeParse(args);
-        if (!parsed.success) return fail(`invalid request: ${describeZodError(parsed.error)}`);
+        if (!parsed.success) return fail(`invalid request: ${describeIssues(parsed.error)}`);
         const action = spec.action;
         if (!action) return fail("no action for this service");
         values = this.#ros2.cancelAll(action, parsed.data.goal_info.goal_id.uuid);

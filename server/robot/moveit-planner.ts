@@ -14,7 +14,8 @@ import {
   MoveItErrorCode,
   rosNames,
 } from "../../shared/ros-msgs.ts";
-import { describeZodError, rosSchemas } from "../../shared/ros-schemas.ts";
+import { describeIssues } from "../../shared/messages/common.ts";
+import { rosSchemas } from "../../shared/ros-schemas.ts";
 import type { LinkConfig } from "../config.ts";
 import type { PlanOptions, PlanRequest } from "../sim/motion-planner.ts";
 import type { TrajectoryPoint } from "../sim/trajectory.ts";
@@ -135,7 +136,7 @@ export class MoveItPlanner implements PlannerBackend {
     if (!parsed.success)
       return {
         ok: false,
-        message: `MoveIt: malformed response (${describeZodError(parsed.error)})`,
+        message: `MoveIt: malformed response (${describeIssues(parsed.error)})`,
       };
     const r = parsed.data.motion_plan_response;
     const code = r.error_code.val;

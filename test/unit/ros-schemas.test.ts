@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { header, MoveItErrorCode, toRosTime } from "../../shared/ros-msgs.ts";
-import { describeZodError, rosSchemas } from "../../shared/ros-schemas.ts";
+import { describeIssues } from "../../shared/messages/common.ts";
+import { rosSchemas } from "../../shared/ros-schemas.ts";
 
 /** A ROS 2 Humble MoveIt `plan_kinematic_path` response as rosbridge encodes it (trimmed). */
 function humblePlanResponse() {
@@ -79,7 +80,7 @@ describe("shared ROS schemas", () => {
     assert.equal(parsed.success, false);
     if (!parsed.success)
       assert.match(
-        describeZodError(parsed.error),
+        describeIssues(parsed.error),
         /motion_plan_response\.trajectory\.joint_trajectory\.points\.1\.time_from_start/,
       );
   });

@@ -17,12 +17,8 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import {
-  PRODUCT_LADDER,
-  resolveVideoConfig,
-  type VideoConfig,
-  type VideoRung,
-} from "../../server/media/video/config.ts";
+import { VIDEO_LADDER, type VideoRung } from "../../shared/video-ladder.ts";
+import { resolveVideoConfig, type VideoConfig } from "../../server/media/video/config.ts";
 import { probeVideo, type VideoProbe } from "../../server/media/video/probe.ts";
 import { transcodeLadder } from "../../server/media/video/transcode.ts";
 import { ffmpeg } from "../fixtures/video/clips.ts";
@@ -101,7 +97,7 @@ async function timeLadder(
 export async function runVideoBench(options: VideoBenchOptions = {}): Promise<VideoBenchResult> {
   const quick = options.quick ?? false;
   const durationS = quick ? 3 : 10;
-  const rungs = options.rungs ?? (quick ? PRODUCT_LADDER.slice(0, 3) : PRODUCT_LADDER);
+  const rungs = options.rungs ?? (quick ? VIDEO_LADDER.slice(0, 3) : VIDEO_LADDER);
   const dir = await mkdtemp(join(tmpdir(), "video-bench-"));
   try {
     const config = resolveVideoConfig({ mediaDir: join(dir, "media"), ladder: rungs });

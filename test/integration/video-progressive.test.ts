@@ -17,7 +17,7 @@ import { promisify } from "node:util";
 import express from "express";
 import { pino } from "pino";
 import { mountMediaRoutes, type PublicJob } from "../../server/http/media-routes.ts";
-import type { SegmentFormat } from "../../server/media/video/config.ts";
+import type { SegmentFormat } from "../../server/config-video.ts";
 import { createVideoPipeline, type VideoPipeline } from "../../server/media/video/pipeline.ts";
 import {
   addProgressive,

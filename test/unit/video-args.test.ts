@@ -12,7 +12,6 @@ import { formatLadderSpec, parseLadderSpec, VIDEO_LADDER } from "../../shared/vi
 import { VideoOptionsError, videoOptionsFromEnv } from "../../server/config-video.ts";
 import {
   findExecutable,
-  PRODUCT_LADDER,
   resolveVideoConfig,
   TEST_LADDER,
 } from "../../server/media/video/config.ts";
@@ -148,7 +147,7 @@ describe("projection of the 2D picture", () => {
     assert.ok(Math.abs(fov.hFovDeg - 90) < 1e-9);
     // Rectilinear: tan(v/2) = tan(h/2)·3/4.
     assert.ok(Math.abs(Math.tan(rad(fov.vFovDeg / 2)) - 0.75) < 1e-9);
-    for (const rung of PRODUCT_LADDER) {
+    for (const rung of VIDEO_LADDER) {
       const p = placement(rung, { width: 320, height: 240 }, 90, "flat");
       assert.equal(p.x * 2 + p.windowWidth, rung.width, rung.name);
       assert.equal(p.y * 2 + p.windowHeight, rung.height, rung.name);
@@ -214,7 +213,7 @@ describe("ffmpeg command line", () => {
     const { args, fps } = transcodeArgs({
       input: "/in.mp4",
       outDir: "/out",
-      rungs: PRODUCT_LADDER,
+      rungs: VIDEO_LADDER,
       source: { width: 1920, height: 1080, fps: 30, hasAudio: true },
       maxFps: 60,
       fovDeg: 90,

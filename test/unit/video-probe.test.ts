@@ -7,7 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_ACCEPTED_CODECS, resolveVideoConfig } from "../../server/media/video/config.ts";
+import { DEFAULT_ACCEPTED_CODECS } from "../../server/config-video.ts";
+import { resolveVideoConfig } from "../../server/media/video/config.ts";
 import {
   CorruptMediaError,
   NoVideoStreamError,

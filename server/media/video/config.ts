@@ -18,19 +18,6 @@ import {
 } from "../../config-video.ts";
 import { FfmpegMissingError, VideoConfigError } from "./errors.ts";
 
-export type { VideoRung } from "../../../shared/video-ladder.ts";
-export {
-  DEFAULT_ACCEPTED_CODECS,
-  type ProjectionMapping,
-  type SegmentFormat,
-  type VideoPipelineOptions,
-  type X264Preset,
-  X264_PRESETS,
-} from "../../config-video.ts";
-
-/** The product ladder (shared/video-ladder.ts): 2:1 equirectangular, 1080p to 8K. */
-export const PRODUCT_LADDER: readonly VideoRung[] = VIDEO_LADDER;
-
 /** A tiny ladder for tests and smoke runs (seconds per clip on two slow cores). */
 export const TEST_LADDER: readonly VideoRung[] = Object.freeze([
   { name: "low", width: 256, height: 128, bitrateBps: 300e3 },
@@ -114,7 +101,7 @@ const OptionsSchema = z.object({
   ffprobePath: z.string().min(1).default("ffprobe"),
   maxUploadBytes: int(1, 2 ** 46).default(512 * 1024 * 1024),
   maxConcurrentUploads: int(1, 256).default(4),
-  ladder: LadderSchema.default(() => PRODUCT_LADDER.map((r) => ({ ...r }))),
+  ladder: LadderSchema.default(() => VIDEO_LADDER.map((r) => ({ ...r }))),
   liveLadder: LadderSchema.optional(),
   segmentDurationS: z.number().min(0.5).max(30).default(2),
   segmentFormat: z.enum(["fmp4", "mpegts"]).default("fmp4"),

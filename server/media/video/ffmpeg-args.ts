@@ -19,7 +19,8 @@
  * output pixel at the centre (width = W·tan(hfov/2)/π), which leaves v360's bilinear
  * taps no aliasing to do when a rung is much smaller than the source.
  */
-import type { ProjectionMapping, SegmentFormat, VideoRung, X264Preset } from "./config.ts";
+import type { VideoRung } from "../../../shared/video-ladder.ts";
+import type { ProjectionMapping, SegmentFormat, X264Preset } from "../../config-video.ts";
 
 /** Where the picture lands in one rung; px unless named otherwise. */
 export interface Placement {

@@ -20,7 +20,8 @@ import { killGroup, spawnGrouped } from "./process-group.ts";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { VideoConfig, VideoRung } from "./config.ts";
+import type { VideoRung } from "../../../shared/video-ladder.ts";
+import type { VideoConfig } from "./config.ts";
 import { LiveIngestError, LiveStateError, VideoConfigError } from "./errors.ts";
 import {
   hlsArgs,

@@ -4,7 +4,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ProjectionMapping, SegmentFormat } from "./config.ts";
+import type { ProjectionMapping, SegmentFormat } from "../../config-video.ts";
 import type { VideoProbe } from "./probe.ts";
 import type { RungDropReason, SkippedRung } from "./rung-selection.ts";
 

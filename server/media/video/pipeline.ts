@@ -8,7 +8,8 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { resolveVideoConfig, type VideoConfig, type VideoPipelineOptions } from "./config.ts";
+import type { VideoPipelineOptions } from "../../config-video.ts";
+import { resolveVideoConfig, type VideoConfig } from "./config.ts";
 import { FfmpegMissingError } from "./errors.ts";
 import { LiveIngest } from "./live-ingest.ts";
 import { runProcess, SpawnError } from "./process.ts";

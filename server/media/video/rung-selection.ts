@@ -14,9 +14,8 @@
  *  - a 2D clip placed with `pad` (scaled into the window): W / hFov;
  *  - a 360° equirectangular source: W / 360.
  */
-import type { VideoRung } from "../../../shared/video-ladder.ts";
-import { rungPixelsPerDegree } from "../../../shared/video-ladder.ts";
-import type { ProjectionMapping } from "./config.ts";
+import { rungPixelsPerDegree, type VideoRung } from "../../../shared/video-ladder.ts";
+import type { ProjectionMapping } from "../../config-video.ts";
 import { pictureFov } from "./ffmpeg-args.ts";
 
 /** How the source covers the sphere. */

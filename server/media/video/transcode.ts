@@ -16,7 +16,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { SegmentFormat, VideoConfig, VideoRung } from "./config.ts";
+import type { VideoRung } from "../../../shared/video-ladder.ts";
+import type { SegmentFormat } from "../../config-video.ts";
+import type { VideoConfig } from "./config.ts";
 import {
   CorruptMediaError,
   JobCancelledError,

@@ -15,6 +15,7 @@
  * mixed with its own synthetic windows for the other classes and scenarios (replay, so it
  * does not forget what it was not shown again), then re-checked.
  */
+import { trafficScenarioProblems } from "../net/allocation.ts";
 import type { DemandPrediction, FlowClass, FlowWindow, TrafficScenario } from "../net/contracts.ts";
 import { initTf } from "../ml/backend.ts";
 import {
@@ -385,13 +386,10 @@ export class TrafficAgent implements DemandEstimator {
   }
 }
 
+/** The scenario rules of net/allocation.ts, with the video rungs `model` has a class for. */
 function checkScenario(s: TrafficScenario, model: NgfMgan): void {
-  const bad: string[] = [];
-  if (!Number.isInteger(s.arms) || s.arms < 0) bad.push(`arms ${s.arms}`);
-  if (!Number.isInteger(s.headsets) || s.headsets < 0) bad.push(`headsets ${s.headsets}`);
-  if (!(s.patchRateHz > 0 && s.patchRateHz <= 240)) bad.push(`patchRateHz ${s.patchRateHz}`);
-  if (s.videoRung !== null && !model.has(`video_${s.videoRung}`))
-    bad.push(`video rung ${s.videoRung} (known: ${model.config.rungs.join(", ")})`);
+  const rungs = model.config.classes.flatMap((c) => videoRungOf(c) ?? []);
+  const bad = trafficScenarioProblems(s, rungs);
   if (bad.length > 0) throw new TrafficAgentError(`invalid traffic scenario: ${bad.join("; ")}`);
 }
 

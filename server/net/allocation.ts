@@ -53,18 +53,19 @@ export const NOMINAL_P95_FACTOR = 1.3;
 
 /**
  * What is wrong with a traffic scenario, one line each (empty when it is usable): counts are
- * non-negative integers, the patch rate in (0, 240] Hz, the rung one of `ladder`.
+ * non-negative integers, the patch rate in (0, 240] Hz, the rung one of `rungs` (the nominal
+ * figures price {@link DEFAULT_LADDER}; the traffic agent passes the rungs its model knows).
  */
 export function trafficScenarioProblems(
   s: TrafficScenario,
-  ladder: readonly Rung[] = DEFAULT_LADDER,
+  rungs: readonly string[] = DEFAULT_LADDER.map((r) => r.name),
 ): string[] {
   const bad: string[] = [];
   if (!Number.isInteger(s.arms) || s.arms < 0) bad.push(`arms ${s.arms}`);
   if (!Number.isInteger(s.headsets) || s.headsets < 0) bad.push(`headsets ${s.headsets}`);
   if (!(s.patchRateHz > 0 && s.patchRateHz <= 240)) bad.push(`patchRateHz ${s.patchRateHz}`);
-  if (s.videoRung !== null && !ladder.some((r) => r.name === s.videoRung)) {
-    bad.push(`video rung ${s.videoRung} (known: ${ladder.map((r) => r.name).join(", ")})`);
+  if (s.videoRung !== null && !rungs.includes(s.videoRung)) {
+    bad.push(`video rung ${s.videoRung} (known: ${rungs.join(", ")})`);
   }
   return bad;
 }

@@ -172,7 +172,11 @@ export class RosConnection extends EventEmitter<{
     void this.#connect();
   }
 
-  /** Keeps a subscription across reconnections. */
+  /**
+   * Keeps a subscription across reconnections. Only message objects reach `onMessage`: a
+   * peer's `publish` whose `msg` is null or not an object is dropped here, since a handler
+   * reading a field of it would throw inside roslib's socket handler.
+   */
   keepSubscribed<T>(
     options: SubscriptionOptions,
     onMessage: (msg: T) => void,
@@ -441,7 +445,9 @@ export class RosConnection extends EventEmitter<{
       compression: o.compression,
       reconnect_on_close: false,
     });
-    topic.subscribe((msg) => sub.onMessage(msg));
+    topic.subscribe((msg) => {
+      if (typeof msg === "object" && msg !== null) sub.onMessage(msg);
+    });
     sub.topic = topic;
     sub.subscribeId = (topic as unknown as { subscribeId: string | null }).subscribeId;
   }

@@ -2,7 +2,9 @@
  * RosConnection.callService against a real websocket peer that accepts rosbridge ops but
  * never answers `call_service`: the call fails with "no answer within", the rosbridge-side
  * `timeout` (s) travels with the call, and the reply listener roslib registered under the
- * call's id is removed, so calls given up on leave nothing behind on the Ros object.
+ * call's id is removed, so calls given up on leave nothing behind on the Ros object. And
+ * RosConnection.keepSubscribed against a peer that publishes a `msg` that is no object (null,
+ * a number) before a real one: only the object reaches the handler, nothing throws.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -24,6 +26,9 @@ describe("RosConnection.callService", () => {
       ws.on("message", (data) => {
         const op = JSON.parse(String(data)) as { op: string; id?: string; timeout?: number };
         if (op.op === "call_service") calls.push(op);
+        if (op.op === "subscribe")
+          for (const msg of [null, 42, "x", { name: ["joint1"] }])
+            ws.send(JSON.stringify({ op: "publish", topic: "/joint_states", msg }));
       }),
     );
     const { port } = wss.address() as AddressInfo;
@@ -55,5 +60,29 @@ describe("RosConnection.callService", () => {
     assert.deepEqual(pending(), [], "reply listeners of abandoned calls are removed");
     assert.equal(calls.length, 2, "both calls reached the peer");
     assert.equal(calls[0]?.timeout, 0.15, "rosbridge is told the same deadline, in seconds");
+  });
+
+  it("keepSubscribed hands the handler message objects only", async () => {
+    const got: unknown[] = [];
+    const names: unknown[] = [];
+    const delivered = new Promise<void>((resolve) =>
+      conn.keepSubscribed<{ name: string[] }>(
+        {
+          topic: "/joint_states",
+          type: "sensor_msgs/msg/JointState",
+          throttleMs: 0,
+          queueLength: 1,
+          compression: "none",
+        },
+        (msg) => {
+          got.push(msg);
+          names.push(msg.name); // throws on null: what a real handler does first
+          resolve();
+        },
+      ),
+    );
+    await delivered;
+    assert.deepEqual(got, [{ name: ["joint1"] }]);
+    assert.deepEqual(names, [["joint1"]]);
   });
 });

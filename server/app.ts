@@ -45,16 +45,15 @@ import type { RetentionRule } from "./store/retention.ts";
 import { join } from "node:path";
 import { liveSceneHooks } from "./metaverse/live-scene.ts";
 import { mediaSceneHooks } from "./metaverse/media-scene.ts";
-import { SpaceRefusal, SpaceScenes, withSpaces } from "./metaverse/space-scenes.ts";
+import { SpaceScenes, withSpaces } from "./metaverse/space-scenes.ts";
 import { spaceRouter } from "./http/space-routes.ts";
 import { FileSpaceStore } from "./store/space-store-file.ts";
 import { RedisSpaceStore } from "./store/space-store-redis.ts";
 import type { SpaceStore } from "./store/space-store.ts";
-import { ServerError } from "@colyseus/core";
 import { MetaverseSession, renditionPlaylist } from "./metaverse/metaverse-session.ts";
 import { openCellLink } from "./robot/cell-link.ts";
 import { type SimCell, startSimCell } from "../ros/sim-cell/index.ts";
-import { createMetaverseRoom, METAVERSE_ROOM, NO_SPACE } from "./rooms/MetaverseRoom.ts";
+import { createMetaverseRoom, METAVERSE_ROOM } from "./rooms/MetaverseRoom.ts";
 import { createDigitalTwinRoom, DIGITAL_TWIN_ROOM } from "./rooms/DigitalTwinRoom.ts";
 import { TwinRegistry } from "./twin/registry.ts";
 import { loadRobotDescription, type RobotDescription } from "./sim/robot-description.ts";
@@ -350,14 +349,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         createSession: async (roomId, opening) => {
           // A room created with the join option `space` opens that space (restored scene).
           const space =
-            opening.space === undefined || opening.space === NO_SPACE
+            opening.space === undefined
               ? undefined
-              : await spaces
-                  .open(opening.space, opening.creator.role === "operator")
-                  .catch((err: unknown) => {
-                    if (err instanceof SpaceRefusal) throw new ServerError(err.status, err.message);
-                    throw err;
-                  });
+              : await spaces.open(opening.space, opening.creator.role === "operator");
           const log = logger.child({ room: METAVERSE_ROOM, roomId });
           const session = new MetaverseSession({
             agents: agentSetup(roomId, log),

@@ -4,7 +4,7 @@
  * tick, dispose) is the shared one of room-lifecycle.ts; what is its own is here: the
  * session it builds, the metaverse messages and the capability each needs.
  */
-import type { AuthContext } from "@colyseus/core";
+import { type AuthContext, ServerError } from "@colyseus/core";
 import { Capability, Role } from "../auth/roles.ts";
 import {
   MetaverseMessageSchemas,
@@ -12,6 +12,7 @@ import {
 } from "../../shared/messages/metaverse.ts";
 import { MetaverseState } from "../../shared/schema/metaverse-state.ts";
 import type { MetaverseSession } from "../metaverse/metaverse-session.ts";
+import { SpaceRefusal } from "../metaverse/space-scenes.ts";
 import { MetaverseStateSync } from "./metaverse-state-sync.ts";
 import { type OpenedRoom, sessionRoom, type SessionRoomDeps } from "./room-lifecycle.ts";
 import type { Creator } from "./room-auth.ts";
@@ -29,14 +30,21 @@ const REQUIRED: Readonly<Record<MetaverseMessageType, Capability>> = {
 /** The join option `space` of a room on no space. */
 export const NO_SPACE = "";
 
-/** Who created a room and the space it was asked for (join option `space`, unchecked). */
+/**
+ * Who created a room and the space it was asked for: the join option `space` as the client
+ * gave it (unchecked), or undefined for a room on no space.
+ */
 export interface MetaverseOpening {
   creator: Creator;
   space: unknown;
 }
 
 export interface MetaverseRoomDeps extends SessionRoomDeps {
-  /** Builds the domain of one room and registers it (for the media hooks and REST). */
+  /**
+   * Builds the domain of one room and registers it (for the media hooks and REST).
+   * @throws SpaceRefusal when the room may not open the space it asks for (the room answers
+   *   the matchmaking request with its status)
+   */
   createSession(roomId: string, opening: MetaverseOpening): Promise<MetaverseSession>;
   disposeSession(roomId: string): void;
 }
@@ -71,7 +79,13 @@ export function createMetaverseRoom(deps: MetaverseRoomDeps) {
     ): Promise<OpenedRoom<MetaverseSession, typeof MetaverseMessageSchemas>> {
       // `space` is a filter option (app.ts), so the room's listing carries it.
       const space = (this.metadata as { space?: unknown } | undefined)?.space;
-      const session = await deps.createSession(this.roomId, { creator, space });
+      const session = await deps
+        .createSession(this.roomId, { creator, space: space === NO_SPACE ? undefined : space })
+        .catch((err: unknown) => {
+          // The matchmaking request that asked for the room is answered with the refusal.
+          if (err instanceof SpaceRefusal) throw new ServerError(err.status, err.message);
+          throw err;
+        });
       this.sync = new MetaverseStateSync(session, this.state);
       this.sync.sync();
       return {

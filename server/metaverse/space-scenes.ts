@@ -24,6 +24,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { KeyedSerial } from "../store/keyed-serial.ts";
 import {
   EMPTY_SPACE_SCENE,
   isSpaceName,
@@ -91,8 +92,8 @@ export class SpaceScenes {
   readonly #d: SpaceScenesDeps;
   /** Room id → the space it opened. */
   readonly #spaceOf = new Map<string, string>();
-  /** Pending store writes per space (one read-change-write at a time). */
-  readonly #queues = new Map<string, Promise<unknown>>();
+  /** One read-change-write (or delete) of a space at a time. */
+  readonly #serial = new KeyedSerial();
   /** This process in {@link SpaceNewsMessage}s. */
   readonly #origin = randomUUID();
   readonly #onNews = (data: unknown) => void this.#heard(data);
@@ -206,7 +207,7 @@ export class SpaceScenes {
    * @returns false when there was no such space
    */
   remove(name: string): Promise<boolean> {
-    return this.#serial(name, async () => {
+    return this.#serial.run(name, async () => {
       const record = await this.#d.store.get(name).catch(() => null);
       if (!(await this.#d.store.delete(name))) return false;
       if (record) await this.#removeMedia(record);
@@ -289,7 +290,7 @@ export class SpaceScenes {
       this.#d.logger.info({ space, version: scene.version }, "space scene stored");
       this.#tell("updated", space);
     };
-    return this.#serial(space, write).catch((err: unknown) => {
+    return this.#serial.run(space, write).catch((err: unknown) => {
       this.#d.logger.error({ err, space }, "storing a space's scene failed");
     });
   }
@@ -325,17 +326,6 @@ export class SpaceScenes {
         this.#d.logger.error({ err, path }, "removing a deleted space's media failed"),
       );
     }
-  }
-
-  #serial<T>(space: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#queues.get(space) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.#queues.set(space, settled);
-    void settled.then(() => {
-      if (this.#queues.get(space) === settled) this.#queues.delete(space);
-    });
-    return next;
   }
 }
 

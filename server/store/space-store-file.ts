@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { link, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { KeyedSerial } from "./keyed-serial.ts";
 import {
   checkSpaceName,
   EMPTY_SPACE_SCENE,
@@ -23,8 +24,8 @@ const SUFFIX = ".json";
 
 export class FileSpaceStore implements SpaceStore {
   readonly label: string;
-  /** The latest pending change of each space (changes of one space are serialized). */
-  readonly #queues = new Map<string, Promise<unknown>>();
+  /** Changes of one space run one after another. */
+  readonly #serial = new KeyedSerial();
 
   /** @param dir folder of the files (created on the first write) */
   constructor(readonly dir: string) {
@@ -78,7 +79,7 @@ export class FileSpaceStore implements SpaceStore {
     now = new Date(),
   ): Promise<SpaceRecord | null> {
     checkSpaceName(name);
-    return this.#serial(name, async () => {
+    return this.#serial.run(name, async () => {
       const at = now.toISOString();
       const record: SpaceRecord = { name, created: at, updated: at, scene };
       const tmp = await this.#writeTemp(name, record);
@@ -98,7 +99,7 @@ export class FileSpaceStore implements SpaceStore {
 
   async update(name: string, scene: SpaceScene, now = new Date()): Promise<SpaceRecord | null> {
     checkSpaceName(name);
-    return this.#serial(name, async () => {
+    return this.#serial.run(name, async () => {
       let created: string;
       try {
         const old = await this.get(name);
@@ -124,7 +125,7 @@ export class FileSpaceStore implements SpaceStore {
 
   async delete(name: string): Promise<boolean> {
     checkSpaceName(name);
-    return this.#serial(name, async () => {
+    return this.#serial.run(name, async () => {
       try {
         await rm(this.#path(name));
       } catch (err) {
@@ -137,7 +138,7 @@ export class FileSpaceStore implements SpaceStore {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#queues.values()]);
+    await this.#serial.idle();
   }
 
   #path(name: string): string {
@@ -174,17 +175,5 @@ export class FileSpaceStore implements SpaceStore {
     } finally {
       await fh.close();
     }
-  }
-
-  /** Runs `fn` after every change of `name` queued before it. */
-  #serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#queues.get(name) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.#queues.set(name, settled);
-    void settled.then(() => {
-      if (this.#queues.get(name) === settled) this.#queues.delete(name);
-    });
-    return next;
   }
 }

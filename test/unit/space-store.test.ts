@@ -16,6 +16,7 @@ import {
   type SpaceScene,
   type SpaceStore,
 } from "../../server/store/space-store.ts";
+import { KeyedSerial } from "../../server/store/keyed-serial.ts";
 import { FileSpaceStore } from "../../server/store/space-store-file.ts";
 import { RedisSpaceStore } from "../../server/store/space-store-redis.ts";
 import { type RedisHandle, startRedis } from "../support/processes.ts";
@@ -150,6 +151,37 @@ describe("FileSpaceStore on disk", () => {
     await Promise.all([store.create("x"), store.create("x"), store.update("x", SCENE)]);
     assert.deepEqual(await readdir(dir), ["x.json"]);
     await store.close();
+  });
+});
+
+describe("KeyedSerial (the per-space queue of the file store and of SpaceScenes)", () => {
+  it("runs one key's tasks in order, past a failure, other keys alongside; forgets idle keys", async () => {
+    const serial = new KeyedSerial();
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a1 = serial.run("a", async () => {
+      await gate;
+      order.push("a1");
+    });
+    const a2 = serial.run("a", () => Promise.reject(new Error("a2 failed")));
+    const a3 = serial.run("a", async () => {
+      order.push("a3");
+      return 3;
+    });
+    const b1 = serial.run("b", async () => {
+      order.push("b1");
+    });
+    await b1;
+    assert.deepEqual(order, ["b1"], "b does not wait for a");
+    assert.equal(serial.size, 1, "b is forgotten once done");
+    release();
+    await a1;
+    await assert.rejects(a2, /a2 failed/);
+    assert.equal(await a3, 3);
+    assert.deepEqual(order, ["b1", "a1", "a3"]);
+    await serial.idle();
+    assert.equal(serial.size, 0);
   });
 });
 

@@ -14,17 +14,15 @@ import {
   type PoseState,
   type TwinState,
 } from "../../shared/schema/twin-state.ts";
+import {
+  EPS_M,
+  EPS_QUAT,
+  EPS_RAD,
+  EPS_RAD_S,
+  PREVIEW_POINTS,
+} from "../../shared/schema/twin-patch.ts";
 import type { TwinSession } from "../twin/session.ts";
 import { syncAgentPanel } from "./agent-panel-sync.ts";
-
-/** Below these changes nothing is sent: 1e-5 rad, 1e-4 rad/s, 0.05 mm. */
-const EPS_RAD = 1e-5;
-const EPS_RAD_S = 1e-4;
-const EPS_M = 5e-5;
-const EPS_QUAT = 1e-5;
-
-/** Max waypoints in a plan preview sent to clients (the full trajectory is on REST). */
-export const PREVIEW_POINTS = 32;
 
 /** Copies one session into one room state; remembers what it copied last. */
 export class TwinStateSync {

@@ -8,7 +8,8 @@
  * with exponential dwell times; quintic trajectories; plan lifecycle and goal marker
  * of the real arm), headset and controller poses of every operator (Ornstein–Uhlenbeck
  * walks sampled at the headset rate, tracker jitter at rest), and the room's change
- * epsilons (1e-5 rad, 1e-4 rad/s, 0.05 mm), mirrored from `rooms/twin-state-sync.ts`.
+ * epsilons (1e-5 rad, 1e-4 rad/s, 0.05 mm), the ones `rooms/twin-state-sync.ts` reads
+ * (`shared/schema/twin-patch.ts`).
  * An added arm is carried as seven more `JointState` entries in `robot.joints` (what a
  * client needs to render it from joint values): the schema has one `RobotState`.
  */
@@ -22,6 +23,13 @@ import {
   type PoseState,
   TwinState,
 } from "../../../shared/schema/twin-state.ts";
+import {
+  EPS_M,
+  EPS_QUAT,
+  EPS_RAD,
+  EPS_RAD_S,
+  PREVIEW_POINTS,
+} from "../../../shared/schema/twin-patch.ts";
 import type { FlowWindow } from "../../net/contracts.ts";
 import { clonePose, jitter, pose, type PoseTruth, quat, walk } from "./operator-poses.ts";
 import { mixSeed, Rng } from "./trace-random.ts";
@@ -30,13 +38,6 @@ import { clamp, toWindows, TraceError, WINDOW_S } from "./trace-windows.ts";
 /** What an arm is doing. */
 export type MotionProfile = "idle" | "jog" | "execute";
 
-/** Change thresholds of `rooms/twin-state-sync.ts`: rad, rad/s, m, quaternion units. */
-const EPS_RAD = 1e-5;
-const EPS_RAD_S = 1e-4;
-const EPS_M = 5e-5;
-const EPS_QUAT = 1e-5;
-/** Plan preview waypoints (`PREVIEW_POINTS` of the sync). */
-const PREVIEW_POINTS = 32;
 /** Plans kept in the state (the room's bounded history). */
 const PLAN_HISTORY = 8;
 const JOINTS_PER_ARM = 7;

@@ -118,19 +118,7 @@ export async function loadAgents(
       { reason: channelModel.error, dir: config.pgfDir },
       "channel agent model not loaded; the channel model answers instead",
     );
-    channel = {
-      info: {
-        id: "channel-model",
-        layer: AgentLayer.Physical,
-        capabilities: [Capability.ChannelPrediction],
-        model: "geometric channel model (no learned model)",
-      },
-      predict: async (env) => {
-        const t0 = performance.now();
-        const bands = computeChannel(env, DEFAULT_BANDS, { seed: 1, fading: false });
-        return { bands, inferenceMs: performance.now() - t0, source: "channel-model" };
-      },
-    };
+    channel = channelModelEstimator();
   }
   registry.register(channel);
 
@@ -171,6 +159,26 @@ export async function loadAgents(
     ...(observeTraffic && { observeTraffic }),
     close: async () => {
       await worker?.close();
+    },
+  };
+}
+
+/**
+ * The geometric channel model as a channel estimator (deterministic: seed 1, no fading): what
+ * answers when the pGF model does not load.
+ */
+export function channelModelEstimator(): ChannelEstimator {
+  return {
+    info: {
+      id: "channel-model",
+      layer: AgentLayer.Physical,
+      capabilities: [Capability.ChannelPrediction],
+      model: "geometric channel model (no learned model)",
+    },
+    predict: async (env) => {
+      const t0 = performance.now();
+      const bands = computeChannel(env, DEFAULT_BANDS, { seed: 1, fading: false });
+      return { bands, inferenceMs: performance.now() - t0, source: "channel-model" };
     },
   };
 }

@@ -4,14 +4,14 @@
  * the work limiter and run before pending re-decisions, a spoken stop is handed to the session
  * in the same turn without asking the intent model or waiting for agent work, and an
  * utterance's reply says what was done and what was not. A real AgentController decides; the
- * channel agent is the geometric channel model behind a gate the test opens, so "a decision is
- * still running" is an event, not a timing.
+ * channel agent is the geometric channel model behind a gate the test opens (agent-support.ts),
+ * so "a decision is still running" is an event, not a timing.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { ErrorCode } from "../../shared/messages/common.ts";
-import { AgentLayer, AgentRegistry, Capability } from "../../server/agents/agent.ts";
+import type { AgentRegistry } from "../../server/agents/agent.ts";
 import type { Decision, DecisionTrigger, LinkSituation } from "../../server/agents/controller.ts";
 import { GrammarIntentModel } from "../../server/agents/intent/grammar-parser.ts";
 import type { IntentModel } from "../../server/agents/intent/intent-model.ts";
@@ -19,12 +19,12 @@ import type { Intent } from "../../server/agents/intent/intents.ts";
 import {
   AgentOrchestrator,
   type AgentSessionContext,
+  type DecisionRequest,
   type Refusals,
 } from "../../server/agents/orchestrator.ts";
 import { AgentWorkLimiter } from "../../server/agents/work-limiter.ts";
 import { DEFAULT_LADDER } from "../../server/net/allocation.ts";
-import { DEFAULT_BANDS } from "../../server/net/bands.ts";
-import { computeChannel } from "../../server/net/channel-model.ts";
+import { gatedRegistry } from "./agent-support.ts";
 
 interface Who {
   readonly userId: string;
@@ -50,53 +50,6 @@ const SITUATION: LinkSituation = {
   traffic: { arms: 1, headsets: 1, patchRateHz: 60, videoRung: null },
   wantedRung: "1080p",
 };
-
-/** A channel agent that answers only while its gate is open; counts and reports each call. */
-function gatedRegistry() {
-  let open = false;
-  let release: () => void = () => undefined;
-  let gate = new Promise<void>((r) => (release = r));
-  const calls: (() => void)[] = [];
-  let asked = 0;
-  const registry = new AgentRegistry();
-  registry.register({
-    info: {
-      id: "channel-model",
-      layer: AgentLayer.Physical,
-      capabilities: [Capability.ChannelPrediction],
-      model: "gated",
-    },
-    predict: async (env) => {
-      asked += 1;
-      for (const c of calls.splice(0)) c();
-      if (!open) await gate;
-      const bands = computeChannel(env, DEFAULT_BANDS, { seed: 1, fading: false });
-      return { bands, inferenceMs: 0, source: "channel-model" };
-    },
-  });
-  registry.register({
-    info: {
-      id: "nominal-demand",
-      layer: AgentLayer.Network,
-      capabilities: [Capability.TrafficPrediction],
-      model: "fixed",
-    },
-    predictDemand: () =>
-      Promise.resolve({ meanBps: 1e6, p95Bps: 1.3e6, perClass: [], inferenceMs: 0, source: "x" }),
-  });
-  return {
-    registry,
-    /** Lets every waiting and later prediction through. */
-    open: () => {
-      open = true;
-      release();
-      gate = Promise.resolve();
-    },
-    /** Resolves at the next prediction the channel agent is asked for. */
-    nextCall: () => new Promise<void>((r) => calls.push(r)),
-    asked: () => asked,
-  };
-}
 
 /** A session context that records what the orchestrator hands it. */
 function testContext(over: Partial<AgentSessionContext<Who>> = {}) {
@@ -137,6 +90,15 @@ function orchestrator(
   });
   return { agents, sunk };
 }
+
+/** A plain allocation of the cell someone asks for. */
+const PLAIN: DecisionRequest = {
+  kind: "allocate",
+  link: "cell",
+  trigger: "request",
+  task: "allocate",
+  apply: true,
+};
 
 const ann: Who = { userId: "u-ann", role: "operator" };
 const bob: Who = { userId: "u-bob", role: "observer" };
@@ -201,13 +163,7 @@ describe("agent orchestrator", () => {
       situation: () => ({ ...SITUATION, wantedRung: "4k" }),
     });
     await assert.rejects(
-      agents.ask(ann, {
-        kind: "allocate",
-        link: "cell",
-        trigger: "request",
-        task: "allocate",
-        apply: true,
-      }),
+      agents.ask(ann, PLAIN),
       (err) => err instanceof Refused && err.code === ErrorCode.Busy,
       "ann already has one request pending",
     );
@@ -237,13 +193,7 @@ describe("agent orchestrator", () => {
     const limiter = new AgentWorkLimiter({ perRoom: 1, perUser: 1 });
     const { agents } = orchestrator(gate.registry, context, { limiter, intents });
     const running = gate.nextCall();
-    const waiting = agents.ask(bob, {
-      kind: "allocate",
-      link: "cell",
-      trigger: "request",
-      task: "allocate",
-      apply: true,
-    });
+    const waiting = agents.ask(bob, PLAIN);
     await running;
     assert.equal(limiter.canAccept(bob.userId), false);
     const reply = agents.utterance(bob, "STOP! and make it sharper");
@@ -293,13 +243,7 @@ describe("agent orchestrator", () => {
     agents.redecide("cell", "environment_change");
     await agents.lane.idle();
     await assert.rejects(
-      agents.ask(ann, {
-        kind: "allocate",
-        link: "cell",
-        trigger: "request",
-        task: "allocate",
-        apply: true,
-      }),
+      agents.ask(ann, PLAIN),
       (err) => err instanceof Refused && err.code === ErrorCode.Busy,
     );
     assert.equal(gate.asked(), 0);

@@ -3,22 +3,21 @@
  * a person's rendition request waits on the agents, their next one is refused `busy` at once
  * instead of queued, and a request after the answer is accepted again. Real MetaverseSession
  * and controller; the channel agent is the geometric channel model behind a gate the test
- * opens, so "the agents are still working" is an event, not a timing. A spoken stop is
- * heard by the agent orchestrator before any model is asked and answered with what stop
- * means here (nothing moves in this room); it decides nothing.
+ * opens (agent-support.ts), so "the agents are still working" is an event, not a timing. A
+ * spoken stop is heard by the agent orchestrator before any model is asked and answered with
+ * what stop means here (nothing moves in this room); it decides nothing.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { pino } from "pino";
-import { AgentLayer, AgentRegistry, Capability } from "../../server/agents/agent.ts";
+import { AgentRegistry } from "../../server/agents/agent.ts";
 import { GrammarIntentModel } from "../../server/agents/intent/grammar-parser.ts";
 import type { AgentSetup } from "../../server/agents/orchestrator.ts";
 import { AgentWorkLimiter } from "../../server/agents/work-limiter.ts";
-import { MetaverseSession, renditionPlaylist } from "../../server/metaverse/metaverse-session.ts";
-import { DEFAULT_BANDS } from "../../server/net/bands.ts";
-import { computeChannel } from "../../server/net/channel-model.ts";
 import type { RobotDescription } from "../../server/sim/robot-description.ts";
 import { CommandError } from "../../server/twin/errors.ts";
+import { gatedRegistry } from "./agent-support.ts";
+import { testMetaverse } from "./metaverse-support.ts";
 import { loadPanda } from "./support.ts";
 
 /** The agents of a test room: the grammar reads utterances; `registry` decides. */
@@ -44,52 +43,13 @@ describe("metaverse agents", () => {
     "refuses a user's second request busy while the first waits on the agents",
     { timeout: 30_000 },
     async () => {
-      let open: () => void = () => undefined;
-      let gate = new Promise<void>((r) => (open = r));
-      let asked = 0;
-      let heard: () => void = () => undefined;
-      const predicting = new Promise<void>((r) => (heard = r));
-      const registry = new AgentRegistry();
-      registry.register({
-        info: {
-          id: "channel-model",
-          layer: AgentLayer.Physical,
-          capabilities: [Capability.ChannelPrediction],
-          model: "gated",
-        },
-        predict: async (env) => {
-          asked += 1;
-          heard();
-          await gate;
-          const bands = computeChannel(env, DEFAULT_BANDS, { seed: 1, fading: false });
-          return { bands, inferenceMs: 0, source: "channel-model" };
-        },
-      });
-      registry.register({
-        info: {
-          id: "nominal-demand",
-          layer: AgentLayer.Network,
-          capabilities: [Capability.TrafficPrediction],
-          model: "fixed",
-        },
-        predictDemand: () =>
-          Promise.resolve({
-            meanBps: 1e6,
-            p95Bps: 1.3e6,
-            perClass: [],
-            inferenceMs: 0,
-            source: "nominal",
-          }),
-      });
-      const session = new MetaverseSession({
-        agents: agentSetup(registry, new AgentWorkLimiter({ perRoom: 4, perUser: 1 })),
+      const gate = gatedRegistry();
+      const session = testMetaverse(
         robot,
-        gnb: { x: 0, y: 0, z: 3 },
-        patchRateHz: 60,
-        logger: pino({ level: "silent" }),
-        playlistFor: renditionPlaylist,
-      });
+        agentSetup(gate.registry, new AgentWorkLimiter({ perRoom: 4, perUser: 1 })),
+      );
       const ann = { sessionId: "a", userId: "u-a", name: "ann", role: "operator" } as const;
+      const predicting = gate.nextCall();
       session.join(ann);
       // The join's own decision is the room's (no user): it does not count against ann.
       await predicting;
@@ -99,30 +59,25 @@ describe("metaverse agents", () => {
         (err) => err instanceof CommandError && err.code === "busy",
       );
       // Let every decision through: the first request is answered, and ann may ask again.
-      open();
+      gate.open();
       const answer = await first;
       assert.ok(answer?.summary, "the first request was decided");
-      gate = Promise.resolve();
       const again = await session.handle(ann, {
         type: "requestRendition",
         body: { rendition: "1080p" },
       });
       assert.ok(again?.summary);
-      assert.ok(asked >= 3, `every accepted decision asked the channel agent (${asked})`);
+      assert.ok(
+        gate.asked() >= 3,
+        `every accepted decision asked the channel agent (${gate.asked()})`,
+      );
       session.close();
     },
   );
 
   it("answers a spoken stop with what stop means here, deciding nothing", async () => {
-    const session = new MetaverseSession({
-      // No estimators: a stop that reached the controller would fail.
-      agents: agentSetup(new AgentRegistry(), new AgentWorkLimiter()),
-      robot,
-      gnb: { x: 0, y: 0, z: 3 },
-      patchRateHz: 60,
-      logger: pino({ level: "silent" }),
-      playlistFor: renditionPlaylist,
-    });
+    // No estimators: a stop that reached the controller would fail.
+    const session = testMetaverse(robot, agentSetup(new AgentRegistry(), new AgentWorkLimiter()));
     const bob = { sessionId: "b", userId: "u-b", name: "bob", role: "observer" } as const;
     session.join(bob);
     const reply = await session.handle(bob, {

@@ -12,8 +12,8 @@ import { KeyedSerial } from "./keyed-serial.ts";
 import {
   checkSpaceName,
   EMPTY_SPACE_SCENE,
-  isSpaceName,
   parseSpaceRecord,
+  readSpaces,
   SpaceCorruptError,
   type SpaceRecord,
   type SpaceScene,
@@ -58,19 +58,10 @@ export class FileSpaceStore implements SpaceStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw err;
     }
-    const out: SpaceRecord[] = [];
-    for (const file of names.sort()) {
-      const name = file.endsWith(SUFFIX) ? file.slice(0, -SUFFIX.length) : "";
-      if (!isSpaceName(name)) continue; // temporary files, strays
-      try {
-        const record = await this.get(name);
-        if (record) out.push(record);
-      } catch (err) {
-        if (!(err instanceof SpaceCorruptError)) throw err;
-        onCorrupt?.(err);
-      }
-    }
-    return out;
+    const spaces = names.map((file) =>
+      file.endsWith(SUFFIX) ? file.slice(0, -SUFFIX.length) : "",
+    );
+    return readSpaces(spaces, (name) => this.get(name), onCorrupt);
   }
 
   async create(

@@ -11,6 +11,7 @@ import {
   checkSpaceName,
   EMPTY_SPACE_SCENE,
   parseSpaceRecord,
+  readSpaces,
   SpaceCorruptError,
   type SpaceRecord,
   type SpaceScene,
@@ -63,19 +64,7 @@ export class RedisSpaceStore implements SpaceStore {
       cursor = next;
       for (const key of keys) names.push(key.slice(PREFIX.length));
     } while (cursor !== "0");
-    const out: SpaceRecord[] = [];
-    for (const name of [...new Set(names)].sort()) {
-      try {
-        checkSpaceName(name);
-        const record = await this.get(name);
-        if (record) out.push(record);
-      } catch (err) {
-        if (err instanceof RangeError) continue; // a key of someone else's naming
-        if (!(err instanceof SpaceCorruptError)) throw err;
-        onCorrupt?.(err);
-      }
-    }
-    return out;
+    return readSpaces(names, (name) => this.get(name), onCorrupt);
   }
 
   async create(

@@ -135,3 +135,26 @@ export function parseSpaceRecord(name: string, raw: unknown): SpaceRecord {
   }
   return parsed.data;
 }
+
+/**
+ * The spaces `names` name, by name, for {@link SpaceStore.list}: names that are no space
+ * names (temporary files, foreign keys) and repeats are skipped, a space gone meanwhile is
+ * left out, and a damaged one is passed to `onCorrupt` and left out.
+ */
+export async function readSpaces(
+  names: Iterable<string>,
+  get: (name: string) => Promise<SpaceRecord | null>,
+  onCorrupt?: (err: SpaceCorruptError) => void,
+): Promise<SpaceRecord[]> {
+  const out: SpaceRecord[] = [];
+  for (const name of [...new Set(names)].filter(isSpaceName).sort()) {
+    try {
+      const record = await get(name);
+      if (record) out.push(record);
+    } catch (err) {
+      if (!(err instanceof SpaceCorruptError)) throw err;
+      onCorrupt?.(err);
+    }
+  }
+  return out;
+}

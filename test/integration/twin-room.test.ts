@@ -6,9 +6,47 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { Client } from "@colyseus/sdk";
 import { TwinState } from "../../shared/schema/twin-state.ts";
-import { request, startTestServer, type TestServer, waitForState } from "../support/server.ts";
+import {
+  type Reply,
+  request,
+  startTestServer,
+  type TestServer,
+  type TwinClient,
+  waitForState,
+} from "../support/server.ts";
 
 const READY = [0, -0.785398, 0, -2.356194, 0, 1.570796, 0.785398];
+
+/**
+ * Holds a jog as a headset does while its button is down: sends `jog` (which must be
+ * acknowledged) and repeats it every 50 ms — which keeps the dead-man from firing — until
+ * the state shows `moved`. How many repeats that takes depends on the machine, so nothing
+ * here counts time. @returns the replies to every jog sent
+ */
+async function holdJog(
+  op: TwinClient,
+  jog: Record<string, unknown>,
+  moved: (s: TwinState) => boolean,
+): Promise<Reply[]> {
+  const first = await request(op, "jog", jog);
+  assert.equal(first.kind, "ack", JSON.stringify(first.body));
+  const replies = [first];
+  let holding = true;
+  const repeat = (async () => {
+    while (holding) {
+      const r = await request(op, "jog", jog).catch(() => undefined);
+      if (r) replies.push(r);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  })();
+  try {
+    await waitForState(op.room, moved, 15_000);
+  } finally {
+    holding = false;
+    await repeat;
+  }
+  return replies;
+}
 
 describe("digital_twin room", () => {
   let server: TestServer;
@@ -46,24 +84,8 @@ describe("digital_twin room", () => {
     const q0 = op.room.state.robot.joints[0]!.position;
     const jog = { mode: "joint", joint: 0, velocity: 0.5, deadmanMs: 200 } as const;
     try {
-      const reply = await request(op, "jog", jog);
-      assert.equal(reply.kind, "ack", JSON.stringify(reply.body));
-      // Held: the headset repeats the command while the button is down, which keeps the
-      // dead-man from firing, until the arm has visibly moved the way it was told. How many
-      // repeats that takes depends on the machine, so nothing here counts time.
-      let holding = true;
-      const repeat = (async () => {
-        while (holding) {
-          await request(op, "jog", jog).catch(() => undefined);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      })();
-      try {
-        await waitForState(op.room, (s) => s.robot.joints[0]!.position - q0 > 0.02, 15_000);
-      } finally {
-        holding = false;
-        await repeat;
-      }
+      // Held until the arm has visibly moved the way it was told.
+      await holdJog(op, jog, (s) => s.robot.joints[0]!.position - q0 > 0.02);
       // Released: no further command, so the dead-man brings the arm to rest on its own.
       const idle = await waitForState(
         op.room,
@@ -257,16 +279,16 @@ describe("digital_twin room", () => {
     const op = await server.join("operator", "cartesian");
     const z0 = op.room.state.robot.tcp.position.z;
     const x0 = op.room.state.robot.tcp.position.x;
-    for (let i = 0; i < 5; i++) {
-      const r = await request(op, "jog", {
-        mode: "cartesian",
-        linear: { x: 0, y: 0, z: 0.1 },
-        angular: { x: 0, y: 0, z: 0 },
-        deadmanMs: 150,
-      });
-      assert.equal(r.kind, "ack", JSON.stringify(r.body));
-      await new Promise((res) => setTimeout(res, 80));
-    }
+    const jog = {
+      mode: "cartesian",
+      linear: { x: 0, y: 0, z: 0.1 },
+      angular: { x: 0, y: 0, z: 0 },
+      deadmanMs: 150,
+    };
+    // Held until the tool has risen (an event, not five jogs in a fixed time); released, the
+    // dead-man brings it to rest.
+    const replies = await holdJog(op, jog, (st) => st.robot.tcp.position.z - z0 > 0.02);
+    for (const r of replies) assert.equal(r.kind, "ack", JSON.stringify(r.body));
     await waitForState(op.room, (st) => st.robot.mode === "idle", 3000);
     const dz = op.room.state.robot.tcp.position.z - z0;
     const dx = op.room.state.robot.tcp.position.x - x0;

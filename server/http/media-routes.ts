@@ -39,7 +39,8 @@ import type { VideoPipeline } from "../media/video/pipeline.ts";
 import { probeVideo } from "../media/video/probe.ts";
 import { STREAM_ID, type VideoJob } from "../media/video/transcode.ts";
 import { fail } from "./errors.ts";
-import { ClientAbortError, drain, NoFileError, receiveUpload } from "./media-upload.ts";
+import { ClientAbortError, NoFileError, receiveUpload } from "./media-upload.ts";
+import { drainRefused } from "./refused-body.ts";
 import { RoomUploads, type TellUploadProgress } from "./upload-progress.ts";
 
 export type { UploadProgress } from "./upload-progress.ts";
@@ -121,6 +122,9 @@ const CONTENT_TYPES: Record<string, string> = {
 /** A file name inside a stream folder: no dotfiles, no separators, a known extension. */
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.(m3u8|ts|m4s|mp4|json)$/;
 const DIR_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/;
+
+/** After a refused upload, the rest of the body is read and discarded for at most this, ms. */
+const DRAIN_MS = 10_000;
 
 /** The HTTP status of a pipeline error. */
 export function statusOf(err: VideoError): number {
@@ -246,7 +250,7 @@ function uploadVideo(routes: MediaRoutes): RequestHandler {
     const multipart = type.startsWith("multipart/form-data");
     const early = await refusalBeforeBody(routes, req, room, type, multipart);
     if (early) {
-      drain(req);
+      drainRefused(req, { maxMs: DRAIN_MS });
       if (early.retryAfterS) res.set("Retry-After", String(early.retryAfterS));
       return fail(res, early.status, early.code, early.message);
     }
@@ -341,7 +345,7 @@ async function receiveAndQueue(
     bytes = await receiveUpload(req, file, config.maxUploadBytes, multipart);
   } catch (err) {
     if (err instanceof ClientAbortError) return null;
-    drain(req);
+    drainRefused(req, { maxMs: DRAIN_MS });
     if (err instanceof UploadTooLargeError) return refusal(413, err.code, err.message);
     if (err instanceof NoFileError) return refusal(400, "no_file", err.message);
     if (err instanceof Error && !(err instanceof VideoError)) {

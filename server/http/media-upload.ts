@@ -1,16 +1,13 @@
 /**
  * Receiving a video upload (for media-routes.ts): the request body, raw or the first file
  * part of a multipart/form-data body, streamed to a file with the size limit enforced while
- * it streams; and draining the rest of a refused upload so its answer reaches the client.
+ * it streams (a refused upload's rest is drained by refused-body.ts).
  */
 import { createWriteStream } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
 import busboy from "busboy";
 import { UploadTooLargeError } from "../media/video/errors.ts";
-
-/** After a refused upload, the rest of the body is read and discarded for at most this, ms. */
-const DRAIN_MS = 10_000;
 
 /** Passes bytes through, failing with UploadTooLargeError past `max`. */
 class ByteLimit extends Transform {
@@ -123,14 +120,4 @@ export function receiveUpload(
     req.pipe(bb);
   });
   return Promise.race([parsed, aborted]);
-}
-
-/** Reads and drops the rest of a refused upload so the answer reaches the client. */
-export function drain(req: IncomingMessage): void {
-  req.unpipe();
-  req.resume();
-  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
-  timer.unref();
-  req.once("end", () => clearTimeout(timer));
-  req.once("close", () => clearTimeout(timer));
 }

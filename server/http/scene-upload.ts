@@ -11,6 +11,7 @@ import {
 } from "../media/reconstruction/upload-format.ts";
 import type { ReconstructionLimits } from "../media/reconstruction/reconstructor.ts";
 import { fail } from "./errors.ts";
+import { drainRefused } from "./refused-body.ts";
 
 /**
  * Answers an upload early. The rest of the body is read and dropped (so the client, still
@@ -26,13 +27,7 @@ export function refuse(
   drainBytes: number,
 ): void {
   fail(res, status, code, message);
-  if (req.complete || req.destroyed) return;
-  let drained = 0;
-  req.on("data", (chunk: Buffer) => {
-    drained += chunk.byteLength;
-    if (drained > drainBytes) req.destroy();
-  });
-  req.resume();
+  drainRefused(req, { maxBytes: drainBytes });
 }
 
 /**

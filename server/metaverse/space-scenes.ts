@@ -24,6 +24,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { SceneStore } from "../media/reconstruction/scene-jobs.ts";
 import { KeyedSerial } from "../store/keyed-serial.ts";
 import {
   EMPTY_SPACE_SCENE,
@@ -83,10 +84,8 @@ export interface SpaceScenesDeps {
   news?: SpaceNews;
 }
 
-const STREAM_IN_URL = /\/media\/video\/([A-Za-z0-9_-]{1,64})\//;
-const SCENE_IN_URL = /\/media\/scenes\/([A-Za-z0-9_-]{1,64})\/v[1-9][0-9]{0,8}\.glb$/;
-/** The same, with the model's file name. */
-const MODEL_IN_URL = /\/media\/scenes\/([A-Za-z0-9_-]{1,64})\/(v[1-9][0-9]{0,8}\.glb)$/;
+/** `/media/<video|scenes>/<stream or scene id>/<rest>` in a stored stream or asset URL. */
+const MEDIA_IN_URL = /\/media\/(video|scenes)\/([A-Za-z0-9_-]{1,64})\/(.*)$/;
 
 export class SpaceScenes {
   readonly #d: SpaceScenesDeps;
@@ -306,21 +305,32 @@ export class SpaceScenes {
     );
     const paths: string[] = [];
     for (const r of records) {
-      const stream = STREAM_IN_URL.exec(r.scene.streamUrl)?.[1];
-      if (stream) paths.push(join(this.#d.streamsDir, stream));
-      const model = MODEL_IN_URL.exec(r.scene.assetUrl);
-      if (model) paths.push(join(this.#d.scenesDir, model[1]!, model[2]!));
+      const { stream, model } = this.#mediaOf(r.scene);
+      if (stream) paths.push(stream);
+      if (model) paths.push(model);
     }
     return paths;
   }
 
+  /**
+   * Where the media a stored scene shows lie: the stream's folder, and the model file with
+   * its scene's folder (each when the URL names one of this server's media).
+   */
+  #mediaOf(scene: SpaceScene): { stream?: string; sceneDir?: string; model?: string } {
+    const stream = MEDIA_IN_URL.exec(scene.streamUrl);
+    const asset = MEDIA_IN_URL.exec(scene.assetUrl);
+    const out: { stream?: string; sceneDir?: string; model?: string } = {};
+    if (stream?.[1] === "video") out.stream = join(this.#d.streamsDir, stream[2]!);
+    if (asset?.[1] === "scenes" && SceneStore.isVersionFile(asset[3]!)) {
+      out.sceneDir = join(this.#d.scenesDir, asset[2]!);
+      out.model = join(out.sceneDir, asset[3]!);
+    }
+    return out;
+  }
+
   async #removeMedia(record: SpaceRecord): Promise<void> {
-    const stream = STREAM_IN_URL.exec(record.scene.streamUrl)?.[1];
-    const scene = SCENE_IN_URL.exec(record.scene.assetUrl)?.[1];
-    const paths = [
-      ...(stream ? [join(this.#d.streamsDir, stream)] : []),
-      ...(scene ? [join(this.#d.scenesDir, scene)] : []),
-    ];
+    const { stream, sceneDir } = this.#mediaOf(record.scene);
+    const paths = [stream, sceneDir].filter((p) => p !== undefined);
     for (const path of paths) {
       await rm(path, { recursive: true, force: true }).catch((err: unknown) =>
         this.#d.logger.error({ err, path }, "removing a deleted space's media failed"),

@@ -11,7 +11,7 @@
  */
 import type { Pose, Vec3 } from "../../shared/geometry.ts";
 import { ErrorCode } from "../../shared/messages/common.ts";
-import type { Decision, LinkSituation } from "../agents/controller.ts";
+import type { Decision, DecisionTask, LinkSituation } from "../agents/controller.ts";
 import type { IntentContext } from "../agents/intent/intent-model.ts";
 import type { Intent } from "../agents/intent/intents.ts";
 import {
@@ -219,14 +219,8 @@ export class AgentBridge implements SessionAgents, AgentSessionContext<Actor> {
         return `${intent.id} removed`;
       case "set_resolution": {
         const rung = intent.rung ?? c.neighbourRung(intent.direction);
-        const d = await agents.ask(actor, {
-          kind: "allocate",
-          link: CELL,
-          trigger: "utterance",
-          task: intent.direction === "raise" ? "raise_resolution" : "lower_resolution",
-          apply: true,
-          situation: () => this.#situationFor(actor.sessionId, rung),
-        });
+        const task = intent.direction === "raise" ? "raise_resolution" : "lower_resolution";
+        const d = await this.#allocate(actor, task, true, rung);
         return d?.summary ?? "";
       }
       case "evaluate_impact": {
@@ -250,19 +244,34 @@ export class AgentBridge implements SessionAgents, AgentSessionContext<Actor> {
           intent.subject === "raise_resolution"
             ? (intent.rung ?? c.neighbourRung("raise"))
             : undefined;
-        const d = await agents.ask(actor, {
-          kind: "allocate",
-          link: CELL,
-          trigger: "utterance",
-          task: intent.subject === "current" ? "evaluate_current" : "evaluate_resolution",
-          apply: false,
-          situation: () => this.#situationFor(actor.sessionId, rung),
-        });
+        const task = intent.subject === "current" ? "evaluate_current" : "evaluate_resolution";
+        const d = await this.#allocate(actor, task, false, rung);
         return `what-if: ${d?.summary ?? ""}`;
       }
       case "unknown":
         return `not understood (${intent.reason})`;
     }
+  }
+
+  /**
+   * An allocation of the cell `actor` asked for by voice, decided for their own head with
+   * `rung` wanted (undefined keeps the controller's).
+   * @param apply false for a what-if
+   */
+  #allocate(
+    actor: Actor,
+    task: DecisionTask,
+    apply: boolean,
+    rung: string | null | undefined,
+  ): Promise<Decision | null> {
+    return this.#agents.ask(actor, {
+      kind: "allocate",
+      link: CELL,
+      trigger: "utterance",
+      task,
+      apply,
+      situation: () => this.#situationFor(actor.sessionId, rung),
+    });
   }
 
   /**

@@ -32,7 +32,7 @@ import { randomUUID } from "node:crypto";
 import { hasRoom } from "../store/disk.ts";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { IRouter, Request, RequestHandler, Response } from "express";
+import type { IRouter, Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { UploadTooLargeError, VideoError } from "../media/video/errors.ts";
 import type { VideoPipeline } from "../media/video/pipeline.ts";
@@ -41,6 +41,7 @@ import { STREAM_ID, type VideoJob } from "../media/video/transcode.ts";
 import { fail } from "./errors.ts";
 import { ClientAbortError, NoFileError, receiveUpload } from "./media-upload.ts";
 import { drainRefused } from "./refused-body.ts";
+import { sendFileFailed } from "./send-file-error.ts";
 import { RoomUploads, type TellUploadProgress } from "./upload-progress.ts";
 
 export type { UploadProgress } from "./upload-progress.ts";
@@ -437,36 +438,15 @@ function serveStreamFile(root: string, live: boolean, logger: Logger): RequestHa
     res.set("X-Content-Type-Options", "nosniff");
     const rel = [id, ...dirs, name].join("/");
     res.sendFile(rel, { root, dotfiles: "deny", cacheControl: false }, (err?: Error) => {
-      if (err) sendFailed(res, err, rel, logger);
+      if (!err) return;
+      sendFileFailed(
+        res,
+        err,
+        { notFound: "no such file", internal: "could not send the file" },
+        () => logger.error({ err, rel }, "sending a media file failed"),
+      );
     });
   };
-}
-
-/**
- * Answers a file that could not be sent: 404, 416 or another 4xx as JSON while nothing has
- * gone out yet, else (or when the client went away) just closes the response.
- */
-function sendFailed(res: Response, err: Error, rel: string, logger: Logger): void {
-  const e = err as Error & { status?: number; statusCode?: number; code?: string };
-  if (res.headersSent || e.code === "ECONNABORTED" || e.code === "ECONNRESET") {
-    if (!res.writableEnded) res.destroy();
-    return;
-  }
-  for (const h of ["Content-Type", "Cache-Control", "ETag", "Last-Modified"]) {
-    res.removeHeader(h);
-  }
-  const status = e.status ?? e.statusCode;
-  if (status === 416) {
-    return fail(res, 416, "range_not_satisfiable", "requested range is outside the file");
-  }
-  if (status === 404 || e.code === "ENOENT" || e.code === "EISDIR") {
-    return fail(res, 404, "not_found", "no such file");
-  }
-  if (status !== undefined && status >= 400 && status < 500) {
-    return fail(res, status, "bad_request", e.message);
-  }
-  logger.error({ err, rel }, "sending a media file failed");
-  fail(res, 500, "internal", "could not send the file");
 }
 
 /** A stream folder itself: 404, never a listing. */

@@ -37,6 +37,7 @@ import type { ReconstructionLimits } from "../media/reconstruction/reconstructor
 import { hasRoom } from "../store/disk.ts";
 import { fail } from "./errors.ts";
 import { isClientAbort, readPng, readRgbd, refuse } from "./scene-upload.ts";
+import { sendFileFailed } from "./send-file-error.ts";
 
 /** What the routes need. */
 export interface ReconstructionRouteDeps {
@@ -340,20 +341,12 @@ function sceneAsset(routes: SceneRoutes): RequestHandler<{ sceneId: string; file
       },
       (err?: Error) => {
         if (!err) return;
-        const e = err as Error & { status?: number; statusCode?: number; code?: string };
-        const status = e.status ?? e.statusCode;
-        if (res.headersSent || e.code === "ECONNABORTED" || e.code === "ECONNRESET") {
-          if (!res.writableEnded) res.destroy();
-          return;
-        }
-        for (const h of ["Content-Type", "Cache-Control", "ETag", "Last-Modified"])
-          res.removeHeader(h);
-        if (status === 404) return fail(res, 404, "not_found", "no such asset");
-        if (status === 416) {
-          return fail(res, 416, "range_not_satisfiable", "requested range is outside the file");
-        }
-        routes.deps.logger.error({ err, sceneId, file }, "sending a scene asset failed");
-        fail(res, 500, "internal", "could not send the asset");
+        sendFileFailed(
+          res,
+          err,
+          { notFound: "no such asset", internal: "could not send the asset" },
+          () => routes.deps.logger.error({ err, sceneId, file }, "sending a scene asset failed"),
+        );
       },
     );
   };

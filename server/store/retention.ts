@@ -29,7 +29,8 @@ export interface RetentionRule {
   readonly protectMs?: number;
   /**
    * Absolute paths of units in use elsewhere (e.g. the media of a stored space), never
-   * deleted; asked once per sweep. When it fails, the rule deletes nothing in that sweep.
+   * deleted; asked once per sweep (rules given the same function share one answer). When
+   * it fails, the rule deletes nothing in that sweep.
    */
   readonly keep?: () => Promise<Iterable<string>>;
 }
@@ -60,11 +61,21 @@ export async function runRetention(
   nowMs: number = Date.now(),
 ): Promise<Removed[]> {
   const removed: Removed[] = [];
+  /** Each `keep` function's answer in this sweep (the streams and scenes rules share one). */
+  const kept = new Map<NonNullable<RetentionRule["keep"]>, Promise<Set<string>>>();
+  const inUseOf = (keep: NonNullable<RetentionRule["keep"]>): Promise<Set<string>> => {
+    let answer = kept.get(keep);
+    if (!answer) {
+      answer = keep().then((paths) => new Set([...paths].map((p) => resolve(p))));
+      kept.set(keep, answer);
+    }
+    return answer;
+  };
   for (const rule of rules) {
     if (rule.maxAgeMs <= 0 && rule.maxBytes <= 0) continue;
     let inUse: Set<string>;
     try {
-      inUse = new Set([...((await rule.keep?.()) ?? [])].map((p) => resolve(p)));
+      inUse = rule.keep ? await inUseOf(rule.keep) : new Set();
     } catch (err) {
       logger.warn({ err, kind: rule.name }, "retention skipped: what is in use is unknown");
       continue;

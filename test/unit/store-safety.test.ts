@@ -138,6 +138,19 @@ describe("data directory safety", () => {
     assert.deepEqual(readdirSync(root).sort(), ["new", "space-clip"]);
   });
 
+  it("asks a keep function that rules share once per sweep", async () => {
+    let asked = 0;
+    const keep = async () => {
+      asked += 1;
+      return [];
+    };
+    const rule = (name: string) => ({ name, dir: join(dir, name), maxAgeMs: 1, maxBytes: 1, keep });
+    await runRetention([rule("shared-a"), rule("shared-b")], log);
+    assert.equal(asked, 1, "one answer for both rules");
+    await runRetention([rule("shared-a")], log);
+    assert.equal(asked, 2, "asked again in the next sweep");
+  });
+
   it("kills a child's whole process group", async () => {
     const pids = join(dir, "run1");
     setPidDir(pids);

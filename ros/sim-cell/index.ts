@@ -22,7 +22,7 @@ import {
 import { SimCellCore } from "./cell.ts";
 import { SimCellStartError } from "./errors.ts";
 import { noFaults, type SimCellFaults, type SimCellQuirks } from "./faults.ts";
-import { RosbridgeServer } from "./server.ts";
+import { type JointStatesCatchUp, RosbridgeServer } from "./server.ts";
 
 export interface SimCellOptions {
   /** The robot and its cell layout (loadRobotDescription); only physical objects are used. */
@@ -37,6 +37,8 @@ export interface SimCellOptions {
   jointStatesHz?: number;
   /** Spin window of the `/joint_states` scheduler, ms (default 0: timers only; at most 2). */
   jointStatesSpinMs?: number;
+  /** Catch-up of late `/joint_states` deadlines (default "per-turn"; "burst" is the bench's baseline). */
+  jointStatesCatchUp?: JointStatesCatchUp;
   /** Arm controller rate, Hz (default 1000, as a Panda's 1 kHz loop). */
   controllerHz?: number;
   /** Logger (default: pino at "info"). */
@@ -106,6 +108,11 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
   const jointStatesSpinMs = options.jointStatesSpinMs ?? 0;
   if (!(jointStatesSpinMs >= 0 && jointStatesSpinMs <= 2))
     problems.push("jointStatesSpinMs must be in [0, 2]");
+  const jointStatesCatchUp = options.jointStatesCatchUp ?? "per-turn";
+  if (jointStatesCatchUp !== "per-turn" && jointStatesCatchUp !== "burst")
+    problems.push(
+      `jointStatesCatchUp must be "per-turn" or "burst", got ${String(jointStatesCatchUp)}`,
+    );
   if (!(controllerHz >= 20 && controllerHz <= 10_000))
     problems.push("controllerHz must be in [20, 10000]");
   const quirks = options.quirks ?? "none";
@@ -140,6 +147,7 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
     jointNames,
     jointStatesHz,
     jointStatesSpinMs,
+    jointStatesCatchUp,
     maxMessageBytes,
     logger,
     faults,
@@ -192,6 +200,7 @@ export async function startSimCell(options: SimCellOptions): Promise<SimCell> {
       rosVersion: version,
       jointStatesHz,
       jointStatesSpinMs,
+      jointStatesCatchUp,
       controllerHz,
       objects: layout.objects.map((o) => o.id),
     },

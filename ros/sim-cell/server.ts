@@ -55,6 +55,8 @@ export interface RosbridgeServerOptions {
    * only). See deadline-scheduler.ts: it buys punctuality with CPU.
    */
   jointStatesSpinMs?: number;
+  /** How late `/joint_states` deadlines are caught up (default "per-turn"): see JOINT_STATES_CATCH_UP. */
+  jointStatesCatchUp?: JointStatesCatchUp;
   /** Largest incoming frame (and reassembled fragmented message), bytes. */
   maxMessageBytes: number;
   logger: Logger;
@@ -91,8 +93,16 @@ const ResetArmRequest = z
 /** `agenttwin_msgs/PublishLateness` request (simulation only): `reset` starts a new window. */
 const PublishLatenessRequest = z.object({ reset: z.boolean().default(false) });
 
-/** Late `/joint_states` deadlines still published (one per loop turn); older ones are skipped. */
-const JOINT_STATES_CATCH_UP_PERIODS = 2;
+/**
+ * Late `/joint_states` deadlines: "per-turn" publishes those within 2 periods, one per loop
+ * turn, and skips older ones; "burst" is the loop the scheduler replaced (up to 50 sent back
+ * to back from one wake-up), kept as the benchmark's baseline.
+ */
+export type JointStatesCatchUp = "per-turn" | "burst";
+const JOINT_STATES_CATCH_UP = {
+  "per-turn": { maxCatchUpPeriods: 2, burst: false },
+  burst: { maxCatchUpPeriods: 50, burst: true },
+} as const;
 
 export class RosbridgeServer {
   readonly catalog: CellCatalog;
@@ -211,7 +221,7 @@ export class RosbridgeServer {
       {
         periodMs: 1000 / options.jointStatesHz,
         spinWindowMs: options.jointStatesSpinMs ?? 0,
-        maxCatchUpPeriods: JOINT_STATES_CATCH_UP_PERIODS,
+        ...JOINT_STATES_CATCH_UP[options.jointStatesCatchUp ?? "per-turn"],
         runtime: { ...nodeRuntime, now: () => this.#cell.now() },
         onError: (err) => this.#logger.error({ err }, "joint state publish failed"),
       },

@@ -6,7 +6,9 @@
  *     (same machine, same clock), p50/p99. Beside it, the cell's own publish lateness
  *     (actual − scheduled start of each publish, from its `/sim_cell/publish_lateness`
  *     service) and the cell process's CPU use over the window; the top rate runs once more
- *     with the scheduler's spin window on (SIM_CELL_SPIN_MS) to show what it buys and costs.
+ *     with the scheduler's spin window on (SIM_CELL_SPIN_MS) to show what it buys and costs,
+ *     and once with SIM_CELL_CATCH_UP=burst, the loop the deadline scheduler replaced (late
+ *     samples sent back to back, up to 50 from one wake-up): the baseline beside it.
  *  2. End to end: the server linked to that cell over rosbridge (ROBOT_LINK=ros), a headset
  *     (Colyseus SDK) in one room while the arm jogs: joint sample at the cell → headset
  *     onStateChange, p50/p99, against one patch interval + 5 ms.
@@ -29,7 +31,11 @@ export interface RosBenchOptions {
   patchRateHz: number;
   /** Spin window tried at the top rate besides 0 (timers only), ms (default 1; 0 = skip). */
   spinMs?: number;
+  /** Also run the top rate with the old burst catch-up (the baseline), spin 0 (default true). */
+  baselineCatchUp?: boolean;
 }
+
+type CatchUp = "per-turn" | "burst";
 
 /** The `/sim_cell/publish_lateness` response (simulation-only service of the cell). */
 interface PublishLateness {
@@ -44,17 +50,23 @@ export async function runRosBench(
   options: RosBenchOptions = { rates: [100, 500, 1000], windowS: 5, patchRateHz: 60 },
 ): Promise<Record<string, unknown>> {
   const jointStates: Record<string, unknown>[] = [];
-  const runs = options.rates.map((rate) => ({ rate, spinMs: 0 }));
+  const runs: { rate: number; spinMs: number; catchUp: CatchUp }[] = options.rates.map((rate) => ({
+    rate,
+    spinMs: 0,
+    catchUp: "per-turn",
+  }));
   const top = Math.max(...options.rates);
   const spin = options.spinMs ?? 1;
-  if (spin > 0) runs.push({ rate: top, spinMs: spin });
-  for (const { rate, spinMs } of runs) {
-    const cell = await startSimCellProcess(rate, spinMs);
+  if (spin > 0) runs.push({ rate: top, spinMs: spin, catchUp: "per-turn" });
+  if (options.baselineCatchUp ?? true) runs.push({ rate: top, spinMs: 0, catchUp: "burst" });
+  for (const { rate, spinMs, catchUp } of runs) {
+    const cell = await startSimCellProcess(rate, spinMs, catchUp);
     try {
       for (const compression of ["none", "cbor"] as const) {
         jointStates.push({
           rateHz: rate,
           spinMs,
+          catchUp,
           compression,
           ...(await measureJointStates(cell, compression, options.windowS, rate)),
         });
@@ -194,10 +206,19 @@ async function measureEndToEnd(options: RosBenchOptions) {
 }
 
 /** The simulated cell in its own process (as `npm run sim-cell` runs it), any free port. */
-function startSimCellProcess(rateHz: number, spinMs = 0): Promise<ServerHandle> {
+function startSimCellProcess(
+  rateHz: number,
+  spinMs = 0,
+  catchUp: CatchUp = "per-turn",
+): Promise<ServerHandle> {
   return startScriptProcess(
     "ros/sim-cell/main.ts",
-    { SIM_CELL_PORT: "0", SIM_CELL_RATE_HZ: String(rateHz), SIM_CELL_SPIN_MS: String(spinMs) },
+    {
+      SIM_CELL_PORT: "0",
+      SIM_CELL_RATE_HZ: String(rateHz),
+      SIM_CELL_SPIN_MS: String(spinMs),
+      SIM_CELL_CATCH_UP: catchUp,
+    },
     { ready: "sim cell listening" },
   );
 }

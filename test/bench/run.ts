@@ -93,6 +93,7 @@ if (!values.only || values.only === "ros") {
       return {
         "rate Hz": r.rateHz,
         "spin ms": r.spinMs,
+        "catch-up": r.catchUp,
         encoding: r.compression,
         "received/s": r.receivedPerS,
         "loss %": r.lossPercent,

@@ -143,6 +143,26 @@ describe("sim cell deadline scheduler", () => {
     assert.equal(new Set(runs.slice(5).map((r) => r.wake)).size, after.length, "no burst");
   });
 
+  it("with burst (the bench's baseline), runs the passed deadlines back to back in one wake-up", () => {
+    const loop = new FakeLoop();
+    loop.timerLateness = () => 2.5;
+    const runs: { scheduled: number; wake: number }[] = [];
+    const s = new DeadlineScheduler(
+      { periodMs: 1, maxCatchUpPeriods: 50, burst: true, runtime: loop },
+      (scheduled) => runs.push({ scheduled, wake: loop.wakes }),
+    );
+    const start = loop.t;
+    s.start();
+    loop.runUntil(start + 200);
+    s.stop();
+    for (const [i, r] of runs.entries()) assert.equal(r.scheduled, start + i + 1);
+    assert.ok(runs.length >= 195, `every deadline ran: ${runs.length}`);
+    assert.equal(s.figures().skipped, 0);
+    const perWake = new Map<number, number>();
+    for (const r of runs) perWake.set(r.wake, (perWake.get(r.wake) ?? 0) + 1);
+    assert.ok(Math.max(...perWake.values()) >= 3, "several deadlines ran in one wake-up");
+  });
+
   it("with a spin window, runs within one loop turn of each deadline", () => {
     const loop = new FakeLoop();
     loop.timerLateness = () => 0.8;

@@ -1,5 +1,6 @@
 /**
- * The AgentController: the coordination loop of AgentNet for one twin session.
+ * The AgentController: the coordination loop of AgentNet for one link (the twin's cell, a
+ * metaverse headset).
  *
  *   identify the task and the environment → select agents by capability → exchange their
  *   estimates (per-band channel from the physical-layer agent, demand per video rung from
@@ -7,7 +8,8 @@
  *   apply → monitor, and decide again when the requirements or the environment change.
  *
  * Every decision is logged with its trigger, inputs, outputs, the agents consulted and its
- * latency; listeners (room state, socket.io dashboards, the recorder) receive each one.
+ * latency and returned; the session's AgentOrchestrator (orchestrator.ts) keeps the history
+ * and hands each one to the panel, the socket.io stream, the metrics and the recorder.
  */
 import type { Logger } from "pino";
 import {
@@ -87,8 +89,6 @@ export interface AgentControllerOptions {
   ladder?: readonly Rung[];
   /** Capacity kept free against estimation error, 0..1 (default 0.2). */
   margin?: number;
-  /** Decisions kept (default 100). */
-  history?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -105,11 +105,8 @@ export class AgentController {
   readonly ladder: readonly Rung[];
   readonly #o: AgentControllerOptions;
   readonly #downlink: ReadonlySet<string>;
-  readonly #decisions: Decision[] = [];
-  readonly #listeners: ((d: Decision) => void)[] = [];
   readonly #now: () => number;
   readonly #margin: number;
-  readonly #history: number;
   #counter = 0;
   #allocation: Allocation | null = null;
   #wantedRung: string | null;
@@ -122,22 +119,12 @@ export class AgentController {
     );
     this.#now = options.now ?? Date.now;
     this.#margin = options.margin ?? 0.2;
-    this.#history = options.history ?? 100;
     this.#wantedRung = null;
   }
 
   /** What the link uses now (null before the first decision). */
   get allocation(): Allocation | null {
     return this.#allocation;
-  }
-
-  /** Decisions, oldest first (bounded). */
-  decisions(): readonly Decision[] {
-    return this.#decisions;
-  }
-
-  onDecision(listener: (d: Decision) => void): void {
-    this.#listeners.push(listener);
   }
 
   /**
@@ -330,8 +317,6 @@ export class AgentController {
   #log(d: Omit<Decision, "id" | "atMs">): Decision {
     this.#counter += 1;
     const decision: Decision = { id: `d-${this.#counter}`, atMs: this.#now(), ...d };
-    this.#decisions.push(decision);
-    if (this.#decisions.length > this.#history) this.#decisions.shift();
     // What a person asked for, or a change of what the link uses, is news; re-confirming the
     // same allocation on every quality report or monitor tick is routine (debug).
     const routine = !d.applied && (d.trigger === "qoe" || d.trigger === "monitor");
@@ -344,13 +329,6 @@ export class AgentController {
       },
       d.summary,
     );
-    for (const l of this.#listeners) {
-      try {
-        l(decision);
-      } catch (err) {
-        this.#o.logger.error({ err }, "decision listener failed");
-      }
-    }
     return decision;
   }
 }

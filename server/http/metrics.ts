@@ -294,7 +294,7 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  /** Counts one decision of an agent controller (a listener of `onDecision`). */
+  /** Counts one agent decision (the agent orchestrators' decision sink). */
   readonly agentDecision = (d: DecisionView): void => {
     this.agentDecisionSeconds.observe({ task: d.task, trigger: d.trigger }, d.latencyMs / 1000);
     this.agentDecisions.inc({ task: d.task, applied: d.applied ? "true" : "false" });

@@ -398,7 +398,8 @@ export class SessionRecorder {
    * Writes the windows `meter` closed since the last time on `/traffic` every `everyMs`
    * and once more at {@link close}, each with `scenario()` as it is then. The recording
    * takes windows as its own meter reader, so the traffic agent still gets every window.
-   * A second call replaces the first.
+   * A second call replaces the first; a call after {@link close} does nothing (no timer
+   * would stop).
    * @param everyMs ms (default 30 000)
    */
   followTraffic(
@@ -406,6 +407,7 @@ export class SessionRecorder {
     scenario: () => TrafficScenario,
     everyMs: number = DEFAULT_TRAFFIC_EVERY_MS,
   ): void {
+    if (this.#closed) return;
     if (this.#traffic) clearInterval(this.#traffic.timer);
     const write = (): void => {
       try {

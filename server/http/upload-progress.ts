@@ -30,10 +30,8 @@ const PROGRESS_POLL_MS = 500;
  * on, polling the queue every {@link PROGRESS_POLL_MS} only while a room's job is under way.
  */
 export class RoomUploads {
-  /** Room named by each upload still running, by job id. */
-  readonly #rooms = new Map<string, string>();
-  /** The upload key and the last progress told, of each room's job still running. */
-  readonly #told = new Map<string, { key: string; last: string }>();
+  /** Each room's job still running, by job id: the room, the upload key, the progress told last. */
+  readonly #followed = new Map<string, { room: string; key: string; last: string }>();
   #poll: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -57,8 +55,7 @@ export class RoomUploads {
     // showing the upload.
     const now = this.pipeline.queue.get(job.id);
     if (now && (now.status === "queued" || now.status === "running")) {
-      this.#rooms.set(job.id, room);
-      this.#told.set(job.id, { key, last: "" });
+      this.#followed.set(job.id, { room, key, last: "" });
       this.tell(room, key, this.#progressOf(now));
       this.#watch();
     } else this.tell(room, key, null);
@@ -66,19 +63,18 @@ export class RoomUploads {
 
   /** Forgets the ended `job`, telling its room; returns the room it was for, if any. */
   ended(job: VideoJob): string | undefined {
-    const room = this.#rooms.get(job.id);
-    this.#rooms.delete(job.id);
-    const t = this.#told.get(job.id);
-    this.#told.delete(job.id);
-    if (room !== undefined && t) this.tell(room, t.key, null);
-    return room;
+    const f = this.#followed.get(job.id);
+    if (!f) return undefined;
+    this.#followed.delete(job.id);
+    this.tell(f.room, f.key, null);
+    return f.room;
   }
 
   /** Stops polling and telling (on shutdown). */
   stop(): void {
     if (this.#poll) clearInterval(this.#poll);
     this.#poll = undefined;
-    this.#told.clear();
+    this.#followed.clear();
   }
 
   /**
@@ -110,20 +106,19 @@ export class RoomUploads {
   }
 
   #tick(): void {
-    for (const [jobId, t] of this.#told) {
-      const room = this.#rooms.get(jobId);
+    for (const [jobId, f] of this.#followed) {
       const job = this.pipeline.queue.get(jobId);
-      if (!room || !job) {
-        this.#told.delete(jobId);
+      if (!job) {
+        this.#followed.delete(jobId);
         continue;
       }
       const p = this.#progressOf(job);
-      const key = `${p.detail}|${p.progress.toFixed(3)}`;
-      if (key === t.last) continue;
-      t.last = key;
-      this.tell(room, t.key, p);
+      const last = `${p.detail}|${p.progress.toFixed(3)}`;
+      if (last === f.last) continue;
+      f.last = last;
+      this.tell(f.room, f.key, p);
     }
-    if (this.#told.size === 0) {
+    if (this.#followed.size === 0) {
       clearInterval(this.#poll);
       this.#poll = undefined;
     }

@@ -17,13 +17,8 @@ const FINAL_CLOSE_CODES = new Set([4000]);
 const FINAL_JOIN_CODES = new Set([401, 403, 4215, 525]);
 
 /** First wait before joining again, ms; doubles up to {@link REJOIN_MAX_DELAY_MS}. */
-export const REJOIN_FIRST_DELAY_MS = 500;
-export const REJOIN_MAX_DELAY_MS = 8000;
-
-/** Whether a room left with `code` should be joined again through matchmaking. */
-export function shouldRejoin(code: number): boolean {
-  return !FINAL_CLOSE_CODES.has(code);
-}
+const REJOIN_FIRST_DELAY_MS = 500;
+const REJOIN_MAX_DELAY_MS = 8000;
 
 /** The matchmaking error code of a failed join, if it carries one. */
 function joinCode(err: unknown): number | undefined {
@@ -36,7 +31,7 @@ function joinCode(err: unknown): number | undefined {
  * {@link REJOIN_MAX_DELAY_MS} between attempts; `onRetry` hears each failure and the wait.
  * @throws the error of a join refused for good (token refused or forbidden)
  */
-export async function rejoin<R>(
+async function rejoin<R>(
   join: () => Promise<R>,
   onRetry: (attempt: number, waitMs: number, err: unknown) => void,
 ): Promise<R> {
@@ -54,8 +49,8 @@ export async function rejoin<R>(
   }
 }
 
-/** What {@link onRoomLost} needs of a view. */
-export interface RoomLossHandling<R extends { readonly roomId: string }> {
+/** What {@link followRoom} needs of a view. */
+export interface RoomFollowing<R extends { readonly roomId: string }> {
   /** The room name joined again (`metaverse`, `digital_twin`), for the status line. */
   readonly roomName: string;
   /** Joins a room of that name through matchmaking. */
@@ -70,20 +65,33 @@ export interface RoomLossHandling<R extends { readonly roomId: string }> {
   adopt(next: R): void;
   /** The view has no room any more: left for good, or joining again was refused. */
   ended?(): void;
+  /** The seat's socket is up (true) or not (false): enables or disables the view's controls. */
+  connected?(up: boolean): void;
 }
 
 /**
- * The `onLeave` handler of `room`: a final leave (the user left, or a close code that
- * {@link shouldRejoin} refuses) ends the connection; any other joins again with
- * {@link rejoin}, telling the status line and the event log how it goes.
+ * Wires the connection events of `room` to the view: a drop (the SDK then retries on its
+ * own, and the server holds the seat) and the reconnection that follows are told in the
+ * status line. A final leave (the user left, or a close code joining again cannot help)
+ * ends the connection; any other leave joins again with {@link rejoin}, telling the status
+ * line and the event log how it goes. Called again for each room adopted.
  */
-export function onRoomLost<R extends { readonly roomId: string }>(
-  room: { readonly roomId: string },
-  h: RoomLossHandling<R>,
-): (code: number, reason?: string) => void {
-  return (code, reason) => {
+export function followRoom<R extends { readonly roomId: string }>(
+  room: Pick<Room, "roomId" | "onDrop" | "onReconnect" | "onLeave">,
+  h: RoomFollowing<R>,
+): void {
+  room.onDrop((code) => {
+    h.status.set("reconnecting", `connection lost (${code}); reconnecting…`);
+    h.connected?.(false);
+  });
+  room.onReconnect(() => {
+    h.status.set("connected", `reconnected as ${h.role}`);
+    h.connected?.(true);
+  });
+  room.onLeave((code, reason) => {
+    h.connected?.(false);
     const why = `${code}${reason ? `: ${reason}` : ""}`;
-    if (h.leaving() || !shouldRejoin(code)) {
+    if (h.leaving() || FINAL_CLOSE_CODES.has(code)) {
       h.ended?.();
       h.status.set("disconnected", `left the room (${why})`);
       return;
@@ -112,36 +120,6 @@ export function onRoomLost<R extends { readonly roomId: string }>(
         h.events.push("error", h.status.text);
       },
     );
-  };
-}
-
-/** What {@link followRoom} needs of a view: {@link RoomLossHandling}, and its controls. */
-export interface RoomFollowing<R extends { readonly roomId: string }> extends RoomLossHandling<R> {
-  /** The seat's socket is up (true) or not (false): enables or disables the view's controls. */
-  connected?(up: boolean): void;
-}
-
-/**
- * Wires the connection events of `room` to the view: a drop (the SDK then retries on its
- * own, and the server holds the seat) and the reconnection that follows are told in the
- * status line; a leave goes to {@link onRoomLost}. Called again for each room adopted.
- */
-export function followRoom<R extends { readonly roomId: string }>(
-  room: Pick<Room, "roomId" | "onDrop" | "onReconnect" | "onLeave">,
-  h: RoomFollowing<R>,
-): void {
-  room.onDrop((code) => {
-    h.status.set("reconnecting", `connection lost (${code}); reconnecting…`);
-    h.connected?.(false);
-  });
-  room.onReconnect(() => {
-    h.status.set("connected", `reconnected as ${h.role}`);
-    h.connected?.(true);
-  });
-  const lost = onRoomLost(room, h);
-  room.onLeave((code, reason) => {
-    h.connected?.(false);
-    lost(code, reason);
   });
 }
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startSimCell, type SimCell } from "../../ros/sim-cell/index.ts";
 import { loadRobotDescription } from "../../server/sim/robot-description.ts";
+import { startTestCell, type TestCell } from "../support/cell.ts";
 import {
   request,
   startTestServer,
@@ -18,6 +19,15 @@ import {
 } from "../support/server.ts";
 
 const ROBOT = { robot: { dir: "assets/robots/panda", sceneFile: "assets/scenes/cell.json" } };
+
+/** Resolves once `ok()` holds (polled every 20 ms); rejects after `timeoutMs` (a guard). */
+async function until(ok: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /** Plans to `goal`, approves, waits for the outcome; returns the plan id. */
 async function planAndRun(op: TwinClient, goal: Record<string, unknown>, expect = "succeeded") {
@@ -32,12 +42,12 @@ async function planAndRun(op: TwinClient, goal: Record<string, unknown>, expect 
 
 for (const rosVersion of [2, 1] as const) {
   describe(`twin linked to a cell over rosbridge (ROS ${rosVersion})`, () => {
-    let sim: SimCell;
+    let sim: TestCell;
     let server: TestServer;
     let op: TwinClient;
 
     before(async () => {
-      sim = await startSimCell({ robot: await loadRobotDescription(ROBOT), rosVersion });
+      sim = await startTestCell({ rosVersion });
       server = await startTestServer({
         ROBOT_LINK: "ros",
         ROSBRIDGE_URL: sim.url,
@@ -98,9 +108,11 @@ for (const rosVersion of [2, 1] as const) {
       assert.equal(planned.kind, "ack", JSON.stringify(planned.body));
       await request(op, "approve", { planId: planned.body.id! });
       await waitForState(op.room, (s) => s.robot.progress > 0.15);
+      const stopsBefore = sim.stops.length;
       assert.equal((await request(op, "stop")).kind, "ack");
       await waitForState(op.room, (s) => s.plans.get(planned.body.id!)?.status === "aborted");
-      await new Promise((r) => setTimeout(r, 300));
+      // The cancel reached the cell and halted its arm (an event, not a fixed wait).
+      await sim.stopped("canceled", stopsBefore);
       const frozen = Array.from(sim.arm.positions);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(Array.from(sim.arm.positions), frozen, "the cell's arm stays stopped");
@@ -143,7 +155,7 @@ for (const rosVersion of [2, 1] as const) {
       assert.notEqual(op.room.state.plans.get(planned.body.id!)?.status, "executing");
       await waitForState(op.room, (st) => st.robot.link === "connected", 10_000);
       // The cell kept running the trajectory it had (as a real controller would): wait for rest.
-      await new Promise((r) => setTimeout(r, 2500));
+      await until(() => sim.arm.mode === "hold", "the cell's arm finished its trajectory");
       await request(op, "reset");
       await planAndRun(op, { kind: "named", name: "ready" });
     });

@@ -375,7 +375,7 @@ function fill(dl: HTMLElement, facts: [string, string][]): void {
 /** The HLS player behind the video sphere, with the QoE figures the room wants. */
 class Player {
   /** Loops and stalls, from the video element's events. */
-  readonly counter = new PlaybackCounter();
+  readonly #counter = new PlaybackCounter();
   #url = "";
   #hls: Hls | null = null;
   /** Smoothed fragment download throughput, bit/s. */
@@ -388,7 +388,7 @@ class Player {
     this.#video = video;
     this.#events = events;
     this.#token = token;
-    const c = this.counter;
+    const c = this.#counter;
     video.addEventListener("playing", () => c.playing());
     video.addEventListener("seeking", () => c.seeking(video.loop, video.currentTime));
     video.addEventListener("timeupdate", () => c.timeUpdate(video.currentTime));
@@ -396,11 +396,11 @@ class Player {
   }
 
   get stalls(): number {
-    return this.counter.stalls;
+    return this.#counter.stalls;
   }
 
   get loops(): number {
-    return this.counter.loops;
+    return this.#counter.loops;
   }
 
   get attached(): boolean {

@@ -9,7 +9,7 @@
  *     cell receives the goal cancel, the audit log has the fatal error and the stop, and the
  *     process exits 1.
  */
-import { leaveWithin } from "../support/server.ts";
+import { leaveWithin, waitForState } from "../support/server.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +24,7 @@ import { FileHandleReadable } from "../../server/store/file-io.ts";
 import { loadRobotDescription } from "../../server/sim/robot-description.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 import { type ServerHandle, startScriptProcess } from "../support/processes.ts";
+import { until } from "../support/until.ts";
 
 const SECRET = "crash-recovery-test-secret-0123456789abcdef";
 
@@ -75,22 +76,14 @@ function request(room: Room, type: string, body: object): Promise<{ id?: string;
   });
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Starts a plan to `target` and waits until it executes; returns the plan id. */
 async function executePlan(room: Room<unknown, TwinState>, target: string): Promise<string> {
-  await until(() => room.state.robot?.link === "connected", 20_000, "link up");
+  await waitForState(room, (s) => s.robot?.link === "connected", 20_000);
   const plan = await request(room, "plan", { goal: { kind: "named", name: target } });
   assert.ok(plan.id, JSON.stringify(plan));
   const ok = await request(room, "approve", { planId: plan.id });
   assert.equal(ok.code, undefined, JSON.stringify(ok));
-  await until(() => room.state.robot.mode === "executing", 10_000, "executing");
+  await waitForState(room, (s) => s.robot.mode === "executing", 10_000);
   return plan.id;
 }
 
@@ -158,7 +151,7 @@ describe("a crash keeps the audit trail and stops the arm", { timeout: 420_000 }
     // every RECORDING_FLUSH_MS; waiting for the event keeps this test free of timing).
     const mark = Date.now();
     const recDir = join(dataDir, "recordings");
-    await until(async () => (await journalNewest(recDir)) >= mark, 30_000, "journal flushed");
+    await until("journal flushed", async () => (await journalNewest(recDir)) >= mark, 30_000);
     await first.stop("SIGKILL");
 
     const audit = await auditLines(dataDir);

@@ -37,17 +37,9 @@ import {
 } from "../support/processes.ts";
 import { leaveWithin, startTestServer, type TestServer, waitForState } from "../support/server.ts";
 import { skipWithoutRedis } from "../support/tools.ts";
+import { until } from "../support/until.ts";
 
 type MvRoom = Room<unknown, MetaverseState>;
-
-/** Polls `check` until true; for state that changes behind an HTTP API (no event to wait on). */
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A small RGB-D capture of a synthetic sphere (reconstructed on the CPU). */
 function capture(): Uint8Array {

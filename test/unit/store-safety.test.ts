@@ -22,6 +22,7 @@ import {
 import { AuditLog } from "../../server/store/audit-log.ts";
 import { hasRoom } from "../../server/store/disk.ts";
 import { runRetention } from "../../server/store/retention.ts";
+import { until } from "../support/until.ts";
 
 const log = pino({ level: "silent" });
 
@@ -31,14 +32,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -164,9 +157,9 @@ describe("data directory safety", () => {
     assert.ok(alive(grandchild));
     assert.deepEqual(await readdir(pids), [`${child.pid}.json`]);
     killGroup(child, "SIGKILL");
-    await until(() => !alive(grandchild), 5000, "grandchild killed with the group");
-    await until(() => child.exitCode !== null || child.signalCode !== null, 5000, "child exit");
-    await until(() => readFileSyncSafe(pids).length === 0, 5000, "pid file removed");
+    await until("grandchild killed with the group", () => !alive(grandchild), 5000);
+    await until("child exit", () => child.exitCode !== null || child.signalCode !== null, 5000);
+    await until("pid file removed", () => readFileSyncSafe(pids).length === 0, 5000);
   });
 
   it("kills the orphans a killed server left and reports them", async () => {
@@ -186,7 +179,7 @@ describe("data directory safety", () => {
       found.map((r) => [r.pid, r.tags?.stream]),
       [[pid, "s1"]],
     );
-    await until(() => orphan.exitCode !== null || orphan.signalCode !== null, 5000, "orphan");
+    await until("orphan", () => orphan.exitCode !== null || orphan.signalCode !== null, 5000);
     assert.deepEqual(await readdir(pids), []);
   });
 

@@ -31,7 +31,7 @@ export class DecisionLane {
   #running = false;
   /** Re-decisions waiting, one per link, with the latest cause; oldest link first. */
   readonly #again = new Map<string, DecisionTrigger>();
-  /** Asked decisions the limiter let through, waiting for the running one (at most one). */
+  /** Asked decisions the limiter let through, waiting (at most its per-room bound). */
   readonly #asked: (() => Promise<void>)[] = [];
   /** Settle timers of re-decisions not queued yet, per link. */
   readonly #settling = new Map<string, NodeJS.Timeout>();

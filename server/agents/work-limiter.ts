@@ -1,12 +1,12 @@
 /**
  * Bounds on agent work, so that a talkative viewer cannot fill a room's event loop (and so
- * delay STOP): each room runs its agent tasks one at a time from a bounded queue, and a user
- * may have only so many tasks running or queued in a room. A task over either bound is
- * refused at once with {@link AgentBusyError} (the room answers `busy`); nothing is queued
- * without limit.
+ * delay STOP): a room may have only so many agent tasks running or queued, and a user only so
+ * many of those. A task over either bound is refused at once with {@link AgentBusyError} (the
+ * room answers `busy`); nothing is queued without limit.
  *
- * One limiter per room, held by the room's AgentOrchestrator (orchestrator.ts), which admits the
- * decisions people ask for through it (see decision-lane.ts).
+ * One limiter per room, held by the room's AgentOrchestrator (orchestrator.ts): it admits the
+ * decisions people ask for, and the orchestrator's DecisionLane (decision-lane.ts) queues the
+ * admitted ones and runs them one at a time. The limiter only counts.
  */
 
 /** Refused because the room or the user already has as much agent work as allowed. */
@@ -34,7 +34,6 @@ export class AgentWorkLimiter {
   readonly limits: WorkLimits;
   #pending = 0;
   readonly #perUser = new Map<string, number>();
-  #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   constructor(limits: WorkLimits = DEFAULT_WORK_LIMITS) {
@@ -53,10 +52,12 @@ export class AgentWorkLimiter {
   }
 
   /**
-   * Queues `task` behind the room's other agent tasks (one runs at a time).
+   * Starts `task` now if the room and `userId` are within their bounds; it counts against
+   * them until it settles (queueing it is the caller's: the DecisionLane).
    * @param userId who asked (null: the room itself, e.g. a change in the cell; such tasks
    *   count against the room's bound only)
-   * @throws AgentBusyError synchronously-rejected when over a bound (nothing is queued)
+   * @returns what `task` returns; rejects with AgentBusyError, without calling `task`, when
+   *   over a bound
    */
   run<T>(userId: string | null, task: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new AgentBusyError("the agents are closed", "room"));
@@ -85,12 +86,11 @@ export class AgentWorkLimiter {
       if (n <= 0) this.#perUser.delete(userId);
       else this.#perUser.set(userId, n);
     };
-    const next = this.#tail.then(task).finally(release);
-    this.#tail = next.catch(() => undefined);
-    return next;
+    // Called now (the executor runs synchronously); one that throws is released all the same.
+    return new Promise<T>((resolve) => resolve(task())).finally(release);
   }
 
-  /** Refuses every later task; queued ones still run. */
+  /** Refuses every later task; admitted ones still finish. */
   close(): void {
     this.#closed = true;
   }

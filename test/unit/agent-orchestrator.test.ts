@@ -146,7 +146,7 @@ describe("agent orchestrator", () => {
     agents.close();
   });
 
-  it("runs an asked decision before pending re-decisions, and refuses busy over the bound", async () => {
+  it("runs asked decisions in order before pending re-decisions, and refuses busy over the bound", async () => {
     const gate = gatedRegistry();
     const { context, decided } = testContext();
     const { agents } = orchestrator(gate.registry, context);
@@ -167,13 +167,16 @@ describe("agent orchestrator", () => {
       (err) => err instanceof Refused && err.code === ErrorCode.Busy,
       "ann already has one request pending",
     );
+    const bobs = agents.ask(bob, PLAIN);
+    assert.equal(agents.lane.waiting, 3, "one re-decision and both asked decisions wait");
     gate.open();
     const d = await asked;
     assert.equal(d?.task, "raise_resolution");
+    assert.equal((await bobs)?.task, "allocate");
     await agents.lane.idle();
     assert.deepEqual(
       decided.map((x) => x.trigger),
-      ["start", "utterance", "environment_change"],
+      ["start", "utterance", "request", "environment_change"],
     );
     agents.close();
   });

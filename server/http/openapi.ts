@@ -12,6 +12,7 @@ import { HTTP_ERROR_CODES } from "./errors.ts";
 import { DevTokenRequest, LoginRequest } from "./api-schemas.ts";
 import { CreateSpaceRequest } from "./space-routes.ts";
 import { SpaceRecord } from "../store/space-store.ts";
+import { RGBD_CONTENT_TYPE } from "../media/reconstruction/upload-format.ts";
 
 /** `{ error: { code, message } }`: every error answer of the API. */
 export const ErrorBody = z
@@ -91,6 +92,15 @@ export const SceneJobBody = z
     status: z.enum(["queued", "running", "succeeded", "failed"]),
   })
   .meta({ id: "SceneJob" });
+
+export const SceneLatestBody = z
+  .strictObject({
+    sceneId: z.string(),
+    version: z.number().int().positive(),
+    url: z.string().describe("the version's GLB"),
+    bytes: z.number().int().nonnegative(),
+  })
+  .meta({ id: "SceneLatest" });
 
 export const SpaceBody = SpaceRecord.meta({ id: "Space" });
 
@@ -316,7 +326,7 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
           "metaverse room id or space name the scene belongs to (a room's space keeps the asset)",
       },
       body: {
-        raw: ["application/octet-stream", "image/png"],
+        raw: [RGBD_CONTENT_TYPE, "image/png"],
         description: "RGB-D capture (server/media/reconstruction/upload-format.ts) or PNG",
       },
       ok: { status: 202, schema: SceneAcceptedBody, description: "queued" },
@@ -333,9 +343,9 @@ const PATHS = (): Record<string, Partial<Record<"get" | "post" | "delete", Op>>>
   },
   "/media/scenes/{sceneId}": {
     get: {
-      summary: "The scene's versions (newest last)",
+      summary: "The scene's latest version: its number, GLB URL and size",
       auth: "token",
-      ok: ok(z.looseObject({}), "versions"),
+      ok: ok(SceneLatestBody),
       errors: [404],
     },
   },

@@ -15,6 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { NodeIO } from "@gltf-transform/core";
 import express from "express";
 import { pino } from "pino";
+import { SceneLatestBody } from "../../server/http/openapi.ts";
 import { mountReconstructionRoutes } from "../../server/http/reconstruction-routes.ts";
 import { CpuReconstructor } from "../../server/media/reconstruction/cpu-reconstructor.ts";
 import { abortError } from "../../server/media/reconstruction/errors.ts";
@@ -215,13 +216,14 @@ describe("scene reconstruction over http", () => {
       ["1080p", "1440p", "4k", "6k", "8k"],
     );
 
-    const latest = await fetch(`${base}/media/scenes/lab`);
-    assert.deepEqual(await latest.json(), {
+    const latest: unknown = await (await fetch(`${base}/media/scenes/lab`)).json();
+    assert.deepEqual(latest, {
       sceneId: "lab",
       version: 1,
       url: "/media/scenes/lab/v1.glb",
       bytes: ready[0]!.stats.bytes,
     });
+    assert.ok(SceneLatestBody.safeParse(latest).success, "the OpenAPI document's SceneLatest");
 
     const asset = await fetch(`${base}/media/scenes/lab/v1.glb`);
     assert.equal(asset.status, 200);

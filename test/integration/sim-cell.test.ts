@@ -390,8 +390,11 @@ describe("sim cell, ROS 2, over rosbridge", () => {
       raw.send({ op: "subscribe", id: "f", topic: "/joint_states", fragment_size: 50 });
       const first = await raw.next((m) => m.op === "fragment", "a fragment");
       assert.ok((first.total as number) > 1 && (first.data as string).length <= 50);
-      await sleep(300);
-      assert.ok(whole.length >= 10, `${whole.length} reassembled messages`);
+      await waitFor(
+        () => (whole.length >= 10 ? true : undefined),
+        20_000,
+        "10 reassembled messages",
+      );
       for (const m of whole) assert.deepEqual(m.name, names);
       raw.send({ op: "unsubscribe", id: "f", topic: "/joint_states" });
       other.close();
@@ -931,9 +934,25 @@ describe("sim cell, ROS 2, over rosbridge", () => {
         const raw = await RawClient.open(fast.url, rawClients);
         raw.send({ op: "subscribe", topic: "/joint_states" });
         await raw.next((f) => f.op === "publish", "first joint state");
-        await sleep(500);
-        const got = raw.drain().filter((f) => f.op === "publish");
-        assert.ok(got.length >= 100, `${got.length} messages in 0.5 s at 1 kHz`);
+        // 100 messages (an event, however slow the machine), stamped on the 1 ms grid of
+        // 1 kHz and never two in one period (a late period is skipped, not sent twice).
+        const got: Record<string, unknown>[] = [];
+        await waitFor(
+          () => {
+            got.push(...raw.drain().filter((f) => f.op === "publish"));
+            return got.length >= 100 ? true : undefined;
+          },
+          20_000,
+          "100 joint states at 1 kHz",
+        );
+        const stamps = got.map((f) => fromRosTime((f.msg as JointStateMsg).header.stamp));
+        for (let i = 1; i < stamps.length; i++) {
+          const periods = (stamps[i]! - stamps[i - 1]!) / 1e-3;
+          assert.ok(
+            Math.round(periods) >= 1 && Math.abs(periods - Math.round(periods)) < 0.05,
+            `stamps ${periods.toFixed(3)} ms apart: not a whole number of 1 ms periods`,
+          );
+        }
         assert.deepEqual((got[0]?.msg as JointStateMsg).name, custom);
         raw.send({ op: "unsubscribe", topic: "/joint_states" });
         const goal = Float64Array.from(robot.home);

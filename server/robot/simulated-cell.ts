@@ -3,7 +3,9 @@
  * wall-clock time. It is the embedded default {@link RobotCell}: `npm start` needs no ROS.
  * Steps are taken in catch-up batches from a coarse timer (and whenever someone reads a
  * measurement), so the motion is the same at any timer jitter: time advances in exact
- * multiples of the step.
+ * multiples of the step. The timer runs only while the arm moves (a jog or a trajectory),
+ * so that a trajectory ends and its outcome is told even when nobody reads; an arm holding
+ * still costs nothing between reads.
  */
 import type { ArmLimits } from "../sim/contracts.ts";
 import { maxAbsDiff } from "../sim/planner/joint-space.ts";
@@ -30,7 +32,7 @@ export interface SimulatedCellOptions {
   startTolerance?: number;
   /** Wall clock, ms (injectable for tests). */
   now?: () => number;
-  /** Timer period for catch-up stepping, ms (default 4; 0 disables the timer). */
+  /** Timer period for catch-up stepping while the arm moves, ms (default 4; 0: no timer). */
   timerMs?: number;
 }
 
@@ -44,7 +46,9 @@ export class SimulatedCell implements RobotCell {
   readonly #dt: number;
   readonly #now: () => number;
   readonly #tolerance: number;
-  readonly #timer: NodeJS.Timeout | null;
+  readonly #timerMs: number;
+  /** The catch-up timer; set only while the arm moves. */
+  #timer: NodeJS.Timeout | null = null;
   readonly #measurement: {
     positions: Float64Array;
     velocities: Float64Array;
@@ -67,9 +71,7 @@ export class SimulatedCell implements RobotCell {
       gripper: this.#arm.gripper,
       stampMs: this.#lastMs,
     };
-    const period = options.timerMs ?? 4;
-    this.#timer = period > 0 ? setInterval(() => this.advance(), period) : null;
-    this.#timer?.unref();
+    this.#timerMs = options.timerMs ?? 4;
   }
 
   linkStatus(): LinkStatus {
@@ -90,6 +92,7 @@ export class SimulatedCell implements RobotCell {
     this.#open();
     this.advance();
     this.#arm.jog(velocities, this.#arm.time + holdMs / 1000);
+    this.#startTimer();
   }
 
   execute(trajectory: JointTrajectory): Execution {
@@ -109,6 +112,7 @@ export class SimulatedCell implements RobotCell {
     let settle!: (o: ExecutionOutcome) => void;
     const done = new Promise<ExecutionOutcome>((resolve) => (settle = resolve));
     this.#arm.play(trajectory, (o) => settle(o));
+    this.#startTimer();
     const arm = this.#arm;
     let finished = false;
     void done.then(() => (finished = true));
@@ -124,7 +128,7 @@ export class SimulatedCell implements RobotCell {
     this.#arm.teleport(q);
   }
 
-  /** Steps the arm up to now (called by the timer and by every read). */
+  /** Steps the arm up to now (called by the timer while the arm moves, and by every read). */
   advance(): void {
     if (this.#closed) return;
     const now = this.#now();
@@ -140,6 +144,10 @@ export class SimulatedCell implements RobotCell {
       this.#measurement.gripper = this.#arm.gripper;
       this.#measurement.stampMs = this.#lastMs;
     }
+    if (this.#timer && this.#arm.mode === "hold") {
+      clearInterval(this.#timer);
+      this.#timer = null;
+    }
   }
 
   async close(): Promise<void> {
@@ -147,6 +155,13 @@ export class SimulatedCell implements RobotCell {
     this.#arm.stop("cell closed");
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #startTimer(): void {
+    if (this.#timer || this.#timerMs <= 0) return;
+    this.#timer = setInterval(() => this.advance(), this.#timerMs);
+    this.#timer.unref();
   }
 
   #open(): void {

@@ -60,6 +60,10 @@ export const CONFIG_DOCS: Record<EnvVariable, VariableDoc> = {
   ROBOT_DIR: { meaning: "folder with one `.urdf` and its `robot.json`" },
   SCENE_FILE: { meaning: "cell layout" },
   PATCH_RATE_HZ: { meaning: "state patches per second sent to each client" },
+  REST_TICK_HZ: {
+    meaning:
+      "ticks per second of a room quiet for 1 s (no change, no message); the next message or change restores `PATCH_RATE_HZ` at once; ≥ `PATCH_RATE_HZ`: never slower",
+  },
   SIM_RATE_HZ: { meaning: "controller and physics steps per second" },
   MAX_CLIENTS: { meaning: "seats per room" },
   RECONNECT_S: { meaning: "how long a dropped headset keeps its seat and role, s" },

@@ -80,6 +80,7 @@ export const EnvSchema = z.object({
   SCENE_FILE: z.string().default("assets/scenes/cell.json"),
 
   PATCH_RATE_HZ: num(1, 240).default(60),
+  REST_TICK_HZ: num(1, 240).default(10),
   SIM_RATE_HZ: num(50, 2000).default(1000),
   MAX_CLIENTS: int(1, 10_000).default(256),
   RECONNECT_S: int(0, 600).default(20),
@@ -265,6 +266,11 @@ export interface Config {
   room: {
     /** State patches per second sent to each client, Hz. */
     patchRateHz: number;
+    /**
+     * Ticks per second of a room where nothing changed and nobody sent anything for 1 s, Hz
+     * (at or above `patchRateHz`: rooms never slow down).
+     */
+    restTickHz: number;
     /** Physics steps per second of the twin and the simulated cell, Hz. */
     simRateHz: number;
     maxClients: number;
@@ -545,6 +551,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     robot: { dir: e.ROBOT_DIR, sceneFile: e.SCENE_FILE },
     room: {
       patchRateHz: e.PATCH_RATE_HZ,
+      restTickHz: e.REST_TICK_HZ,
       simRateHz: e.SIM_RATE_HZ,
       maxClients: e.MAX_CLIENTS,
       maxRooms: e.MAX_ROOMS,

@@ -20,7 +20,9 @@
  * - `onLeave` (consented leave, or a drop whose window ran out): unseats and leaves.
  * - Tick: `setSimulationInterval` at `PATCH_RATE_HZ` with Colyseus's own patch timer
  *   off (`patchRate = null`), so each tick's change goes out in the patch right after it;
- *   a tick never throws out of its interval.
+ *   a tick never throws out of its interval. A room where nothing changed and nobody sent
+ *   anything for a second ticks at `REST_TICK_HZ` until the next message, join, leave or
+ *   change (tick-pacer.ts).
  * - `onDispose`: gives the quota slot back, closes what `open()` built.
  */
 import { Room, type AuthContext, type Client } from "@colyseus/core";
@@ -33,6 +35,10 @@ import type { ServerMetrics } from "../http/metrics.ts";
 import type { Actor } from "../twin/actor.ts";
 import { type BoundaryOptions, MessageBoundary } from "./message-boundary.ts";
 import { admitAtMatchmaking, admitCreation, type Creator, type RoomQuota } from "./room-auth.ts";
+import { TickPacer } from "./tick-pacer.ts";
+
+/** Quiet time after which a room ticks at the rest rate, ms. */
+const REST_AFTER_MS = 1000;
 
 /** What every session room needs from the process; injected by the composition root. */
 export interface SessionRoomDeps {
@@ -102,6 +108,13 @@ export function sessionRoom<
     #opened = false;
     /** `performance.now()` of the previous tick, ms. */
     #lastTickMs = 0;
+    /** Whether the room ticks at the patch rate or the rest rate. */
+    #pacer!: TickPacer;
+
+    /** Whether the room ticks at the rest rate now (nothing happened for a while). */
+    get resting(): boolean {
+      return this.#pacer.resting;
+    }
 
     /**
      * Builds the room's session (and whatever the room keeps beside it, e.g. its state
@@ -137,18 +150,29 @@ export function sessionRoom<
       });
       metrics.rooms.inc({ room_type: roomType });
 
-      // Patches go out right after each tick, so a change reaches clients without waiting
-      // for a second, unsynchronised patch timer.
-      this.patchRate = null;
       this.#lastTickMs = performance.now();
-      this.setSimulationInterval(() => this.#tick(), 1000 / config.room.patchRateHz);
+      this.#pacer = new TickPacer(
+        {
+          activeHz: config.room.patchRateHz,
+          restHz: config.room.restTickHz,
+          restAfterMs: REST_AFTER_MS,
+        },
+        this.#lastTickMs,
+      );
+      this.#schedule();
+      // Patches go out right after each tick, so a change reaches clients without waiting
+      // for a second, unsynchronised patch timer. Set after the tick interval exists: with
+      // none, Colyseus 0.17 would start a 60 Hz clock-only interval that runs forever.
+      this.patchRate = null;
       this.onMessage("*", (client: Client, type: string | number, payload: unknown) => {
+        this.#activity();
         this.boundary.receive(client, type, payload);
       });
       this.log.info({ creator: creator.userId }, "room created");
     }
 
     override onJoin(client: Client): void {
+      this.#activity();
       const actor: Actor = { sessionId: client.sessionId, ...(client.auth as Identity) };
       this.boundary.seat(client, actor);
       this.session.join(actor);
@@ -162,11 +186,13 @@ export function sessionRoom<
      * out the promise rejects and Colyseus calls `onLeave`.
      */
     override async onDrop(client: Client): Promise<void> {
+      this.#activity();
       this.session.setConnected(client.sessionId, false);
       await this.allowReconnection(client, config.room.reconnectS);
     }
 
     override onReconnect(client: Client): void {
+      this.#activity();
       // The reconnected client is a new socket: its bytes are counted from now on.
       this.boundary.countBytes(client);
       this.session.setConnected(client.sessionId, true);
@@ -174,6 +200,7 @@ export function sessionRoom<
     }
 
     override onLeave(client: Client): void {
+      this.#activity();
       const actor = this.boundary.unseat(client.sessionId);
       this.session.leave(client.sessionId);
       if (actor) metrics.clients.dec({ room_type: roomType, role: actor.role });
@@ -194,13 +221,24 @@ export function sessionRoom<
       const t0 = performance.now();
       try {
         this.step((t0 - this.#lastTickMs) / 1000);
-        this.broadcastPatch();
+        if (this.broadcastPatch()) this.#activity();
+        else if (this.#pacer.quietTick(t0)) this.#schedule();
       } catch (err) {
         // A tick never throws out of its interval: log and keep serving.
         this.log.error({ err }, "tick failed");
       }
       this.#lastTickMs = t0;
       metrics.tickSeconds.observe({ room_type: roomType }, (performance.now() - t0) / 1000);
+    }
+
+    /** Something happened: a resting room goes back to the patch rate at once. */
+    #activity(): void {
+      if (this.#pacer.activity(performance.now())) this.#schedule();
+    }
+
+    /** (Re)starts the tick interval at the pacer's period. */
+    #schedule(): void {
+      this.setSimulationInterval(() => this.#tick(), this.#pacer.periodMs);
     }
   }
   return SessionRoom;

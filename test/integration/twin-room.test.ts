@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import { matchMaker } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
+import { Role } from "../../server/auth/roles.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 import {
   type Reply,
@@ -14,6 +16,7 @@ import {
   type TwinClient,
   waitForState,
 } from "../support/server.ts";
+import { until } from "../support/until.ts";
 
 const READY = [0, -0.785398, 0, -2.356194, 0, 1.570796, 0.785398];
 
@@ -77,6 +80,34 @@ describe("digital_twin room", () => {
     await waitForState(c.room, (s) => s.operators.has(c.room.sessionId));
     await c.room.leave();
     await host.room.leave();
+  });
+
+  it("rests when quiet, still shows a change no message caused, and a message wakes it", async () => {
+    const op = await server.join("operator", "rester");
+    const local = () =>
+      matchMaker.getLocalRoomById(op.room.roomId) as unknown as { resting: boolean };
+    try {
+      await until("the quiet room ticking at the rest rate", () => local().resting, 20_000);
+      // The arm moved by something other than a room message (as an agent's carry-out or a
+      // teach pendant would): the resting room's next tick still picks it up and sends it.
+      const session = server.app.registry.get(op.room.roomId)!;
+      const actor = { sessionId: op.room.sessionId, userId: "rester", name: "rester" };
+      const q0 = op.room.state.robot.joints[0]!.position;
+      await session.handle(
+        { ...actor, role: Role.Operator },
+        { type: "jog", body: { mode: "joint", joint: 0, velocity: 0.5, deadmanMs: 200 } },
+      );
+      await waitForState(op.room, (s) => s.robot.joints[0]!.position - q0 > 0.01, 15_000);
+      await until("awake while the state changes", () => !local().resting);
+      await until("resting again once the arm stopped", () => local().resting, 20_000);
+      // Any message wakes it at once (here a head pose, which is not answered).
+      const head = { position: { x: 0, y: 0, z: 1.6 }, orientation: { x: 0, y: 0, z: 0, w: 1 } };
+      op.room.send("pose", { head });
+      await until("awake after a message", () => !local().resting);
+    } finally {
+      await request(op, "reset");
+      await op.room.leave();
+    }
   });
 
   it("jogs a joint while the command is held and stops by dead-man", async () => {

@@ -64,7 +64,10 @@ export const CONFIG_DOCS: Record<EnvVariable, VariableDoc> = {
     meaning:
       "ticks per second of a room quiet for 1 s (no change, no message); the next message or change restores `PATCH_RATE_HZ` at once; ≥ `PATCH_RATE_HZ`: never slower",
   },
-  SIM_RATE_HZ: { meaning: "controller and physics steps per second" },
+  SIM_RATE_HZ: { meaning: "the simulated arm controller's steps per second" },
+  PHYSICS_RATE_HZ: {
+    meaning: "the twin world's physics steps per second while something moves (objects, contacts)",
+  },
   MAX_CLIENTS: { meaning: "seats per room" },
   RECONNECT_S: { meaning: "how long a dropped headset keeps its seat and role, s" },
   MAX_MESSAGE_BYTES: {

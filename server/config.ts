@@ -82,6 +82,7 @@ export const EnvSchema = z.object({
   PATCH_RATE_HZ: num(1, 240).default(60),
   REST_TICK_HZ: num(1, 240).default(10),
   SIM_RATE_HZ: num(50, 2000).default(1000),
+  PHYSICS_RATE_HZ: num(30, 2000).default(240),
   MAX_CLIENTS: int(1, 10_000).default(256),
   RECONNECT_S: int(0, 600).default(20),
 
@@ -271,8 +272,13 @@ export interface Config {
      * (at or above `patchRateHz`: rooms never slow down).
      */
     restTickHz: number;
-    /** Physics steps per second of the twin and the simulated cell, Hz. */
+    /** Controller steps per second of the simulated arm (in-process and the sim cell), Hz. */
     simRateHz: number;
+    /**
+     * Physics steps per second of the twin world (objects, contacts; the arm's links follow
+     * the measured joints), Hz.
+     */
+    physicsRateHz: number;
     maxClients: number;
     /** Most rooms (both kinds) this process holds; creating one more is refused (503). */
     maxRooms: number;
@@ -553,6 +559,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       patchRateHz: e.PATCH_RATE_HZ,
       restTickHz: e.REST_TICK_HZ,
       simRateHz: e.SIM_RATE_HZ,
+      physicsRateHz: e.PHYSICS_RATE_HZ,
       maxClients: e.MAX_CLIENTS,
       maxRooms: e.MAX_ROOMS,
       maxRoomsPerUser: e.MAX_ROOMS_PER_USER,

@@ -61,7 +61,7 @@ export async function createTwinSession(deps: SessionFactoryDeps): Promise<TwinS
   let recorder: SessionRecorder | null = null;
   try {
     world = await createTwinWorld(robot.kinematics, robot.scene, {
-      timestep: 1 / config.room.simRateHz,
+      timestep: 1 / config.room.physicsRateHz,
     });
     // No recording on a full disk: the session runs, the log and the audit log say why.
     const room = config.recording.enabled

@@ -12,6 +12,7 @@ describe("loadConfig", () => {
     assert.equal(c.port, 2567);
     assert.equal(c.room.patchRateHz, 60);
     assert.equal(c.room.simRateHz, 1000);
+    assert.equal(c.room.physicsRateHz, 240);
     // Closed by default: loopback, a random secret per start, dev tokens for local clients.
     assert.equal(c.host, "127.0.0.1");
     assert.equal(c.auth.ephemeralSecret, true);

@@ -1,6 +1,7 @@
 /**
- * Sizes of Colyseus frames as the SDK builds them, for metering the `control` flow (the
- * room re-packs a received message to count the bytes its client sent).
+ * Sizes of Colyseus frames as the SDK builds them: for the generated `control` traces
+ * (ml/datasets/control-traces.ts), and for metering a received message where the transport
+ * did not report its frame's size (the room reads that size at the socket otherwise).
  */
 import { encode as schemaEncode } from "@colyseus/schema";
 import { Packr } from "msgpackr";

@@ -53,10 +53,12 @@ export function createDigitalTwinRoom(deps: TwinRoomDeps) {
           required: REQUIRED_CAPABILITY,
           silent: new Set(["pose"]),
           handle: (actor, command) => session.handle(actor, command),
-          onAccepted: (client, command, payload) =>
+          // The frame's own size, as the client framed it; re-packed only where the
+          // transport did not report it.
+          onAccepted: (client, command, payload, frameBytes) =>
             session.traffic.record(
               "control",
-              controlMessageBytes(command.type, payload),
+              frameBytes > 0 ? frameBytes : controlMessageBytes(command.type, payload),
               Date.now(),
               client.sessionId,
             ),

@@ -3,7 +3,8 @@
  * (token bucket, one notice per second) → schema (zod, one per message type) → role (the
  * capability the type needs) → per-user limit of costly types (utterances: a token bucket
  * per user across their seats, each refusal answered) → the domain; replies are `ack` or
- * `error` with a code, and bytes sent are counted (patches apart from everything else).
+ * `error` with a code, and bytes are counted: sent (patches apart from everything else) and
+ * received (the size of each accepted message's websocket frame, read at the socket).
  * Rooms stay thin: they seat clients here and hand typed commands to their session.
  *
  * Urgent types (STOP) skip the per-client bucket and are handed to the domain synchronously,
@@ -29,6 +30,19 @@ interface Seat {
   bucket: TokenBucket;
   /** Last time (ms) this client was told it is rate limited; limits those replies too. */
   lastRateNoticeMs: number;
+  /**
+   * Payload bytes of the websocket frame being handled (set by a socket listener that runs
+   * before Colyseus decodes the frame, in the same turn); 0 where the transport has no such
+   * event.
+   */
+  frameBytes: number;
+}
+
+/** Payload bytes of what a `ws` socket's `message` event carries (Buffer, ArrayBuffer or fragments). */
+function frameLength(data: unknown): number {
+  if (Array.isArray(data)) return data.reduce((n: number, d) => n + frameLength(d), 0);
+  const n = (data as { byteLength?: unknown } | null)?.byteLength;
+  return typeof n === "number" ? n : 0;
 }
 
 /** A validated command: `{ type, body }` discriminated on `type`. */
@@ -58,8 +72,11 @@ export interface BoundaryOptions<S extends Record<string, z.ZodType>> {
   logger: Logger;
   /** Runs an accepted command; a CommandError becomes an `error` reply. */
   handle(actor: Actor, command: CommandOf<S>): Promise<{ id?: string; summary?: string } | void>;
-  /** Called for every accepted command (e.g. to meter control traffic). */
-  onAccepted?(client: Client, command: CommandOf<S>, payload: unknown): void;
+  /**
+   * Called for every accepted command (e.g. to meter control traffic) with the payload bytes
+   * of the frame that carried it (0: the transport did not tell).
+   */
+  onAccepted?(client: Client, command: CommandOf<S>, payload: unknown, frameBytes: number): void;
   /** Called for refusals made here (not for CommandErrors, which the domain records). */
   onRejected?(client: Client, error: ErrorMessage): void;
   /** Called with every frame sent to a client. */
@@ -98,6 +115,7 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
       userBucket: user.bucket,
       bucket: new TokenBucket(config.room.rateLimitPerS, config.room.rateLimitBurst),
       lastRateNoticeMs: 0,
+      frameBytes: 0,
     });
     this.countBytes(client);
   }
@@ -176,7 +194,7 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
       return;
     }
     o.metrics.messagesReceived.inc({ room_type: o.roomType, type: command.type });
-    o.onAccepted?.(client, command, payload);
+    o.onAccepted?.(client, command, payload, seat.frameBytes);
     // Called synchronously: an urgent command (STOP) reaches the cell in this same turn.
     o.handle(seat.actor, command).then(
       (result) => {
@@ -206,9 +224,20 @@ export class MessageBoundary<S extends Record<string, z.ZodType>> {
     client.send("error", error);
   }
 
-  /** Counts bytes sent to a client, split into state patches and everything else. */
+  /**
+   * Counts bytes sent to a client, split into state patches and everything else, and notes
+   * the size of each frame it sends before Colyseus decodes it (a listener put first on the
+   * `ws` socket's `message` event; Colyseus adds its own after `onJoin`).
+   */
   countBytes(client: Client): void {
     const o = this.#o;
+    const socket = client.ref as { prependListener?: unknown } | undefined;
+    if (typeof socket?.prependListener === "function") {
+      (socket as NodeJS.EventEmitter).prependListener("message", (data: unknown) => {
+        const seat = this.#seats.get(client.sessionId);
+        if (seat) seat.frameBytes = frameLength(data);
+      });
+    }
     const raw = client.raw.bind(client);
     client.raw = (data, options, cb) => {
       // The high 3 bits of the first byte are protocol modifiers (e.g. TIMED).

@@ -7,6 +7,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { matchMaker } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
 import { Role } from "../../server/auth/roles.ts";
+import { controlMessageBytes } from "../../server/net/colyseus-frames.ts";
 import { TwinState } from "../../shared/schema/twin-state.ts";
 import {
   type Reply,
@@ -106,6 +107,30 @@ describe("digital_twin room", () => {
       await until("awake after a message", () => !local().resting);
     } finally {
       await request(op, "reset");
+      await op.room.leave();
+    }
+  });
+
+  it("meters a headset's message at the size of the frame the SDK sent", async () => {
+    const op = await server.join("operator", "metered");
+    try {
+      const session = server.app.registry.get(op.room.roomId)!;
+      const pose = {
+        head: { position: { x: 0.5, y: -1, z: 1.6 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+      };
+      op.room.send("pose", pose);
+      // The control window closes once its second has passed (an event no message announces).
+      let sizes: number[] = [];
+      await until("a closed control window for the headset", () => {
+        sizes = session.traffic
+          .windows("control", op.room.sessionId)
+          .map((w) => w.meanPacketBytes)
+          .filter((b) => b > 0);
+        return sizes.length > 0;
+      });
+      // One frame in the window: its size is what the SDK framed (ROOM_DATA, type, msgpack).
+      assert.deepEqual(sizes, [controlMessageBytes("pose", pose)]);
+    } finally {
       await op.room.leave();
     }
   });

@@ -10,11 +10,13 @@
  *
  *   npm run bench:agentnet               everything
  *   npm run bench:agentnet -- --quick    fewer held-out environments and shorter runs
- *   npm run bench:agentnet -- --only accuracy   (or: tasks, reliability, scenarios, streaming;
- *                                                several separated by commas)
+ *   npm run bench:agentnet -- --only accuracy   (or: tasks, reliability, scenarios, streaming,
+ *                                                own-traffic; several separated by commas)
  *
  * `tasks` (issue 13): the predictive tasks with their baselines — pGF what-if and ahead, the
  * diffusion samples as a distribution, nGF demand, reservation and trace fidelity.
+ * `own-traffic`: live adaptation on the server's own recorded traffic, scored on later traffic
+ * (agentnet-own-traffic.ts; a 150 s session, 90 s with --quick).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -31,6 +33,7 @@ import {
   type StrategyResult,
 } from "./agentnet-scenarios.ts";
 import { runAccuracyBench } from "./agentnet-accuracy.ts";
+import { runOwnTrafficBench } from "./agentnet-own-traffic.ts";
 import { runReliabilityBench } from "./agentnet-reliability.ts";
 import { runTaskBench } from "./agentnet-tasks.ts";
 import { runStreamingSim } from "./streaming-sim.ts";
@@ -125,6 +128,31 @@ if (part("tasks")) {
 }
 if (part("reliability")) {
   results.reliability = await runReliabilityBench({ quick, kinematics: robot.kinematics });
+}
+if (part("own-traffic")) {
+  console.error("own traffic: a live twin session, recorded …");
+  const own = await runOwnTrafficBench({ sessionS: quick ? 90 : 150 });
+  results.ownTraffic = own;
+  console.log(
+    `\nnGF live adaptation on the server's own traffic: a ${own.sessionS} s twin session ` +
+      `(${own.headsets.before} headsets, ${own.headsets.after} for the last 40 %), ` +
+      `${own.records} /traffic batches (${own.split} split: ${own.trainRecords} observed, ` +
+      `${own.heldOutRecords} held out), ${own.fineTunes} fine-tunes triggered by drift`,
+  );
+  console.table(own.rows.map((r) => ({ method: r.method, "held-out NMAE": round(r.nmae) })));
+  console.log(
+    `  skill of the adapted nGF over the strongest baseline (${own.strongestBaseline}): ` +
+      round(own.skill, 3),
+  );
+  console.log("  per flow class, bit/s per flow (held-out measured, each method's prediction):");
+  console.table(
+    Object.fromEntries(
+      Object.entries(own.byClass).map(([c, row]) => [
+        c,
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Math.round(v)])),
+      ]),
+    ),
+  );
 }
 
 const WEAK =

@@ -37,7 +37,7 @@ export class TickPacer {
 
   /** The tick period for the current state, ms. */
   get periodMs(): number {
-    return 1000 / (this.#resting ? Math.min(this.#o.restHz, this.#o.activeHz) : this.#o.activeHz);
+    return 1000 / (this.#resting ? this.#o.restHz : this.#o.activeHz);
   }
 
   /**

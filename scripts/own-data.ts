@@ -173,53 +173,64 @@ export async function evaluateTrafficAdaptation(
       ]
     : records.map((r) => splitWithin(r));
   const trainWindows = batches.flatMap((b) => b.train);
-  const lastTrain = byTime ? records[cut - 1]!.windows : trainWindows;
-  type Predict = (cls: FlowClass, s: TrafficScenario) => number;
+  const lastTrain = byTime ? records[cut - 1]!.windows : batches.at(-1)!.train;
+  /** What is scored: the mean throughput per flow of each held-out (batch, class). */
+  const targets = batches.flatMap((b) =>
+    [...new Set(b.held.map((w) => w.flowClass))].map((cls) => ({
+      cls,
+      scenario: b.r.scenario,
+      measured: meanThroughput(b.held.filter((w) => w.flowClass === cls)),
+    })),
+  );
   const byClass: Record<string, Record<string, number>> = {};
-  /** Adds `v` to the running mean of `byClass[cls][key]` over the held-out batches. */
-  const note = (cls: string, key: string, v: number, n: number): void => {
-    const row = (byClass[cls] ??= {});
-    row[key] = (row[key] ?? 0) + v / n;
-  };
-  /** NMAE of per-(batch, class) mean throughput per flow on the held-out windows. */
-  const score = (f: Predict, name?: string): number => {
-    let a = 0;
-    let ref = 0;
-    for (const b of batches) {
-      for (const c of new Set(b.held.map((w) => w.flowClass))) {
-        const n = batches.filter((x) => x.held.some((w) => w.flowClass === c)).length;
-        const m = meanThroughput(b.held.filter((w) => w.flowClass === c));
-        const p = f(c, b.r.scenario);
-        a += Math.abs(p - m);
-        ref += m;
-        if (name === "measured") note(c, "held-out measured", m, n);
-        else if (name) note(c, name, p, n);
-      }
+  /** Records `values` (one per target) as per-class means under `key` in {@link byClass}. */
+  const note = (key: string, values: readonly number[]): void => {
+    for (const cls of new Set(targets.map((t) => t.cls))) {
+      const mine = values.filter((_, i) => targets[i]!.cls === cls);
+      (byClass[cls] ??= {})[key] = mine.reduce((a, v) => a + v, 0) / mine.length;
     }
-    return ref > 0 ? a / ref : Number.NaN;
   };
-  const model: Predict = (c, s) =>
+  note(
+    "held-out measured",
+    targets.map((t) => t.measured),
+  );
+  /** NMAE of `f` over the targets; its predictions are noted under `key`. */
+  const score = (key: string, f: (cls: FlowClass, s: TrafficScenario) => number): number => {
+    const predicted = targets.map((t) => f(t.cls, t.scenario));
+    note(key, predicted);
+    const ref = targets.reduce((a, t) => a + t.measured, 0);
+    const err = targets.reduce((a, t, i) => a + Math.abs(predicted[i]! - t.measured), 0);
+    return ref > 0 ? err / ref : Number.NaN;
+  };
+  const model = (c: FlowClass, s: TrafficScenario) =>
     agent.model.has(c) ? meanThroughput(agent.synthesize(c, s, 256)) : 0;
-  const nominal: Predict = (c, s) => {
+  const shipped = score("nGF shipped", model);
+  let fineTunes = 0;
+  for (const b of batches) {
+    if (b.train.length && (await agent.observe(b.train, b.r.scenario)).adapted) fineTunes++;
+  }
+  const classMean = (ws: readonly FlowWindow[]) => (c: FlowClass) =>
+    meanThroughput(ws.filter((w) => w.flowClass === c));
+  const nominal = (c: FlowClass, s: TrafficScenario) => {
     const one = nominalDemand({ ...s, headsets: 1 });
     if (c === "twin_state") return one.twin_state;
     if (c === "control") return one.control;
     return one.video;
   };
-  const earlier: Predict = (c) => meanThroughput(trainWindows.filter((w) => w.flowClass === c));
-  const last: Predict = (c) => meanThroughput(lastTrain.filter((w) => w.flowClass === c));
-  score(() => 0, "measured");
-  const shipped = score(model, "nGF shipped");
-  let fineTunes = 0;
-  for (const b of batches) {
-    if (b.train.length && (await agent.observe(b.train, b.r.scenario)).adapted) fineTunes++;
-  }
   const baselines: AdaptationRow[] = [
-    { method: "nominal bitrates (no ML)", learned: false, nmae: score(nominal, "nominal") },
-    { method: "mean of earlier windows (no ML)", learned: false, nmae: score(earlier, "mean") },
-    { method: "last training batch (no ML)", learned: false, nmae: score(last, "last") },
+    { method: "nominal bitrates (no ML)", learned: false, nmae: score("nominal", nominal) },
+    {
+      method: "mean of earlier windows (no ML)",
+      learned: false,
+      nmae: score("mean", classMean(trainWindows)),
+    },
+    {
+      method: "last training batch (no ML)",
+      learned: false,
+      nmae: score("last", classMean(lastTrain)),
+    },
   ];
-  const adapted = score(model, "nGF adapted");
+  const adapted = score("nGF adapted", model);
   const strongest = baselines.reduce((x, y) => (y.nmae < x.nmae ? y : x));
   return {
     records: records.length,
@@ -245,7 +256,11 @@ function splitWithin(r: TrafficRecord): {
   held: FlowWindow[];
 } {
   const byClass = new Map<FlowClass, FlowWindow[]>();
-  for (const w of r.windows) byClass.set(w.flowClass, [...(byClass.get(w.flowClass) ?? []), w]);
+  for (const w of r.windows) {
+    const ws = byClass.get(w.flowClass);
+    if (ws) ws.push(w);
+    else byClass.set(w.flowClass, [w]);
+  }
   const train: FlowWindow[] = [];
   const held: FlowWindow[] = [];
   for (const ws of byClass.values()) {

@@ -47,8 +47,9 @@ export async function runOwnTrafficBench(o: { sessionS: number }): Promise<OwnTr
       await sleep(o.sessionS * 0.6 * 1000);
       await joinHeadsets(headsets.before, headsets.after);
       await sleep(o.sessionS * 0.4 * 1000);
-      await Promise.all(stops.map((stop) => stop()));
     } finally {
+      // Senders stop even when a join failed, or their loops would keep the process alive.
+      await Promise.all(stops.map((stop) => stop()));
       // Closing the room closes its recording, which writes the last /traffic batch.
       await server.close();
     }

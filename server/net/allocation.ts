@@ -53,7 +53,8 @@ export const NOMINAL_P95_FACTOR = 1.3;
 
 /**
  * What is wrong with a traffic scenario, one line each (empty when it is usable): counts are
- * non-negative integers, the patch rate in (0, 240] Hz, the rung one of `rungs` (the nominal
+ * non-negative integers, the patch rate in (0, 240] Hz, the pose rate (when given) in (0, 240] Hz,
+ * the hands share (when given) in [0, 1], the rung one of `rungs` (the nominal
  * figures price {@link DEFAULT_LADDER}; the traffic agent passes the rungs its model knows).
  */
 export function trafficScenarioProblems(
@@ -64,6 +65,10 @@ export function trafficScenarioProblems(
   if (!Number.isInteger(s.arms) || s.arms < 0) bad.push(`arms ${s.arms}`);
   if (!Number.isInteger(s.headsets) || s.headsets < 0) bad.push(`headsets ${s.headsets}`);
   if (!(s.patchRateHz > 0 && s.patchRateHz <= 240)) bad.push(`patchRateHz ${s.patchRateHz}`);
+  if (s.poseRateHz !== undefined && !(s.poseRateHz > 0 && s.poseRateHz <= 240))
+    bad.push(`poseRateHz ${s.poseRateHz} (must be in (0, 240] Hz)`);
+  if (s.handsShare !== undefined && !(s.handsShare >= 0 && s.handsShare <= 1))
+    bad.push(`handsShare ${s.handsShare} (must be in [0, 1])`);
   if (s.videoRung !== null && !rungs.includes(s.videoRung)) {
     bad.push(`video rung ${s.videoRung} (known: ${rungs.join(", ")})`);
   }

@@ -82,6 +82,30 @@ export interface TrafficScenario {
   readonly patchRateHz: number;
   /** Video rung each headset streams (e.g. `1080p`, `4k`, `8k`), or null for none. */
   readonly videoRung: string | null;
+  /**
+   * Pose messages each headset sends per second, Hz, in (0, 240]; absent:
+   * {@link DEFAULT_POSE_RATE_HZ} (the Unity bridge's default). Drives the control uplink and
+   * how often the operators' poses change in the state patches.
+   */
+  readonly poseRateHz?: number;
+  /**
+   * Share of pose messages that carry the hand controllers (left and/or right), 0..1; the
+   * rest carry the head only. Absent: {@link DEFAULT_HANDS_SHARE} (head and both hands).
+   */
+  readonly handsShare?: number;
+}
+
+/** Pose rate a scenario without `poseRateHz` means: the Unity bridge's `poseRateHz`, Hz. */
+export const DEFAULT_POSE_RATE_HZ = 72;
+/** Hands share a scenario without `handsShare` means: every pose carries both hands. */
+export const DEFAULT_HANDS_SHARE = 1;
+
+/** The pose features of a scenario with the defaults filled in (Hz, share 0..1). */
+export function poseFeatures(s: TrafficScenario): { poseRateHz: number; handsShare: number } {
+  return {
+    poseRateHz: s.poseRateHz ?? DEFAULT_POSE_RATE_HZ,
+    handsShare: s.handsShare ?? DEFAULT_HANDS_SHARE,
+  };
 }
 
 /** Predicted bandwidth demand of a scenario. */

@@ -137,6 +137,10 @@ export interface TrafficScenarioJson {
   patchRateHz: number;
   /** Video rung each headset streams; absent when none (the schema has no null). */
   videoRung?: string;
+  /** Pose messages per headset per second as measured, Hz; absent: none measured (72). */
+  poseRateHz?: number;
+  /** Share of pose messages with hand controllers, 0..1; absent: none measured (1). */
+  handsShare?: number;
 }
 
 /** One closed metering window of one flow (`FlowWindow` of `net/contracts.ts`). */
@@ -342,6 +346,16 @@ export const CHANNELS: readonly ChannelSpec[] = [
             headsets: { type: "integer", description: "Headsets in the room" },
             patchRateHz: { type: "number", description: "State patch rate, Hz" },
             videoRung: { type: "string", description: "Video rung streamed; absent when none" },
+            poseRateHz: {
+              type: "number",
+              description:
+                "Pose messages per headset per second as measured, Hz; absent when none were (72)",
+            },
+            handsShare: {
+              type: "number",
+              description:
+                "Share of pose messages with hand controllers, 0..1; absent when none were (1)",
+            },
           },
           required: ["arms", "headsets", "patchRateHz"],
         },

@@ -379,6 +379,8 @@ export class SessionRecorder {
           headsets: scenario.headsets,
           patchRateHz: scenario.patchRateHz,
           ...(scenario.videoRung !== null && { videoRung: scenario.videoRung }),
+          ...(scenario.poseRateHz !== undefined && { poseRateHz: scenario.poseRateHz }),
+          ...(scenario.handsShare !== undefined && { handsShare: scenario.handsShare }),
         },
         windows: windows.map((w) => ({
           flowClass: w.flowClass,

@@ -5,7 +5,7 @@
  * topic and from JSON lines.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -161,5 +161,41 @@ describe("own-data import", () => {
       readTrafficRecordings(dir),
       (e: unknown) => e instanceof ImportError && /c\.jsonl:2: not JSON/.test(e.message),
     );
+  });
+
+  it("reads the measured pose rate and hands share of /traffic scenarios and checks them", async () => {
+    const window = {
+      flowClass: "control",
+      windowS: 1,
+      throughputBps: 23_000,
+      meanPacketBytes: 96,
+      meanInterArrivalS: 1 / 30,
+    };
+    const line = (scenario: Record<string, unknown>) =>
+      `${JSON.stringify({ scenario: { arms: 1, headsets: 4, patchRateHz: 60, ...scenario }, windows: [window] })}\n`;
+    const ok = join(dir, "pose-ok");
+    await mkdir(ok);
+    await writeFile(join(ok, "a.jsonl"), line({ poseRateHz: 29.5, handsShare: 0 }) + line({}));
+    const [measured, old] = await readTrafficRecordings(ok);
+    assert.equal(measured?.scenario.poseRateHz, 29.5);
+    assert.equal(measured?.scenario.handsShare, 0);
+    // Recordings from before the features: absent, so the defaults apply.
+    assert.equal(old?.scenario.poseRateHz, undefined);
+    assert.equal(old?.scenario.handsShare, undefined);
+    for (const [bad, why] of [
+      [{ poseRateHz: 0 }, /a\.jsonl:1: scenario\.poseRateHz: poseRateHz must be in \(0, 240\] Hz/],
+      [{ poseRateHz: 300 }, /scenario\.poseRateHz: poseRateHz must be in \(0, 240\] Hz/],
+      [{ poseRateHz: "30" }, /scenario\.poseRateHz/],
+      [{ handsShare: -0.1 }, /scenario\.handsShare: handsShare must be in \[0, 1\]/],
+      [{ handsShare: 1.2 }, /scenario\.handsShare: handsShare must be in \[0, 1\]/],
+    ] as const) {
+      const d = await mkdtemp(join(dir, "pose-bad-"));
+      await writeFile(join(d, "a.jsonl"), line(bad));
+      await assert.rejects(
+        readTrafficRecordings(d),
+        (e: unknown) => e instanceof ImportError && why.test(e.message),
+        JSON.stringify(bad),
+      );
+    }
   });
 });

@@ -494,7 +494,15 @@ describe("SessionRecorder", () => {
       logger: pino({ level: "silent" }),
       now: () => clock,
     });
-    const scenario = { arms: 2, headsets: 1, patchRateHz: 30, videoRung: null };
+    // A 30 Hz head-only client as measured: the pose features go through to the importer.
+    const scenario = {
+      arms: 2,
+      headsets: 1,
+      patchRateHz: 30,
+      videoRung: null,
+      poseRateHz: 30,
+      handsShare: 0,
+    };
     rec.followTraffic(meter, () => scenario, 60_000);
     // 3 s of a headset: 30 patches/s of 200 B down, 72 poses/s of 90 B up.
     for (let ms = 0; ms < 3000; ms += 1) {

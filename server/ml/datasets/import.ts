@@ -25,7 +25,7 @@
  * body given as capsules (`links`).
  *
  * **Traffic** — the server's traffic meter windows: MCAP files with a `/traffic` topic
- * (JSON messages `{"scenario":{arms,headsets,patchRateHz,videoRung},"windows":[FlowWindow…]}`,
+ * (JSON messages `{"scenario":{arms,headsets,patchRateHz,videoRung,poseRateHz?,handsShare?},"windows":[FlowWindow…]}`,
  * `videoRung` null or absent for no video; as `SessionRecorder.traffic` writes them), or JSON
  * lines of the same messages (`.jsonl`).
  */
@@ -235,6 +235,19 @@ const TrafficMessageSchema = z.object({
     patchRateHz: z.number().positive(),
     // Absent in session recordings when no video is streamed (their schema has no null).
     videoRung: z.string().nullable().default(null),
+    // Absent in recordings made before the server measured them: the Unity bridge defaults.
+    poseRateHz: z
+      .number()
+      .finite()
+      .gt(0, "poseRateHz must be in (0, 240] Hz")
+      .max(240, "poseRateHz must be in (0, 240] Hz")
+      .optional(),
+    handsShare: z
+      .number()
+      .finite()
+      .min(0, "handsShare must be in [0, 1]")
+      .max(1, "handsShare must be in [0, 1]")
+      .optional(),
   }),
   windows: z.array(WindowSchema),
 });
@@ -257,10 +270,11 @@ function parseTrafficMessage(text: string, where: string): TrafficRecord {
     throw new ImportError(`${where}: not JSON`, { cause: err });
   }
   const p = TrafficMessageSchema.safeParse(json);
-  if (!p.success)
-    throw new ImportError(`${where}: ${p.error.issues[0]?.message ?? "invalid"}`, {
-      cause: p.error,
-    });
+  if (!p.success) {
+    const issue = p.error.issues[0];
+    const field = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    throw new ImportError(`${where}: ${field}${issue?.message ?? "invalid"}`, { cause: p.error });
+  }
   return { source: where, scenario: p.data.scenario, windows: p.data.windows as FlowWindow[] };
 }
 

@@ -13,7 +13,11 @@ import { controlWindows } from "../../server/ml/datasets/control-traces.ts";
 import { VIDEO_LADDER } from "../../server/ml/datasets/flow-classes.ts";
 import { mean, quantile, TraceError } from "../../server/ml/datasets/trace-windows.ts";
 import { measureScenario } from "../../server/ml/datasets/traffic-sets.ts";
-import { TwinPatchSource, twinStateTrace } from "../../server/ml/datasets/twin-state-traces.ts";
+import {
+  TwinPatchSource,
+  twinStateTrace,
+  twinStateWindows,
+} from "../../server/ml/datasets/twin-state-traces.ts";
 import { videoWindows } from "../../server/ml/datasets/video-traces.ts";
 import { controlMessageBytes } from "../../server/net/colyseus-frames.ts";
 
@@ -178,10 +182,64 @@ describe("control traces", () => {
     const body = { head: { position: { x: 0.1, y: 1.6, z: 0.25 } } };
     // ROOM_DATA byte + string header (1 + 4 bytes for "pose") + payload.
     assert.equal(controlMessageBytes("pose", body), 6 + new Packr().pack(body).length);
-    const ws = controlWindows({ windows: 30, seed: 2, headsetRateHz: 72 });
+    const ws = controlWindows({ windows: 30, seed: 2, poseRateHz: 72 });
     const rate = mean(ws.map((w) => 1 / w.meanInterArrivalS));
     assert.ok(rate > 65 && rate < 90, `messages/s ${rate}`);
     assert.ok(ws.every((w) => w.meanPacketBytes > 50 && w.meanPacketBytes < 400));
+  });
+
+  it("scale with the pose rate; head-only poses are smaller than poses with hands", () => {
+    const bps = (poseRateHz: number, handsShare: number) =>
+      mean(
+        controlWindows({ windows: 60, seed: 3, poseRateHz, handsShare }).map(
+          (w) => w.throughputBps,
+        ),
+      );
+    const size = (handsShare: number) =>
+      mean(
+        controlWindows({ windows: 60, seed: 3, poseRateHz: 30, handsShare }).map(
+          (w) => w.meanPacketBytes,
+        ),
+      );
+    // Poses dominate the uplink: 90 Hz carries about three times what 30 Hz does.
+    const ratio = bps(90, 1) / bps(30, 1);
+    assert.ok(ratio > 2.6 && ratio < 3.2, `90 Hz / 30 Hz throughput ${ratio.toFixed(2)}`);
+    const [head, half, both] = [size(0), size(0.5), size(1)];
+    assert.ok(
+      head < 0.5 * both,
+      `head-only ${head.toFixed(0)} B vs with hands ${both.toFixed(0)} B`,
+    );
+    assert.ok(head < half && half < both, `${head} < ${half} < ${both}`);
+    assert.throws(() => controlWindows({ windows: 1, seed: 1, handsShare: 1.5 }), RangeError);
+    assert.throws(() => controlWindows({ windows: 1, seed: 1, poseRateHz: 0 }), RangeError);
+  });
+});
+
+describe("twin_state traces: headset poses", () => {
+  it("follow the pose rate and carry the controllers only in poses with hands", () => {
+    const bps = (headsetRateHz: number, handsShare: number) =>
+      mean(
+        twinStateWindows({
+          arms: 1,
+          operators: 4,
+          patchRateHz: 90,
+          headsetRateHz,
+          handsShare,
+          windows: 30,
+          seed: 5,
+          profile: "idle",
+        }).map((w) => w.throughputBps),
+      );
+    // An idle arm: the patches are the operators' poses, one per pose message at most.
+    const slow = bps(30, 1);
+    const fast = bps(90, 1);
+    assert.ok(fast > 2 * slow, `90 Hz ${fast.toFixed(0)} vs 30 Hz ${slow.toFixed(0)} bit/s`);
+    const headOnly = bps(30, 0);
+    assert.ok(headOnly < 0.7 * slow, `head only ${headOnly.toFixed(0)} vs ${slow.toFixed(0)}`);
+    assert.throws(
+      () => new TwinPatchSource({ arms: 1, operators: 1, seed: 1, handsShare: -0.1 }),
+      TraceError,
+    );
   });
 });
 

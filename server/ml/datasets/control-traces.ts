@@ -1,12 +1,12 @@
 /**
- * `control` traces: client→server command frames of one operator — `pose` at the headset
- * rate (60 or 72 Hz), `jog` at 10 Hz while jogging, occasional goal/plan/approve. Sizes
- * are REAL (the SDK's framing, {@link controlMessageBytes}); activity and timing are
- * modelled.
+ * `control` traces: client→server command frames of one operator — `pose` at the headset's
+ * pose rate (head, plus both controllers in a given share of the poses), `jog` at 10 Hz
+ * while jogging, occasional goal/plan/approve. Sizes are REAL (the SDK's framing,
+ * {@link controlMessageBytes}); activity and timing are modelled.
  */
 import { controlMessageBytes } from "../../net/colyseus-frames.ts";
 import type { FlowWindow } from "../../net/contracts.ts";
-import { pose, type PoseTruth, quat, walk } from "./operator-poses.ts";
+import { HandsEpisodes, pose, type PoseTruth, quat, walk } from "./operator-poses.ts";
 import { mixSeed, Rng } from "./trace-random.ts";
 import { type Emission, round, toWindows, WINDOW_S } from "./trace-windows.ts";
 
@@ -17,15 +17,23 @@ export interface ControlTraceOptions {
   readonly seed: number;
   /** Window length, s (default {@link WINDOW_S}). */
   readonly windowS?: number;
-  /** Headset pose rate, Hz; default: 72 (most sessions) or 60, drawn from the seed. */
-  readonly headsetRateHz?: number;
+  /** Pose messages per second, Hz, in (0, 240] (default 72, the Unity bridge's rate). */
+  readonly poseRateHz?: number;
+  /**
+   * Share of pose messages that carry both controllers, 0..1 (default 1); the rest carry
+   * the head only. Hands come and go in episodes (tracking lost, controllers put down).
+   */
+  readonly handsShare?: number;
 }
 
 /** The command flow of one operator's headset (uplink). */
 export function controlWindows(opts: ControlTraceOptions): FlowWindow[] {
   const windowS = opts.windowS ?? WINDOW_S;
   const rng = new Rng(mixSeed(opts.seed, 0xc0de));
-  const rate = opts.headsetRateHz ?? (rng.next() < 0.7 ? 72 : 60);
+  const rate = opts.poseRateHz ?? 72;
+  if (!(rate > 0 && rate <= 240))
+    throw new RangeError(`poseRateHz must be in (0, 240], got ${rate}`);
+  const hands = new HandsEpisodes(opts.handsShare ?? 1, new Rng(mixSeed(opts.seed, 0x4a4d)));
   const duration = opts.windows * windowS;
   const head = pose([1.5, 0.2, 1.6], [Math.PI]);
   const left = pose([1.3, 0.4, 1.1], [0]);
@@ -33,8 +41,6 @@ export function controlWindows(opts: ControlTraceOptions): FlowWindow[] {
   const emissions: Emission[] = [];
   let activity: "watch" | "jog" | "plan" = "watch";
   let activityUntil = rng.exp(6);
-  let handsTracked = true;
-  let handsUntil = rng.exp(30);
   let nextJog = 0;
   let jog: Record<string, unknown> = {};
   let req = 0;
@@ -58,10 +64,7 @@ export function controlWindows(opts: ControlTraceOptions): FlowWindow[] {
         );
       }
     }
-    if (t >= handsUntil) {
-      handsTracked = !handsTracked;
-      handsUntil = t + rng.exp(handsTracked ? 30 : 4);
-    }
+    const handsTracked = hands.at(t);
     walk(head, 1 / rate, 0.8, 0.04, 0.25, rng);
     walk(left, 1 / rate, 0.6, activity === "watch" ? 0.02 : 0.25, 0.8, rng);
     walk(right, 1 / rate, 0.6, activity === "watch" ? 0.02 : 0.25, 0.8, rng);

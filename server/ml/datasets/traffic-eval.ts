@@ -20,12 +20,17 @@
  * held-out sessions themselves to 1 % (reported: reserved / carried).
  */
 import { nominalDemand } from "../../net/allocation.ts";
-import type { FlowClass, FlowWindow, TrafficScenario } from "../../net/contracts.ts";
+import {
+  type FlowClass,
+  type FlowWindow,
+  poseFeatures,
+  type TrafficScenario,
+} from "../../net/contracts.ts";
 import { controlWindows } from "./control-traces.ts";
 import { rungIndex } from "./flow-classes.ts";
 import { mixSeed } from "./trace-random.ts";
 import { quantile } from "./trace-windows.ts";
-import { SEED_BASE, TRAIN_GRID } from "./traffic-sets.ts";
+import { SEED_BASE, TRAIN_GRID, TRAIN_POSES } from "./traffic-sets.ts";
 import { twinStateWindows } from "./twin-state-traces.ts";
 import { videoWindows } from "./video-traces.ts";
 import { ksStatistic } from "../ngf-eval.ts";
@@ -450,11 +455,13 @@ export function evaluateTraceFidelity(
               arms: sc.arms,
               operators: sc.headsets,
               patchRateHz: sc.patchRateHz,
+              headsetRateHz: poseFeatures(sc).poseRateHz,
+              handsShare: poseFeatures(sc).handsShare,
               windows,
               seed,
             })
           : flowClass === "control"
-            ? controlWindows({ windows, seed })
+            ? controlWindows({ windows, seed, ...poseFeatures(sc) })
             : videoWindows({ rung: sc.videoRung as string, windows, seed });
       const held = gen(mixSeed(SEED_BASE.heldOut, 77, si, classes.indexOf(flowClass)), s).map(
         (w) => w.throughputBps,
@@ -464,6 +471,8 @@ export function evaluateTraceFidelity(
         arms: nearest(TRAIN_GRID.arms, s.arms),
         headsets: nearest(TRAIN_GRID.headsets, s.headsets),
         patchRateHz: nearest(TRAIN_GRID.patchRateHz, s.patchRateHz),
+        poseRateHz: nearest(TRAIN_POSES.poseRateHz, poseFeatures(s).poseRateHz),
+        handsShare: nearest(TRAIN_POSES.handsShare, poseFeatures(s).handsShare),
       };
       const trainSeed =
         flowClass === "twin_state"

@@ -31,7 +31,15 @@ import {
   PREVIEW_POINTS,
 } from "../../../shared/schema/twin-patch.ts";
 import type { FlowWindow } from "../../net/contracts.ts";
-import { clonePose, jitter, pose, type PoseTruth, quat, walk } from "./operator-poses.ts";
+import {
+  clonePose,
+  HandsEpisodes,
+  jitter,
+  pose,
+  type PoseTruth,
+  quat,
+  walk,
+} from "./operator-poses.ts";
 import { mixSeed, Rng } from "./trace-random.ts";
 import { clamp, toWindows, TraceError, WINDOW_S } from "./trace-windows.ts";
 
@@ -96,9 +104,13 @@ interface OperatorMotion {
   readonly rng: Rng;
   readonly key: string;
   readonly rateHz: number;
+  /** When the pose messages carry the controllers (the rest carry the head only). */
+  readonly hands: HandsEpisodes;
   nextSampleS: number;
   version: number;
   seenVersion: number;
+  /** Whether the latest pose carried the controllers. */
+  handsInLast: boolean;
   active: boolean;
   activeUntilS: number;
   head: PoseTruth;
@@ -118,8 +130,13 @@ export interface TwinSourceOptions {
   readonly seed: number;
   /** A fixed profile for every arm, or `mixed` (Markov chain, the default). */
   readonly profile?: MotionProfile | "mixed";
-  /** Pose message rate of the headsets, Hz (default 72). */
+  /** Pose message rate of the headsets, Hz, in (0, 240] (default 72, the Unity bridge's). */
   readonly headsetRateHz?: number;
+  /**
+   * Share of pose messages that carry both controllers, 0..1 (default 1); a head-only pose
+   * leaves the controllers' state unchanged, so nothing of them is patched.
+   */
+  readonly handsShare?: number;
 }
 
 /**
@@ -143,6 +160,12 @@ export class TwinPatchSource {
       throw new TraceError(`arms must be an integer in 1..8, got ${arms}`);
     if (!Number.isInteger(operators) || operators < 0 || operators > 64)
       throw new TraceError(`operators must be an integer in 0..64, got ${operators}`);
+    const poseRateHz = options.headsetRateHz ?? 72;
+    if (!(poseRateHz > 0 && poseRateHz <= 240))
+      throw new TraceError(`headsetRateHz must be in (0, 240], got ${poseRateHz}`);
+    const handsShare = options.handsShare ?? 1;
+    if (!(handsShare >= 0 && handsShare <= 1))
+      throw new TraceError(`handsShare must be in [0, 1], got ${handsShare}`);
     this.#profile = options.profile ?? "mixed";
     const state = new TwinState();
     this.state = state;
@@ -194,10 +217,12 @@ export class TwinPatchSource {
       this.#ops.push({
         rng,
         key,
-        rateHz: options.headsetRateHz ?? 72,
-        nextSampleS: rng.next() / (options.headsetRateHz ?? 72),
+        rateHz: poseRateHz,
+        hands: new HandsEpisodes(handsShare, new Rng(mixSeed(options.seed, 0x4a4d, i))),
+        nextSampleS: rng.next() / poseRateHz,
         version: 0,
         seenVersion: -1,
+        handsInLast: true,
         active: i < 2 && rng.next() < 0.5,
         activeUntilS: rng.exp(8),
         head,
@@ -446,6 +471,9 @@ export class TwinPatchSource {
         }
         // Head: a slow walk (breathing, looking around); always above the epsilon.
         walk(op.head, dt, 0.8, 0.04, 0.25, rng);
+        // A head-only pose leaves the controllers where the state has them.
+        op.handsInLast = op.hands.at(op.nextSampleS);
+        if (!op.handsInLast) continue;
         if (op.active) {
           walk(op.left, dt, 0.6, 0.25, 0.8, rng);
           walk(op.right, dt, 0.6, 0.25, 0.8, rng);
@@ -460,8 +488,10 @@ export class TwinPatchSource {
       const s = this.state.operators.get(op.key);
       if (!s) continue;
       setPose(s.head, op.head);
-      setPose(s.left, op.left);
-      setPose(s.right, op.right);
+      if (op.handsInLast) {
+        setPose(s.left, op.left);
+        setPose(s.right, op.right);
+      }
     }
   }
 }

@@ -300,6 +300,8 @@ export class AgentBridge implements SessionAgents, AgentSessionContext<Actor> {
         headsets: Math.max(1, s.presence.count()),
         patchRateHz: o.patchRateHz,
         videoRung: null,
+        // What the headsets send, as measured (absent: the Unity bridge's defaults).
+        ...s.measuredPoses(),
       },
       wantedRung: wanted === undefined ? this.#agents.controller(CELL).wantedRung : wanted,
     };

@@ -19,8 +19,10 @@ import type { PlanRecord } from "./plan-book.ts";
 import { Presence } from "./presence.ts";
 import type { RobotDescription } from "../sim/robot-description.ts";
 import { SceneEditor } from "./scene-editor.ts";
+import type { TrafficScenario } from "../net/contracts.ts";
+import { PoseMeter } from "../net/pose-meter.ts";
 import { TrafficMeter } from "../net/traffic-meter.ts";
-import type { Decision } from "../agents/controller.ts";
+import type { Decision, LinkSituation } from "../agents/controller.ts";
 import type { AgentPanel } from "../agents/orchestrator.ts";
 import { armPrimitives } from "../sim/arm-primitives.ts";
 import { findLimitBreach } from "../sim/planner/joint-space.ts";
@@ -39,6 +41,8 @@ export interface SessionAgents {
   environmentChanged(reason: string): void;
   /** Recent decisions, oldest first. */
   decisions(): readonly Decision[];
+  /** The cell's link as the agents see it now (radio, and the traffic scenario asked about). */
+  situation(): LinkSituation;
   /** The agent panel for the room state; `version` changes whenever the rest does. */
   panel(): AgentPanel;
   close(): void;
@@ -120,6 +124,8 @@ export class TwinSession {
   readonly #roomId: string;
   /** The server's own flows of this session, metered per headset (state patches, control). */
   readonly traffic = new TrafficMeter();
+  /** The headsets' accepted pose messages (rate and hands share of the traffic scenario). */
+  readonly poses = new PoseMeter();
   /** The session's link to the agents (null when the agents are off). */
   readonly agents: SessionAgents | null;
   #recordedStamp = -1;
@@ -145,6 +151,7 @@ export class TwinSession {
       headsets: Math.max(1, this.presence.count()),
       patchRateHz: deps.config.room.patchRateHz,
       videoRung: null,
+      ...this.measuredPoses(),
     }));
     this.#audit = deps.audit ?? null;
     const recorder = this.#recorder;
@@ -241,6 +248,17 @@ export class TwinSession {
       this.#notify({ to: actor.sessionId, code: ErrorCode.Conflict, message: readOnly });
   }
 
+  /**
+   * The headsets' pose behaviour as measured over the pose meter's window (pose messages
+   * accepted per headset per second, Hz, at most 240; share of them with hand controllers),
+   * or nothing when no pose was measured yet: a scenario without them means the defaults.
+   */
+  measuredPoses(): Pick<TrafficScenario, "poseRateHz" | "handsShare"> {
+    const m = this.poses.measure();
+    if (!m) return {};
+    return { poseRateHz: Math.min(240, m.poseRateHz), handsShare: m.handsShare };
+  }
+
   setConnected(sessionId: string, connected: boolean): void {
     this.presence.setConnected(sessionId, connected);
   }
@@ -248,6 +266,7 @@ export class TwinSession {
   /** A person left for good: their grabs are released; a jog they held dies by dead-man. */
   leave(sessionId: string): void {
     this.traffic.removeFlow(sessionId);
+    this.poses.removeHeadset(sessionId);
     this.scene.release(sessionId);
     this.presence.leave(sessionId);
   }
@@ -395,6 +414,10 @@ export class TwinSession {
     switch (cmd.type) {
       case "pose":
         this.presence.setPoses(actor.sessionId, cmd.body);
+        this.poses.record(
+          actor.sessionId,
+          cmd.body.left !== undefined || cmd.body.right !== undefined,
+        );
         return;
       case "jog":
         this.motion.jog(actor, cmd.body);

@@ -135,6 +135,39 @@ describe("digital_twin room", () => {
     }
   });
 
+  it("measures the headsets' pose rate and hands share for the traffic scenario", async () => {
+    const op = await server.join("operator", "pose-metered");
+    const session = server.app.registry.get(op.room.roomId)!;
+    const still = { position: { x: 0.5, y: -1, z: 1.6 }, orientation: { x: 0, y: 0, z: 0, w: 1 } };
+    // Before any pose: nothing measured, so the scenario keeps the defaults (fields absent).
+    assert.deepEqual(session.measuredPoses(), {});
+    // An SDK client at 20 Hz, every fourth pose with a hand controller.
+    let sent = 0;
+    const sender = setInterval(() => {
+      op.room.send("pose", sent % 4 === 0 ? { head: still, left: still } : { head: still });
+      sent++;
+    }, 50);
+    try {
+      // 2.5 s of poses: at least one full window after the partial first one.
+      await until(
+        "a full pose window",
+        () => sent > 50 && session.poses.measure() !== null,
+        10_000,
+      );
+      const m = session.measuredPoses();
+      assert.ok(m.poseRateHz! > 15 && m.poseRateHz! < 22, `pose rate ${m.poseRateHz} Hz`);
+      assert.ok(m.handsShare! > 0.15 && m.handsShare! < 0.35, `hands share ${m.handsShare}`);
+      // What the agents are asked about carries the measured values.
+      const traffic = session.agents?.situation().traffic;
+      assert.ok(traffic, "the test server runs the agents");
+      assert.ok(Math.abs(traffic.poseRateHz! - m.poseRateHz!) < 3, `${traffic.poseRateHz}`);
+      assert.ok(Math.abs(traffic.handsShare! - m.handsShare!) < 0.1, `${traffic.handsShare}`);
+    } finally {
+      clearInterval(sender);
+      await op.room.leave();
+    }
+  });
+
   it("jogs a joint while the command is held and stops by dead-man", async () => {
     const op = await server.join("operator", "jogger");
     const q0 = op.room.state.robot.joints[0]!.position;

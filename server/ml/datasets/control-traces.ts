@@ -6,7 +6,7 @@
  */
 import { controlMessageBytes } from "../../net/colyseus-frames.ts";
 import type { FlowWindow } from "../../net/contracts.ts";
-import { HandsEpisodes, pose, type PoseTruth, quat, walk } from "./operator-poses.ts";
+import { HandsInPoses, pose, type PoseTruth, quat, walk } from "./operator-poses.ts";
 import { mixSeed, Rng } from "./trace-random.ts";
 import { type Emission, round, toWindows, WINDOW_S } from "./trace-windows.ts";
 
@@ -21,7 +21,7 @@ export interface ControlTraceOptions {
   readonly poseRateHz?: number;
   /**
    * Share of pose messages that carry both controllers, 0..1 (default 1); the rest carry
-   * the head only. Hands come and go in episodes (tracking lost, controllers put down).
+   * the head only (each pose drawn independently, {@link HandsInPoses}).
    */
   readonly handsShare?: number;
 }
@@ -33,7 +33,7 @@ export function controlWindows(opts: ControlTraceOptions): FlowWindow[] {
   const rate = opts.poseRateHz ?? 72;
   if (!(rate > 0 && rate <= 240))
     throw new RangeError(`poseRateHz must be in (0, 240], got ${rate}`);
-  const hands = new HandsEpisodes(opts.handsShare ?? 1, new Rng(mixSeed(opts.seed, 0x4a4d)));
+  const hands = new HandsInPoses(opts.handsShare ?? 1, new Rng(mixSeed(opts.seed, 0x4a4d)));
   const duration = opts.windows * windowS;
   const head = pose([1.5, 0.2, 1.6], [Math.PI]);
   const left = pose([1.3, 0.4, 1.1], [0]);
@@ -64,7 +64,7 @@ export function controlWindows(opts: ControlTraceOptions): FlowWindow[] {
         );
       }
     }
-    const handsTracked = hands.at(t);
+    const handsTracked = hands.next();
     walk(head, 1 / rate, 0.8, 0.04, 0.25, rng);
     walk(left, 1 / rate, 0.6, activity === "watch" ? 0.02 : 0.25, 0.8, rng);
     walk(right, 1 / rate, 0.6, activity === "watch" ? 0.02 : 0.25, 0.8, rng);

@@ -75,41 +75,26 @@ export function quat(e: readonly number[]): [number, number, number, number] {
   ];
 }
 
-/** Mean length of one tracked + untracked episode pair of the hand controllers, s. */
-export const HANDS_CYCLE_S = 20;
-
 /**
- * Alternating hands-tracked / head-only episodes whose long-run share of time tracked is
- * `share`: exponential dwell times with means `share` and `1 − share` of
- * {@link HANDS_CYCLE_S} (at least 0.5 s). Shares 0 and 1 never switch.
+ * Which pose messages carry the hand controllers: each one independently with probability
+ * `share` (0: head only, 1: always both hands), so every window carries about that share.
+ * Episodes of tracking lost (tens of seconds) were tried first: at share 0.5 they make the
+ * 1 s windows bimodal, and the GAN then blurred 0.5 and 1 into one mean (control 13 % low at
+ * the Unity default); the live `handsShare` is a share over minutes, which this matches.
  */
-export class HandsEpisodes {
-  tracked: boolean;
-  #until: number;
-
+export class HandsInPoses {
   constructor(
     readonly share: number,
     readonly rng: Rng,
   ) {
     if (!(share >= 0 && share <= 1))
       throw new RangeError(`handsShare must be in [0, 1], got ${share}`);
-    this.tracked = rng.next() < share;
-    this.#until = this.#dwell(0);
   }
 
-  /** Whether the hands are tracked at time `t` (s, non-decreasing). */
-  at(t: number): boolean {
-    while (t >= this.#until) {
-      this.tracked = !this.tracked;
-      this.#until = this.#dwell(this.#until);
-    }
-    return this.tracked;
-  }
-
-  #dwell(from: number): number {
-    const mean = HANDS_CYCLE_S * (this.tracked ? this.share : 1 - this.share);
-    if (mean === 0) return from; // never in this state: leave at once
-    if (mean === HANDS_CYCLE_S) return Infinity; // always in this state
-    return from + Math.max(0.5, this.rng.exp(mean));
+  /** Whether the next pose carries the controllers. */
+  next(): boolean {
+    if (this.share >= 1) return true;
+    if (this.share <= 0) return false;
+    return this.rng.next() < this.share;
   }
 }

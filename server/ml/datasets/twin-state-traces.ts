@@ -33,7 +33,7 @@ import {
 import type { FlowWindow } from "../../net/contracts.ts";
 import {
   clonePose,
-  HandsEpisodes,
+  HandsInPoses,
   jitter,
   pose,
   type PoseTruth,
@@ -105,7 +105,7 @@ interface OperatorMotion {
   readonly key: string;
   readonly rateHz: number;
   /** When the pose messages carry the controllers (the rest carry the head only). */
-  readonly hands: HandsEpisodes;
+  readonly hands: HandsInPoses;
   nextSampleS: number;
   version: number;
   seenVersion: number;
@@ -218,7 +218,7 @@ export class TwinPatchSource {
         rng,
         key,
         rateHz: poseRateHz,
-        hands: new HandsEpisodes(handsShare, new Rng(mixSeed(options.seed, 0x4a4d, i))),
+        hands: new HandsInPoses(handsShare, new Rng(mixSeed(options.seed, 0x4a4d, i))),
         nextSampleS: rng.next() / poseRateHz,
         version: 0,
         seenVersion: -1,
@@ -472,7 +472,7 @@ export class TwinPatchSource {
         // Head: a slow walk (breathing, looking around); always above the epsilon.
         walk(op.head, dt, 0.8, 0.04, 0.25, rng);
         // A head-only pose leaves the controllers where the state has them.
-        op.handsInLast = op.hands.at(op.nextSampleS);
+        op.handsInLast = op.hands.next();
         if (!op.handsInLast) continue;
         if (op.active) {
           walk(op.left, dt, 0.6, 0.25, 0.8, rng);

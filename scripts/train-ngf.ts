@@ -30,7 +30,12 @@ import {
 import type { NamedTensors } from "../server/ml/weights.ts";
 import { FLOW_CLASSES, VIDEO_LADDER } from "../server/ml/datasets/flow-classes.ts";
 import { mean, WINDOW_S } from "../server/ml/datasets/trace-windows.ts";
-import { type FlowTrace, SEED_BASE, trainingTraces } from "../server/ml/datasets/traffic-sets.ts";
+import {
+  type FlowTrace,
+  HELD_OUT_POSES,
+  SEED_BASE,
+  trainingTraces,
+} from "../server/ml/datasets/traffic-sets.ts";
 import { trainNgfOnRecordings } from "./own-data.ts";
 
 const { values: args } = parseArgs({
@@ -89,15 +94,18 @@ function samplesOf(traces: readonly FlowTrace[]): NgfSample[] {
 
 /**
  * Validation score (lower is better): mean relative error of mean throughput and of p95
- * throughput per validation trace group (twin_state per scenario; other classes pooled).
+ * throughput per validation trace group (twin_state per scenario, control per pose rate and
+ * hands share; video pooled per rung).
  */
 function validationScore(model: NgfMgan, traces: readonly FlowTrace[]): number {
   const groups = new Map<string, { t: FlowTrace; real: number[] }>();
   for (const t of traces) {
     const key =
       t.flowClass === "twin_state"
-        ? `${t.scenario.arms}|${t.scenario.headsets}|${t.scenario.patchRateHz}`
-        : t.flowClass;
+        ? `${t.scenario.arms}|${t.scenario.headsets}|${t.scenario.patchRateHz}|${t.scenario.poseRateHz}|${t.scenario.handsShare}`
+        : t.flowClass === "control"
+          ? `control|${t.scenario.poseRateHz}|${t.scenario.handsShare}`
+          : t.flowClass;
     const g = groups.get(key) ?? { t, real: [] };
     g.real.push(...t.windows.map((w) => w.throughputBps));
     groups.set(key, g);
@@ -124,7 +132,8 @@ async function main(): Promise<void> {
     let bestStep = 0;
     const train = trainingTraces({
       twinWindows: QUICK ? 30 : Number(args["twin-windows"]),
-      controlTraces: QUICK ? 12 : 40,
+      // Four traces per (pose rate, hands share) pair of TRAIN_POSES (two when quick).
+      controlTraces: QUICK ? 36 : 72,
       controlWindows: 60,
       videoTraces: QUICK ? 10 : 30,
       videoWindows: 60,
@@ -132,12 +141,13 @@ async function main(): Promise<void> {
     });
     const validation = trainingTraces({
       twinWindows: 60,
-      controlTraces: 10,
+      controlTraces: 12,
       controlWindows: 60,
       videoTraces: 8,
       videoWindows: 60,
       seedBase: SEED_BASE.validation,
       grid: { arms: [1, 3], headsets: [3, 7], patchRateHz: [45, 72] },
+      poses: HELD_OUT_POSES,
     });
     const samples = samplesOf(train);
     log(

@@ -96,14 +96,39 @@ interface Measured {
   readonly window: FlowWindow;
 }
 
+/** Pose rates (Hz) and hands shares the replay cycles through (the trained range). */
+const REPLAY_POSE_RATES = [20, 30, 45, 60, 72, 90] as const;
+const REPLAY_HANDS = [1, 0, 0.5] as const;
+
 const DEFAULT_REPLAY: readonly TrafficScenario[] = (() => {
   const out: TrafficScenario[] = [];
   for (const arms of [1, 2, 4])
     for (const headsets of [1, 4, 8])
-      for (const patchRateHz of [30, 60, 90])
-        out.push({ arms, headsets, patchRateHz, videoRung: null });
+      for (const patchRateHz of [30, 60, 90]) {
+        const i = out.length;
+        out.push({
+          arms,
+          headsets,
+          patchRateHz,
+          videoRung: null,
+          poseRateHz: REPLAY_POSE_RATES[i % REPLAY_POSE_RATES.length] as number,
+          handsShare: REPLAY_HANDS[Math.floor(i / REPLAY_POSE_RATES.length) % 3] as number,
+        });
+      }
   return out;
 })();
+
+/** Control replay: low, mid and high pose rates, head only and with hands. */
+const CONTROL_REPLAY: readonly TrafficScenario[] = [30, 60, 90].flatMap((poseRateHz) =>
+  [0, 1].map((handsShare) => ({
+    arms: 1,
+    headsets: 1,
+    patchRateHz: 60,
+    videoRung: null,
+    poseRateHz,
+    handsShare,
+  })),
+);
 
 /** The nGF agent. One per process or room; not thread-safe across concurrent observe(). */
 export class TrafficAgent implements DemandEstimator {
@@ -330,7 +355,9 @@ export class TrafficAgent implements DemandEstimator {
       const scenarios =
         flowClass === "twin_state"
           ? this.#o.replayScenarios
-          : [{ arms: 1, headsets: 1, patchRateHz: 60, videoRung: videoRungOf(flowClass) }];
+          : flowClass === "control"
+            ? CONTROL_REPLAY
+            : [{ arms: 1, headsets: 1, patchRateHz: 60, videoRung: videoRungOf(flowClass) }];
       for (const sc of scenarios) {
         if (measuredKeys.has(conditionKey(model, flowClass, sc))) continue;
         for (const w of model.synthesize(flowClass, sc, perCondition, 9_000 + r++))

@@ -13,7 +13,13 @@
  * The "measured" side is {@link measureScenario}: traces generated with held-out seeds.
  */
 import { nominalDemandPrediction } from "../net/allocation.ts";
-import type { DemandPrediction, FlowClass, FlowWindow, TrafficScenario } from "../net/contracts.ts";
+import {
+  type DemandPrediction,
+  type FlowClass,
+  type FlowWindow,
+  poseFeatures,
+  type TrafficScenario,
+} from "../net/contracts.ts";
 import { FLOW_CLASSES, VIDEO_LADDER } from "./datasets/flow-classes.ts";
 import { mixSeed } from "./datasets/trace-random.ts";
 import {
@@ -215,7 +221,8 @@ export interface ClassFidelity {
 
 /**
  * Synthetic vs measured windows per class over held-out scenarios: twin_state per scenario
- * (its condition), control and video pooled over every flow of the class.
+ * (its condition), control per pose rate and hands share (its condition), video pooled over
+ * every flow of the class.
  */
 export function fidelity(
   agent: DemandModel,
@@ -225,10 +232,13 @@ export function fidelity(
   const groups = new Map<string, { cls: FlowClass; s: TrafficScenario; real: number[] }>();
   for (const m of measured)
     for (const [cls, flows] of m.flows) {
+      const pose = poseFeatures(m.scenario);
       const key =
         cls === "twin_state"
-          ? `${cls}|${m.scenario.arms}|${m.scenario.headsets}|${m.scenario.patchRateHz}`
-          : cls;
+          ? `${cls}|${m.scenario.arms}|${m.scenario.headsets}|${m.scenario.patchRateHz}|${pose.poseRateHz}|${pose.handsShare}`
+          : cls === "control"
+            ? `${cls}|${pose.poseRateHz}|${pose.handsShare}`
+            : cls;
       const g = groups.get(key) ?? { cls, s: m.scenario, real: [] };
       for (const f of flows)
         for (const w of f) if (w.throughputBps > 0) g.real.push(w.throughputBps);

@@ -12,14 +12,20 @@
  * packet size (bytes), ln mean inter-arrival (s) — z-scored per flow class with statistics
  * of the training set (kept in the manifest). Generators and D/C are conditioned on the
  * flow class (one-hot) and on the scenario features that drive it: arms, headsets and patch
- * rate for `twin_state`, the rung for video (zeros where a class does not depend on them).
+ * rate for `twin_state`, the headsets' pose rate and hands share for `twin_state` and
+ * `control`, the rung for video (zeros where a class does not depend on them).
  *
  * Training tricks: non-saturating generator loss, one-sided label smoothing (0.9), instance
  * noise on D's inputs annealed to zero, Adam (β1 = 0.5), and an exponential moving average
  * of the generator weights, which is the generator that is saved and sampled.
  */
 import { z } from "zod";
-import type { FlowClass, FlowWindow, TrafficScenario } from "../net/contracts.ts";
+import {
+  type FlowClass,
+  type FlowWindow,
+  poseFeatures,
+  type TrafficScenario,
+} from "../net/contracts.ts";
 import { seededRandom } from "../sim/random.ts";
 import { tf } from "./backend.ts";
 import { Mlp } from "./mlp.ts";
@@ -34,14 +40,16 @@ export const NGF_FEATURES = 3;
 /**
  * Scenario features after the class one-hot: arms; headsets and patch rate both linear and
  * logarithmic (throughput is close to a product of rate and per-patch size, so in ln units
- * the log features make it a sum); the rung.
+ * the log features make it a sum); the rung; the pose rate (linear and logarithmic, for the
+ * same reason) and the hands share. Models saved before the pose features had 6.
  */
-const SCENARIO_FEATURES = 6;
+const SCENARIO_FEATURES = 9;
 
 /** Normalisers of the scenario features (the trained envelope's upper ends). */
 const ARMS_SCALE = 4;
 const HEADSETS_SCALE = 8;
 const PATCH_RATE_SCALE = 90;
+const POSE_RATE_SCALE = 90;
 
 /** Architecture and loss weights of an {@link NgfMgan}. */
 export interface NgfConfig {
@@ -190,12 +198,19 @@ export class NgfMgan {
         throw new NgfError(`${dir}: manifest lacks a valid model config or class statistics`, {
           cause: config.error ?? stats.error,
         });
-      const model = new NgfMgan(
-        { ...config.data, classes: config.data.classes as FlowClass[] },
-        stats.data,
-        tensors,
-        1,
-      );
+      const cfg = { ...config.data, classes: config.data.classes as FlowClass[] };
+      // Weights from before a change of the condition (e.g. the pose features) have another
+      // input width: say so instead of failing on a layer shape.
+      const width = tensors["gen/in0/w0"]?.shape[0];
+      const expected = cfg.noiseDim + cfg.classes.length + SCENARIO_FEATURES;
+      if (width !== expected)
+        throw new NgfError(
+          `${dir}: generator input is ${width ?? "missing"} wide, this code conditions on ` +
+            `${expected} (noise ${cfg.noiseDim}, ${cfg.classes.length} classes, ` +
+            `${SCENARIO_FEATURES} scenario features): weights of an older condition; ` +
+            `retrain with npm run train:ngf`,
+        );
+      const model = new NgfMgan(cfg, stats.data, tensors, 1);
       return { model, metadata: manifest.metadata };
     } finally {
       for (const t of Object.values(tensors)) t.dispose();
@@ -220,7 +235,7 @@ export class NgfMgan {
     );
   }
 
-  /** Length of a condition vector: class one-hot + 6 scenario features. */
+  /** Length of a condition vector: class one-hot + 9 scenario features. */
   get conditionDim(): number {
     return this.config.classes.length + SCENARIO_FEATURES;
   }
@@ -232,7 +247,9 @@ export class NgfMgan {
 
   /**
    * The condition vector of a flow class under a scenario. Only the features that drive
-   * the class are set: arms, headsets, patch rate for `twin_state`; the rung for video.
+   * the class are set: arms, headsets, patch rate for `twin_state`; pose rate and hands
+   * share (defaults when the scenario has none) for `twin_state` and `control`; the rung
+   * for video.
    * @throws NgfError for a class the model was not trained on
    */
   condition(flowClass: FlowClass, scenario: TrafficScenario): Float32Array {
@@ -250,6 +267,12 @@ export class NgfMgan {
     } else if (flowClass.startsWith("video_")) {
       const r = this.config.rungs.indexOf(flowClass.slice("video_".length));
       c[n + 5] = r / Math.max(1, this.config.rungs.length - 1);
+    }
+    if (flowClass === "twin_state" || flowClass === "control") {
+      const { poseRateHz, handsShare } = poseFeatures(scenario);
+      c[n + 6] = poseRateHz / POSE_RATE_SCALE;
+      c[n + 7] = Math.log(poseRateHz) / Math.log(POSE_RATE_SCALE);
+      c[n + 8] = handsShare;
     }
     return c;
   }

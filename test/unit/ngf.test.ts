@@ -3,6 +3,9 @@
  * answers, quantised weights, training, life-long adaptation and tensor hygiene.
  */
 import assert from "node:assert/strict";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { NGF_MODEL_DIR, TrafficAgent } from "../../server/agents/traffic-agent.ts";
 import { initTf, tf } from "../../server/ml/backend.ts";
@@ -75,6 +78,46 @@ describe("TrafficAgent: shipped model", () => {
     const none = await agent.predictDemand({ ...base, headsets: 0, videoRung: null });
     assert.equal(none.meanBps, 0);
     await assert.rejects(agent.predictDemand({ ...base, videoRung: "16k" }), /16k/);
+  });
+
+  it("conditions state and control on the pose rate and hands; rejects bad values", async () => {
+    const base: TrafficScenario = { arms: 1, headsets: 4, patchRateHz: 60, videoRung: null };
+    const perClass = async (s: TrafficScenario) => {
+      const p = await agent.predictDemand(s);
+      const of = (c: string) => p.perClass.find((x) => x.flowClass === c)?.meanBps ?? Number.NaN;
+      return { state: of("twin_state"), control: of("control") };
+    };
+    const unity = await perClass(base);
+    // Absent features are the Unity bridge's defaults (72 Hz, head and both hands).
+    assert.deepEqual(await perClass({ ...base, poseRateHz: 72, handsShare: 1 }), unity);
+    const sdk = await perClass({ ...base, poseRateHz: 30, handsShare: 0 });
+    // A 30 Hz head-only client sends far less than a 72 Hz headset with controllers.
+    assert.ok(sdk.control < unity.control / 3, `control ${sdk.control} vs ${unity.control}`);
+    assert.ok(sdk.state < unity.state / 2, `twin_state ${sdk.state} vs ${unity.state}`);
+    const hands = await perClass({ ...base, poseRateHz: 30, handsShare: 1 });
+    assert.ok(hands.control > sdk.control * 1.5, `hands ${hands.control} vs ${sdk.control}`);
+    await assert.rejects(agent.predictDemand({ ...base, poseRateHz: 0 }), /poseRateHz 0/);
+    await assert.rejects(agent.predictDemand({ ...base, poseRateHz: 500 }), /poseRateHz 500/);
+    await assert.rejects(agent.predictDemand({ ...base, handsShare: 1.5 }), /handsShare 1.5/);
+    await assert.rejects(agent.predictDemand({ ...base, handsShare: Number.NaN }), /handsShare/);
+  });
+
+  it("refuses weights of an older condition width with a clear error", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ngf-old-"));
+    try {
+      await cp(NGF_MODEL_DIR, dir, { recursive: true });
+      const file = join(dir, "model.json");
+      const manifest = JSON.parse(await readFile(file, "utf8")) as {
+        config: { model: { classes: string[] } };
+      };
+      // One class fewer in the config than the weights were built for: the width differs.
+      manifest.config.model.classes.pop();
+      (manifest.config as unknown as { stats: unknown[] }).stats.pop();
+      await writeFile(file, JSON.stringify(manifest));
+      await assert.rejects(NgfMgan.load(dir), /older condition; retrain with npm run train:ngf/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("per-class means add up to the aggregate; one link carries one headset's flows", async () => {

@@ -4,11 +4,13 @@
  * {@link StrategyModels}. Truth: the project's channel model with fading redrawn every tick.
  *
  * One tagged headset streams 360° video in 1 s segments (the project's VBR traces of each
- * rung: a segment's size is its 1 s window's bits) into a 4 s buffer (low-latency VR);
- * playback starts and resumes at 1 s of buffer. The cell's `N` headsets share the downlink:
- * under a fair scheduler each gets 1/N of every band's capacity (every headset is
- * full-buffer). What the tagged headset can download = min(Σ capacity share of its bands,
- * its network reservation). Ticks of 0.1 s for the player, the channel redrawn every 0.5 s.
+ * rung: a segment's size is its 1 s window's bits) into a buffer of 4 s (`buffered`) or 2 s
+ * (`live`, {@link BUFFER_PRESETS}); playback starts and resumes at 1 s of buffer. The
+ * cell's `N` headsets share the downlink: under a fair scheduler each gets 1/N of every
+ * band's capacity (every headset is full-buffer). What the tagged headset can download =
+ * min(Σ capacity share of its bands, its network reservation). Requests start on 10 ms
+ * player ticks; playback and stalls run in continuous time within a tick; the channel is
+ * redrawn every 0.5 s.
  *
  * Scenarios (each 60 s; the change at 20 s):
  * - `arm-plan-through-los`: an approved plan moves the arm into the headset's line of sight
@@ -33,12 +35,27 @@ import { seededRandom } from "../../sim/random.ts";
 import { smoothstep, tryPlanThroughLos } from "./channel-tasks.ts";
 
 /** Player tick, s. */
-export const PLAYER_DT_S = 0.1;
+export const PLAYER_DT_S = 0.01;
 /** Channel tick, s. */
 export const CHANNEL_DT_S = 0.5;
 const SEGMENT_S = 1;
-const BUFFER_MAX_S = 4;
 const RESUME_S = 1;
+
+/**
+ * How much video the player may hold ahead of the playhead, s: it is also how far behind
+ * live the headset plays. `buffered` (4 s) suits a 360° session that may lag the event by
+ * seconds; `live` (2 s) is a session where the headset watches the real cell it steers
+ * (the live camera over the arm), where more than about 2 s of lag makes the picture
+ * useless for supervising the motion.
+ */
+export const BUFFER_PRESETS = { buffered: 4, live: 2 } as const;
+export type BufferPreset = keyof typeof BUFFER_PRESETS;
+
+/** Options of {@link runPlayer}. */
+export interface PlayerOptions {
+  /** Buffer target and cap, s (≥ 2: one segment downloading while one plays). */
+  readonly bufferMaxS: number;
+}
 /** State patches and control of the tagged link, bit/s (measured scale, see traffic tables). */
 const BASE_DEMAND_BPS = 2e6;
 const DOWNLINK = DEFAULT_BANDS.map((b, i) => ({ b, i })).filter(
@@ -182,6 +199,8 @@ export interface DecisionContext {
   readonly timeS: number;
   readonly tick: number;
   readonly bufferS: number;
+  /** The player's buffer cap, s ({@link PlayerOptions.bufferMaxS}). */
+  readonly bufferMaxS: number;
   /** Download rates of the past segments, bit/s (newest last). */
   readonly segmentRates: readonly number[];
   /** Bits per second of the segments downloaded in the last 5 s (the measured demand). */
@@ -218,8 +237,15 @@ export interface RunResult {
   readonly decisionMs: readonly number[];
 }
 
-/** Plays `scenario` with `strategy`. */
-export function runPlayer(scenario: ReliabilityScenario, strategy: Strategy): RunResult {
+/** Plays `scenario` with `strategy` into a buffer of `options.bufferMaxS` (default 4 s). */
+export function runPlayer(
+  scenario: ReliabilityScenario,
+  strategy: Strategy,
+  options: PlayerOptions = { bufferMaxS: BUFFER_PRESETS.buffered },
+): RunResult {
+  const bufferMaxS = options.bufferMaxS;
+  if (!Number.isFinite(bufferMaxS) || bufferMaxS < SEGMENT_S + RESUME_S)
+    throw new RangeError(`bufferMaxS must be ≥ ${SEGMENT_S + RESUME_S} s, got ${bufferMaxS}`);
   const steps = Math.round(DURATION_S / PLAYER_DT_S);
   const perTick = Math.round(CHANNEL_DT_S / PLAYER_DT_S);
   let buffer = 0;
@@ -244,7 +270,7 @@ export function runPlayer(scenario: ReliabilityScenario, strategy: Strategy): Ru
   for (let s = 0; s < steps; s++) {
     const t = s * PLAYER_DT_S;
     const tick = Math.min(scenario.ticks.length - 1, Math.floor(s / perTick));
-    if (!dl && buffer + SEGMENT_S <= BUFFER_MAX_S + 1e-9) {
+    if (!dl && buffer + SEGMENT_S <= bufferMaxS + 1e-9) {
       const measured = new Float64Array(DEFAULT_BANDS.length);
       const from = Math.max(0, tick - 2);
       const to = Math.max(0, tick - 1);
@@ -257,6 +283,7 @@ export function runPlayer(scenario: ReliabilityScenario, strategy: Strategy): Ru
         timeS: t,
         tick,
         bufferS: buffer,
+        bufferMaxS,
         segmentRates: rates,
         recentDemandBps: demand.filter((x) => x.t > t - 5).map((x) => x.bps),
         measuredCapacity: measured,
@@ -278,41 +305,65 @@ export function runPlayer(scenario: ReliabilityScenario, strategy: Strategy): Ru
       spectrum += share * PLAYER_DT_S;
       reservedSum += d.reservedBps * PLAYER_DT_S;
     }
+    // Where in this tick (s from its start) a finished segment lands in the buffer.
+    let landsAt: number | null = null;
+    let landing = "";
     if (dl) {
       const got = Math.min(dl.left, rate * PLAYER_DT_S);
+      const done = dl.left - got <= 1e-6;
+      if (done) landsAt = rate > 0 ? Math.min(PLAYER_DT_S, dl.left / rate) : PLAYER_DT_S;
       dl.left -= got;
       carried += got;
-      if (dl.left <= 1e-6) {
-        const took = Math.max(PLAYER_DT_S, t + PLAYER_DT_S - dl.t0);
+      if (done) {
+        const took = Math.max(1e-3, t + (landsAt as number) - dl.t0);
         rates.push(dl.bits / took);
         demand.push({ t, bps: dl.bits / SEGMENT_S });
-        buffer += SEGMENT_S;
-        queue.push(dl.rung);
+        landing = dl.rung;
         segment++;
         dl = null;
       }
     }
-    if (playing) {
-      buffer -= PLAYER_DT_S;
-      played += rungBitrate(queue[0] ?? current ?? "1080p") * PLAYER_DT_S;
-      playedS += PLAYER_DT_S;
-      if (buffer <= 1e-9) {
-        buffer = 0;
-        playing = false;
-        stalls++;
+    // Playback in continuous time within the tick: a stall lasts from the moment the
+    // buffer runs dry until it again holds RESUME_S, to the ms, not to the tick.
+    let clock = 0;
+    while (clock < PLAYER_DT_S - 1e-12) {
+      const lands = landsAt ?? Infinity;
+      if (playing) {
+        const until = Math.min(PLAYER_DT_S, lands, clock + buffer);
+        const run = until - clock;
+        buffer -= run;
+        played += rungBitrate(queue[0] ?? current ?? "1080p") * run;
+        playedS += run;
+        clock = until;
+        if (clock >= lands - 1e-12) {
+          buffer += SEGMENT_S;
+          queue.push(landing);
+          landsAt = null;
+        } else if (buffer <= 1e-9 && clock < PLAYER_DT_S - 1e-12) {
+          buffer = 0;
+          playing = false;
+          stalls++;
+        }
+      } else if (buffer >= RESUME_S - 1e-9) {
+        playing = true;
+        started = true;
+      } else {
+        const until = Math.min(PLAYER_DT_S, lands);
+        if (started) stallS += until - clock;
+        clock = until;
+        if (clock >= lands - 1e-12) {
+          buffer += SEGMENT_S;
+          queue.push(landing);
+          landsAt = null;
+        }
       }
-    } else if (buffer >= RESUME_S - 1e-9) {
-      playing = true;
-      started = true;
-    } else if (started) {
-      stallS += PLAYER_DT_S;
     }
     // Segments leave the queue as they are played.
     while (queue.length > Math.ceil(buffer / SEGMENT_S) + 1) queue.shift();
   }
   return {
     stalls,
-    stallS: Math.round(stallS * 10) / 10,
+    stallS: Math.round(stallS * 1000) / 1000,
     meanBitrateBps: playedS > 0 ? played / playedS : 0,
     switches,
     spectrumUtilisation: spectrum > 0 ? carried / spectrum : 0,
@@ -360,14 +411,14 @@ export function uncoordinatedStrategy(): Strategy {
       }
       let rung: string;
       if (!ctx.segmentRates.length) rung = RUNGS[0] as string;
-      else if (ctx.bufferS < BUFFER_MAX_S / 2) {
+      else if (ctx.bufferS < ctx.bufferMaxS / 2) {
         const est = 0.9 * Math.min(fast, slow);
         rung = RUNGS[0] as string;
         for (const r of DEFAULT_LADDER) if (r.bitrateBps + BASE_DEMAND_BPS <= est) rung = r.name;
       } else {
         const s1 = rungBitrate(RUNGS[0] as string);
         const gp = 1;
-        const qMax = BUFFER_MAX_S / SEGMENT_S;
+        const qMax = ctx.bufferMaxS / SEGMENT_S;
         const uMax = Math.log(rungBitrate(RUNGS[RUNGS.length - 1] as string) / s1);
         const v = (qMax - 1) / (uMax + gp);
         let best = -Infinity;
@@ -386,6 +437,54 @@ export function uncoordinatedStrategy(): Strategy {
         rung,
         bands: DOWNLINK.map((d) => d.i),
         reservedBps: (Math.max(measured, rungBitrate(rung)) + BASE_DEMAND_BPS) * 2,
+      };
+    },
+  };
+}
+
+/**
+ * The second uncoordinated stack: hls.js's default ABR on live streams (abr-controller with
+ * `abrEwmaFastLive` 3, `abrEwmaSlowLive` 9, `abrBandWidthFactor` 0.95,
+ * `abrBandWidthUpFactor` 0.7): the bandwidth estimate is the smaller of a fast and a slow
+ * EWMA of segment download rates (half-lives here in segments, 1 s of media each); a rung
+ * at or below the current one must fit 0.95 × the estimate, a higher one 0.7 × it. It
+ * climbs more cautiously than the throughput rule above and never uses the buffer level.
+ * Bands as {@link uncoordinatedStrategy}; the reservation is measured demand × 2.6, the
+ * least headroom that lets a 0.7 up-factor climb the ladder's largest step (1.8×): with
+ * × 2 the download rate, capped by the reservation, never shows room for the next rung.
+ */
+export function hlsjsStrategy(): Strategy {
+  let fast = 0;
+  let slow = 0;
+  let seen = 0;
+  const aFast = 1 - 0.5 ** (1 / 3);
+  const aSlow = 1 - 0.5 ** (1 / 9);
+  return {
+    name: "uncoordinated: hls.js live ABR (0.95 / 0.7 up) + PF bands + measured demand ×2.6",
+    decide(ctx) {
+      const tk = ctx.scenario.ticks[ctx.tick] as ScenarioTick;
+      while (seen < ctx.segmentRates.length) {
+        const r = ctx.segmentRates[seen++] as number;
+        fast = fast ? aFast * r + (1 - aFast) * fast : r;
+        slow = slow ? aSlow * r + (1 - aSlow) * slow : r;
+      }
+      let rung = RUNGS[0] as string;
+      if (ctx.segmentRates.length) {
+        const est = Math.min(fast, slow);
+        const cur = ctx.currentRung ? RUNGS.indexOf(ctx.currentRung) : 0;
+        DEFAULT_LADDER.forEach((r, i) => {
+          const factor = i > cur ? 0.7 : 0.95;
+          if (r.bitrateBps + BASE_DEMAND_BPS <= factor * est) rung = r.name;
+        });
+      }
+      rung = capAt(rung, tk.wanted);
+      const measured = ctx.recentDemandBps.length
+        ? Math.max(...ctx.recentDemandBps)
+        : rungBitrate(rung);
+      return {
+        rung,
+        bands: DOWNLINK.map((d) => d.i),
+        reservedBps: (Math.max(measured, rungBitrate(rung)) + BASE_DEMAND_BPS) * 2.6,
       };
     },
   };
@@ -412,7 +511,10 @@ export type Forecast = "delta" | "ratio";
  * best on the ahead task) — the lower envelope over the horizon, then
  * `allocateCoordinated` (fewest best bands with a 20 % margin, highest rung ≤ the wish,
  * reservation = planned demand + 10 %). Safety: with under 1 s buffered, the rung also fits
- * 0.9 × the last segment's download rate.
+ * 0.9 × what the last report says the assigned bands carry now. (Not the last segment's
+ * download rate: the rule's own reservation caps that at 1.1 × the planned demand, so
+ * "fit 0.9 × it" stepped one rung down at every decision made under 1 s of buffer — every
+ * decision of a 2 s live buffer — and never climbed back.)
  */
 export function coordinatedStrategy(
   models: StrategyModels,
@@ -474,14 +576,15 @@ export function coordinatedStrategy(
         shareHeadroom: 0.1,
       });
       let rung = a.rung ?? (RUNGS[0] as string);
-      const last = ctx.segmentRates[ctx.segmentRates.length - 1];
-      if (ctx.bufferS < 1 && last !== undefined) {
-        while (RUNGS.indexOf(rung) > 0 && models.linkDemand(rung) > 0.9 * last)
+      const bands = a.bands.map((id) => DEFAULT_BANDS.findIndex((b) => b.id === id));
+      if (ctx.bufferS < 1 && ctx.segmentRates.length > 0) {
+        const carriesNow = bands.reduce((s, b) => s + (ctx.measuredCapacity[b] as number), 0);
+        while (RUNGS.indexOf(rung) > 0 && models.linkDemand(rung) > 0.9 * carriesNow)
           rung = RUNGS[RUNGS.indexOf(rung) - 1] as string;
       }
       return {
         rung,
-        bands: a.bands.map((id) => DEFAULT_BANDS.findIndex((b) => b.id === id)),
+        bands,
         reservedBps: Math.max(a.reservedBps, models.linkDemand(rung) * 1.1),
       };
     },

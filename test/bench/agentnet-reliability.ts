@@ -9,7 +9,6 @@
  */
 import { ChannelAgent } from "../../server/agents/channel-agent.ts";
 import { TrafficAgent } from "../../server/agents/traffic-agent.ts";
-import { physicsCapacity } from "../../server/ml/datasets/channel-tasks.ts";
 import {
   BUFFER_PRESETS,
   type BufferPreset,
@@ -19,12 +18,10 @@ import {
   reliabilityScenario,
   type RunResult,
   runPlayer,
-  type StrategyModels,
   uncoordinatedStrategy,
 } from "../../server/ml/datasets/reliability.ts";
-import { DEFAULT_LADDER } from "../../server/net/allocation.ts";
-import type { RadioEnvironment } from "../../server/net/contracts.ts";
 import type { ArmKinematics } from "../../server/sim/kinematics.ts";
+import { reliabilityModels } from "../support/reliability-models.ts";
 import { summarize } from "./stats.ts";
 
 export async function runReliabilityBench(options: {
@@ -34,27 +31,7 @@ export async function runReliabilityBench(options: {
   const channel = await ChannelAgent.load("assets/models/pgf", { estimator: "mean" });
   const traffic = await TrafficAgent.load();
   try {
-    const q99 = new Map<string, number>();
-    for (const r of DEFAULT_LADDER) {
-      const s = Array.from(
-        traffic.demandSamples({ arms: 1, headsets: 24, patchRateHz: 30, videoRung: r.name }, 1)
-          .aggregate,
-      ).sort((a, b) => a - b);
-      q99.set(r.name, s[Math.floor(0.99 * (s.length - 1))] as number);
-    }
-    const ml: StrategyModels = {
-      name: "pGF mean head + nGF q99",
-      capacity: (envs: readonly RadioEnvironment[]) =>
-        channel.predictMany(envs).map((p) => Float64Array.from(p.bands, (b) => b.capacityBps)),
-      linkDemand: (rung) => q99.get(rung) as number,
-    };
-    const noMl: StrategyModels = {
-      name: "physics + nominal (no ML)",
-      capacity: (envs: readonly RadioEnvironment[]) => envs.map((e) => physicsCapacity(e)),
-      // The runtime's nominal fallback: p95 = 1.3 × nominal, plus state and control.
-      linkDemand: (rung) =>
-        (DEFAULT_LADDER.find((x) => x.name === rung)?.bitrateBps ?? 0) * 1.3 + 2e6,
-    };
+    const { ml, noMl } = reliabilityModels(channel, traffic);
     const seeds = options.quick ? [11] : [11, 12, 13, 14];
     const out: Record<string, unknown> = {};
     for (const kind of RELIABILITY_KINDS) {

@@ -93,12 +93,14 @@ export class PoseMeter {
   }
 
   /**
-   * Pose messages per headset per second (the mean over headsets that sent poses) and the
-   * share of them with hands, over the last `history` closed windows; a headset's first
-   * window (it joined during it) and the open window do not count. Null when no headset has
-   * a full window in that span (callers fall back to the scenario defaults).
+   * Pose messages per headset per second and the share of them with hands, over the last
+   * `history` closed windows; a headset's first window (it joined during it) and the open
+   * window do not count. The rate is the mean over `present` headsets when given (those that
+   * sent no pose count as 0 Hz, as in a scenario where every one of its headsets poses at
+   * `poseRateHz` on average), else over the headsets that sent poses. Null when no headset
+   * has a full window in that span (callers fall back to the scenario defaults).
    */
-  measure(nowMs: number = this.#now()): PoseMeasurement | null {
+  measure(nowMs: number = this.#now(), present?: number): PoseMeasurement | null {
     const open = Math.floor(nowMs / this.#windowMs);
     const from = open - this.#history;
     let rates = 0;
@@ -120,7 +122,8 @@ export class PoseMeter {
       headsets++;
     }
     if (headsets === 0 || poses === 0) return null;
-    return { poseRateHz: rates / headsets, handsShare: hands / poses };
+    const over = present !== undefined && present > headsets ? present : headsets;
+    return { poseRateHz: rates / over, handsShare: hands / poses };
   }
 
   #evict(): void {

@@ -250,11 +250,13 @@ export class TwinSession {
 
   /**
    * The headsets' pose behaviour as measured over the pose meter's window (pose messages
-   * accepted per headset per second, Hz, at most 240; share of them with hand controllers),
+   * accepted per headset per second, Hz, at most 240, over every present headset — one
+   * that sends no pose, e.g. a desktop operator, counts as 0 Hz, so rate × the scenario's
+   * headset count is the poses the state carries; share of them with hand controllers),
    * or nothing when no pose was measured yet: a scenario without them means the defaults.
    */
   measuredPoses(): Pick<TrafficScenario, "poseRateHz" | "handsShare"> {
-    const m = this.poses.measure();
+    const m = this.poses.measure(undefined, this.presence.count());
     if (!m) return {};
     return { poseRateHz: Math.min(240, m.poseRateHz), handsShare: m.handsShare };
   }

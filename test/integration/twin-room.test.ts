@@ -143,6 +143,7 @@ describe("digital_twin room", () => {
     assert.deepEqual(session.measuredPoses(), {});
     // An SDK client at 20 Hz, every fourth pose with a hand controller.
     let sent = 0;
+    const started = performance.now();
     const sender = setInterval(() => {
       op.room.send("pose", sent % 4 === 0 ? { head: still, left: still } : { head: still });
       sent++;
@@ -155,7 +156,12 @@ describe("digital_twin room", () => {
         10_000,
       );
       const m = session.measuredPoses();
-      assert.ok(m.poseRateHz! > 15 && m.poseRateHz! < 22, `pose rate ${m.poseRateHz} Hz`);
+      // The rate the timer achieved, not its nominal 20 Hz: a loaded machine sends fewer.
+      const achievedHz = (sent * 1000) / (performance.now() - started);
+      assert.ok(
+        m.poseRateHz! > 0.7 * achievedHz && m.poseRateHz! < 1.3 * achievedHz,
+        `pose rate ${m.poseRateHz} Hz, sent at ${achievedHz} Hz`,
+      );
       assert.ok(m.handsShare! > 0.15 && m.handsShare! < 0.35, `hands share ${m.handsShare}`);
       // What the agents are asked about carries the measured values.
       const traffic = session.agents?.situation().traffic;

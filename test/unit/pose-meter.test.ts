@@ -21,6 +21,11 @@ describe("PoseMeter", () => {
     // Full windows 1..3 s (the first is partial, the open one not closed): 30.3 and 58.8 /s.
     assert.ok(Math.abs(m.poseRateHz - (1000 / 33 + 1000 / 17) / 2) < 1.5, `${m.poseRateHz}`);
     assert.ok(Math.abs(m.handsShare - 58.8 / 2 / (30.3 + 58.8)) < 0.03, `${m.handsShare}`);
+    // With a third headset present that sends no pose, the rate is over all three.
+    const three = meter.measure(now, 3)!;
+    assert.ok(Math.abs(three.poseRateHz - (m.poseRateHz * 2) / 3) < 1e-9, `${three.poseRateHz}`);
+    assert.equal(three.handsShare, m.handsShare);
+    assert.equal(meter.measure(now, 1)!.poseRateHz, m.poseRateHz, "fewer present than posing");
     // Only the last `history` windows count; a headset that left is forgotten.
     meter.removeHeadset("b");
     now = t0 + 12_500;

@@ -385,6 +385,43 @@ function capAt(rung: string, wanted: string): string {
 }
 
 /**
+ * The smaller of a fast and a slow EWMA of segment download rates, bit/s (half-lives in
+ * segments), fed from {@link DecisionContext.segmentRates} as they grow; 0 before any.
+ */
+function downloadRateEstimate(fastHalfLife: number, slowHalfLife: number) {
+  const aFast = 1 - 0.5 ** (1 / fastHalfLife);
+  const aSlow = 1 - 0.5 ** (1 / slowHalfLife);
+  let fast = 0;
+  let slow = 0;
+  let seen = 0;
+  return (rates: readonly number[]): number => {
+    while (seen < rates.length) {
+      const r = rates[seen++] as number;
+      fast = fast ? aFast * r + (1 - aFast) * fast : r;
+      slow = slow ? aSlow * r + (1 - aSlow) * slow : r;
+    }
+    return Math.min(fast, slow);
+  };
+}
+
+/**
+ * An uncoordinated stack's decision for `rung`: capped by the user's wish, proportional
+ * fair over all five downlink carriers, reservation = (max(measured demand of the last
+ * 5 s, the rung's bitrate) + state and control) × `headroom`.
+ */
+function uncoordinatedDecision(ctx: DecisionContext, rung: string, headroom: number): Decision {
+  const wanted = capAt(rung, (ctx.scenario.ticks[ctx.tick] as ScenarioTick).wanted);
+  const measured = ctx.recentDemandBps.length
+    ? Math.max(...ctx.recentDemandBps)
+    : rungBitrate(wanted);
+  return {
+    rung: wanted,
+    bands: DOWNLINK.map((d) => d.i),
+    reservedBps: (Math.max(measured, rungBitrate(wanted)) + BASE_DEMAND_BPS) * headroom,
+  };
+}
+
+/**
  * The strongest uncoordinated stack we could build honestly:
  * - ABR: dash.js's DYNAMIC rule — throughput rule (highest rung ≤ 0.9 × the smaller of a
  *   fast and a slow EWMA of segment download rates, half-lives 3 and 8 segments) while the
@@ -395,26 +432,17 @@ function capAt(rung: string, wanted: string): string {
  *   h = 1 so that the ABR can climb one rung (ladder steps are ≤ 1.8×).
  */
 export function uncoordinatedStrategy(): Strategy {
-  let fast = 0;
-  let slow = 0;
-  let seen = 0;
-  const aFast = 1 - 0.5 ** (1 / 3);
-  const aSlow = 1 - 0.5 ** (1 / 8);
+  const estimate = downloadRateEstimate(3, 8);
   return {
     name: "uncoordinated: BOLA/throughput ABR + PF bands + measured demand ×2",
     decide(ctx) {
-      const tk = ctx.scenario.ticks[ctx.tick] as ScenarioTick;
-      while (seen < ctx.segmentRates.length) {
-        const r = ctx.segmentRates[seen++] as number;
-        fast = fast ? aFast * r + (1 - aFast) * fast : r;
-        slow = slow ? aSlow * r + (1 - aSlow) * slow : r;
-      }
+      const est = estimate(ctx.segmentRates);
       let rung: string;
       if (!ctx.segmentRates.length) rung = RUNGS[0] as string;
       else if (ctx.bufferS < ctx.bufferMaxS / 2) {
-        const est = 0.9 * Math.min(fast, slow);
         rung = RUNGS[0] as string;
-        for (const r of DEFAULT_LADDER) if (r.bitrateBps + BASE_DEMAND_BPS <= est) rung = r.name;
+        for (const r of DEFAULT_LADDER)
+          if (r.bitrateBps + BASE_DEMAND_BPS <= 0.9 * est) rung = r.name;
       } else {
         const s1 = rungBitrate(RUNGS[0] as string);
         const gp = 1;
@@ -429,15 +457,7 @@ export function uncoordinatedStrategy(): Strategy {
           if (score > best) [best, rung] = [score, r.name];
         }
       }
-      rung = capAt(rung, tk.wanted);
-      const measured = ctx.recentDemandBps.length
-        ? Math.max(...ctx.recentDemandBps)
-        : rungBitrate(rung);
-      return {
-        rung,
-        bands: DOWNLINK.map((d) => d.i),
-        reservedBps: (Math.max(measured, rungBitrate(rung)) + BASE_DEMAND_BPS) * 2,
-      };
+      return uncoordinatedDecision(ctx, rung, 2);
     },
   };
 }
@@ -454,38 +474,20 @@ export function uncoordinatedStrategy(): Strategy {
  * × 2 the download rate, capped by the reservation, never shows room for the next rung.
  */
 export function hlsjsStrategy(): Strategy {
-  let fast = 0;
-  let slow = 0;
-  let seen = 0;
-  const aFast = 1 - 0.5 ** (1 / 3);
-  const aSlow = 1 - 0.5 ** (1 / 9);
+  const estimate = downloadRateEstimate(3, 9);
   return {
     name: "uncoordinated: hls.js live ABR (0.95 / 0.7 up) + PF bands + measured demand ×2.6",
     decide(ctx) {
-      const tk = ctx.scenario.ticks[ctx.tick] as ScenarioTick;
-      while (seen < ctx.segmentRates.length) {
-        const r = ctx.segmentRates[seen++] as number;
-        fast = fast ? aFast * r + (1 - aFast) * fast : r;
-        slow = slow ? aSlow * r + (1 - aSlow) * slow : r;
-      }
+      const est = estimate(ctx.segmentRates);
       let rung = RUNGS[0] as string;
       if (ctx.segmentRates.length) {
-        const est = Math.min(fast, slow);
         const cur = ctx.currentRung ? RUNGS.indexOf(ctx.currentRung) : 0;
         DEFAULT_LADDER.forEach((r, i) => {
           const factor = i > cur ? 0.7 : 0.95;
           if (r.bitrateBps + BASE_DEMAND_BPS <= factor * est) rung = r.name;
         });
       }
-      rung = capAt(rung, tk.wanted);
-      const measured = ctx.recentDemandBps.length
-        ? Math.max(...ctx.recentDemandBps)
-        : rungBitrate(rung);
-      return {
-        rung,
-        bands: DOWNLINK.map((d) => d.i),
-        reservedBps: (Math.max(measured, rungBitrate(rung)) + BASE_DEMAND_BPS) * 2.6,
-      };
+      return uncoordinatedDecision(ctx, rung, 2.6);
     },
   };
 }

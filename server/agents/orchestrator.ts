@@ -20,6 +20,7 @@
  * an applied allocation changes) comes in through {@link AgentSessionContext}. This module
  * knows no session types: refusals are made and recognised through {@link Refusals}.
  */
+import { deadline } from "../deadline.ts";
 import type { Logger } from "pino";
 import { ErrorCode } from "../../shared/messages/common.ts";
 import type { Role } from "../auth/roles.ts";
@@ -277,11 +278,13 @@ export class AgentOrchestrator<S extends Speaker> {
   async utterance(speaker: S, text: string): Promise<{ summary: string }> {
     const { context, intents, refusals, logger } = this.#o;
     if (hearsStop(text)) return { summary: context.spokenStop(speaker) };
-    const result = await intents.parse(
-      text,
-      context.intentContext(speaker),
-      AbortSignal.timeout(this.#o.intentTimeoutMs + 1000),
-    );
+    const limit = deadline(this.#o.intentTimeoutMs + 1000);
+    let result: Awaited<ReturnType<typeof intents.parse>>;
+    try {
+      result = await intents.parse(text, context.intentContext(speaker), limit.signal);
+    } finally {
+      limit.clear();
+    }
     const done: string[] = [];
     const failed: { intent: Intent; err: unknown }[] = [];
     for (const intent of result.intents) {

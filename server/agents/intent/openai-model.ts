@@ -23,6 +23,7 @@
  * approvals, arguments beyond a tool's parameters are discarded, `move_arm` always means
  * "plan, then ask the operators to approve", and the model's own text is marked as its own.
  */
+import { deadline } from "../../deadline.ts";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from "openai";
 import type {
   ChatCompletionCreateParamsNonStreaming,
@@ -454,8 +455,7 @@ export class OpenAIIntentModel implements IntentModel {
 
     this.#calls += 1;
     const timeoutMs = this.#options.timeoutMs;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const limit = deadline(timeoutMs, signal);
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: this.#options.model,
       messages: [
@@ -474,7 +474,7 @@ export class OpenAIIntentModel implements IntentModel {
     let contentType: string;
     try {
       const response = await this.#client.chat.completions
-        .create(body, { signal: combined, timeout: timeoutMs, maxRetries: 0 })
+        .create(body, { signal: limit.signal, timeout: timeoutMs, maxRetries: 0 })
         .asResponse();
       contentType = response.headers.get("content-type") ?? "";
       text = await readBounded(response, MAX_RESPONSE_BYTES);
@@ -487,7 +487,7 @@ export class OpenAIIntentModel implements IntentModel {
       if (err instanceof BodyTooLargeError) {
         return this.#badResponse(utterance, ctx, started, err.message, seconds);
       }
-      const failure = classify(err, deadline.aborted, timeoutMs);
+      const failure = classify(err, limit.timedOut, timeoutMs);
       this.#options.metrics?.request(this.name, failure.code, seconds);
       let detail = failure.detail;
       if (failure.code === FallbackCode.RateLimited) {
@@ -504,6 +504,8 @@ export class OpenAIIntentModel implements IntentModel {
         cause: err,
         ...(failure.body !== undefined && { body: failure.body }),
       });
+    } finally {
+      limit.clear();
     }
     const seconds = (performance.now() - t0) / 1000;
 

@@ -12,6 +12,7 @@
  * waiting job holds its frames. Finished jobs are remembered up to `maxHistory`, oldest
  * forgotten first.
  */
+import { deadline } from "../../deadline.ts";
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -299,10 +300,8 @@ export class SceneJobs {
     const t0 = performance.now();
     const ctl = new AbortController();
     this.#running = ctl;
-    const signal = AbortSignal.any([
-      ctl.signal,
-      AbortSignal.timeout(this.#o.jobTimeoutMs ?? 120_000),
-    ]);
+    const limit = deadline(this.#o.jobTimeoutMs ?? 120_000, ctl.signal);
+    const signal = limit.signal;
     try {
       if (!backend) {
         throw new ReconstructionError("unsupported_input", `no backend for ${input.kind} input`);
@@ -346,6 +345,7 @@ export class SceneJobs {
       else log.warn({ code, message }, "reconstruction job failed");
       this.#finish(job, { code, message });
     } finally {
+      limit.clear();
       this.#running = null;
       // #finish set the final status (the narrowing above still says "running").
       const status = job.status as JobStatus;

@@ -15,6 +15,7 @@
  * than `maxResponseBytes` while they stream in, and checks the answer is a valid GLB
  * (magic `glTF`, version 2, length header, chunks, parseable document) before returning it.
  */
+import { deadline } from "../../deadline.ts";
 import { Sf3dError, ReconstructionErrorCode, abortError } from "./errors.ts";
 import { summarizeGlb } from "./glb.ts";
 import type { ReconstructionInput, ReconstructionResult, Reconstructor } from "./reconstructor.ts";
@@ -78,56 +79,59 @@ export class Sf3dReconstructor implements Reconstructor {
         `PNG of ${png.length} bytes exceeds the limit of ${this.#maxImageBytes}`,
       );
     }
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    // Which signal fired decides the error: the caller's own reason, or our timeout.
-    const fired = (): ReconstructionError =>
-      signal?.aborted ? abortError(signal, "SF3D call") : abortError(timeout, "SF3D call");
+    const limit = deadline(this.#timeoutMs, signal);
+    const combined = limit.signal;
+    // The reason decides the error: the caller's own (followed), or our timeout.
+    const fired = (): ReconstructionError => abortError(combined, "SF3D call");
 
     const t0 = performance.now();
     let res: Response;
-    try {
-      res = await fetch(this.#url, {
-        method: "POST",
-        headers: { "content-type": "image/png", accept: "model/gltf-binary" },
-        body: png,
-        signal: combined,
-        redirect: "error",
-      });
-    } catch (err) {
-      if (combined.aborted) throw withStatus(fired());
-      throw new Sf3dError(
-        ReconstructionErrorCode.Unreachable,
-        `SF3D service at ${this.#url} unreachable`,
-        {
-          cause: err,
-        },
-      );
-    }
     let body: Uint8Array;
     try {
-      if (!res.ok) {
-        const text = (await readCapped(res, 2048, true)).toString();
+      try {
+        res = await fetch(this.#url, {
+          method: "POST",
+          headers: { "content-type": "image/png", accept: "model/gltf-binary" },
+          body: png,
+          signal: combined,
+          redirect: "error",
+        });
+      } catch (err) {
+        if (combined.aborted) throw withStatus(fired());
         throw new Sf3dError(
-          ReconstructionErrorCode.HttpError,
-          `SF3D service answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`,
-          { status: res.status },
+          ReconstructionErrorCode.Unreachable,
+          `SF3D service at ${this.#url} unreachable`,
+          {
+            cause: err,
+          },
         );
       }
-      const declared = Number(res.headers.get("content-length") ?? Number.NaN);
-      if (declared > this.#maxResponseBytes) {
-        await res.body?.cancel();
-        throw tooLarge(declared, this.#maxResponseBytes, res.status);
+      try {
+        if (!res.ok) {
+          const text = (await readCapped(res, 2048, true)).toString();
+          throw new Sf3dError(
+            ReconstructionErrorCode.HttpError,
+            `SF3D service answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`,
+            { status: res.status },
+          );
+        }
+        const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+        if (declared > this.#maxResponseBytes) {
+          await res.body?.cancel();
+          throw tooLarge(declared, this.#maxResponseBytes, res.status);
+        }
+        const buf = await readCapped(res, this.#maxResponseBytes, false);
+        body = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      } catch (err) {
+        if (err instanceof ReconstructionError) throw err;
+        if (combined.aborted) throw withStatus(fired(), res.status);
+        throw new Sf3dError(ReconstructionErrorCode.Unreachable, "SF3D response broke off", {
+          cause: err,
+          status: res.status,
+        });
       }
-      const buf = await readCapped(res, this.#maxResponseBytes, false);
-      body = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } catch (err) {
-      if (err instanceof ReconstructionError) throw err;
-      if (combined.aborted) throw withStatus(fired(), res.status);
-      throw new Sf3dError(ReconstructionErrorCode.Unreachable, "SF3D response broke off", {
-        cause: err,
-        status: res.status,
-      });
+    } finally {
+      limit.clear();
     }
     const meshMs = performance.now() - t0;
     const t1 = performance.now();
